@@ -1,0 +1,343 @@
+//! The dashboard configuration carried by a page URL, so a link or an iframe opens straight
+//! onto a dashboard.
+//!
+//! Parameters may sit in the query string or in the fragment; the fragment wins for single
+//! values (it never reaches a web server, so it is the place for a password):
+//! `broker=<ws:// or wss:// URL>`, `user=`, `pass=`, and repeatable
+//! `device=tasmota:<topic>[:<label>]`, all URL-encoded. Parsing never fails as a whole: what is
+//! valid is kept and every invalid value yields a specific problem to show.
+
+/// A device kind and its address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceAddress {
+    /// A Tasmota device by its `%topic%`.
+    Tasmota {
+        /// The device's `%topic%`.
+        topic: String,
+    },
+}
+
+/// One device on the dashboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceConfig {
+    /// How to reach it.
+    pub address: DeviceAddress,
+    /// What the user calls it (defaults to its topic).
+    pub label: String,
+}
+
+impl DeviceConfig {
+    /// A Tasmota device; an empty label falls back to the topic.
+    pub fn tasmota(topic: impl Into<String>, label: impl Into<String>) -> Self {
+        let topic = topic.into();
+        let label = label.into();
+        let label = if label.trim().is_empty() {
+            topic.clone()
+        } else {
+            label
+        };
+        Self {
+            address: DeviceAddress::Tasmota { topic },
+            label,
+        }
+    }
+
+    /// The `device=` value that describes this device.
+    pub fn to_spec(&self) -> String {
+        match &self.address {
+            DeviceAddress::Tasmota { topic } if *topic == self.label => format!("tasmota:{topic}"),
+            DeviceAddress::Tasmota { topic } => format!("tasmota:{topic}:{}", self.label),
+        }
+    }
+}
+
+/// Everything a URL can say about the dashboard.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DashboardConfig {
+    /// The broker's WebSocket URL.
+    pub broker: Option<String>,
+    /// User name, if any.
+    pub user: Option<String>,
+    /// Password, if any.
+    pub password: Option<String>,
+    /// The devices, in the order given.
+    pub devices: Vec<DeviceConfig>,
+}
+
+impl DashboardConfig {
+    /// A URL fragment (without `#`) that [`parse_page_url`] reads back as this configuration.
+    pub fn to_fragment(&self) -> String {
+        let mut pairs = Vec::new();
+        if let Some(broker) = &self.broker {
+            pairs.push(format!("broker={}", percent_encode(broker)));
+        }
+        if let Some(user) = &self.user {
+            pairs.push(format!("user={}", percent_encode(user)));
+        }
+        if let Some(password) = &self.password {
+            pairs.push(format!("pass={}", percent_encode(password)));
+        }
+        for device in &self.devices {
+            pairs.push(format!("device={}", percent_encode(&device.to_spec())));
+        }
+        pairs.join("&")
+    }
+}
+
+/// Reads the configuration from a page's query string and fragment (with or without their
+/// leading `?` / `#`). Returns what is valid and one sentence per problem.
+pub fn parse_page_url(query: &str, fragment: &str) -> (DashboardConfig, Vec<String>) {
+    let mut config = DashboardConfig::default();
+    let mut problems = Vec::new();
+    let query = query.strip_prefix('?').unwrap_or(query);
+    let fragment = fragment.strip_prefix('#').unwrap_or(fragment);
+    for part in query.split('&').chain(fragment.split('&')) {
+        if part.is_empty() {
+            continue;
+        }
+        let (raw_key, raw_value) = part.split_once('=').unwrap_or((part, ""));
+        let (key, value) = match (percent_decode(raw_key), percent_decode(raw_value)) {
+            (Ok(key), Ok(value)) => (key, value),
+            (Err(problem), _) | (_, Err(problem)) => {
+                problems.push(format!("Ignored URL parameter \"{raw_key}\": {problem}"));
+                continue;
+            }
+        };
+        match key.as_str() {
+            "broker" => match validate_broker_url(&value) {
+                Ok(url) => config.broker = Some(url),
+                Err(problem) => problems.push(problem),
+            },
+            "user" => config.user = Some(value),
+            "pass" => config.password = Some(value),
+            "device" => match parse_device_spec(&value) {
+                Ok(device) => {
+                    if config.devices.iter().any(|d| d.address == device.address) {
+                        problems.push(format!("Device \"{value}\" is listed twice; shown once."));
+                    } else {
+                        config.devices.push(device);
+                    }
+                }
+                Err(problem) => problems.push(problem),
+            },
+            other => problems.push(format!(
+                "Unknown URL parameter \"{other}\" ignored. Known: broker, user, pass, device."
+            )),
+        }
+    }
+    (config, problems)
+}
+
+/// Checks a broker address; returns it trimmed, or a sentence saying what to change.
+pub fn validate_broker_url(input: &str) -> Result<String, String> {
+    let url = input.trim();
+    if url.is_empty() {
+        return Err("Enter the broker's WebSocket address, e.g. ws://192.168.1.10:9001 or wss://broker.example.com:8884/mqtt.".into());
+    }
+    let lower = url.to_ascii_lowercase();
+    let rest = if let Some(rest) = lower.strip_prefix("ws://") {
+        rest
+    } else if let Some(rest) = lower.strip_prefix("wss://") {
+        rest
+    } else if lower.starts_with("http://") || lower.starts_with("https://") {
+        let fixed = url.replacen("http", "ws", 1);
+        return Err(format!(
+            "Broker address \"{url}\" is a web address: use the broker's WebSocket address instead, e.g. \"{fixed}\"."
+        ));
+    } else if lower.starts_with("mqtt://")
+        || lower.starts_with("tcp://")
+        || lower.starts_with("mqtts://")
+    {
+        return Err(format!(
+            "Broker address \"{url}\" is a plain MQTT address, which browsers cannot open. Enable a WebSocket listener on the broker and use ws:// or wss:// (Mosquitto: \"listener 9001\" with \"protocol websockets\")."
+        ));
+    } else {
+        return Err(format!(
+            "Broker address \"{url}\" must start with ws:// or wss://, e.g. \"ws://{url}\"."
+        ));
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit('@').next().unwrap_or(host);
+    if host.is_empty() || host.starts_with(':') {
+        return Err(format!("Broker address \"{url}\" has no host name."));
+    }
+    if url.chars().any(char::is_whitespace) {
+        return Err(format!("Broker address \"{url}\" contains a space."));
+    }
+    Ok(url.to_string())
+}
+
+/// Reads `tasmota:<topic>[:<label>]`.
+pub fn parse_device_spec(spec: &str) -> Result<DeviceConfig, String> {
+    let mut parts = spec.splitn(3, ':');
+    let kind = parts.next().unwrap_or("");
+    let topic = parts.next().unwrap_or("").trim();
+    let label = parts.next().unwrap_or("").trim();
+    match kind {
+        "tasmota" => {
+            validate_device_topic(topic).map_err(|why| format!("Device \"{spec}\": {why}"))?;
+            Ok(DeviceConfig::tasmota(topic, label))
+        }
+        "" => Err(format!(
+            "Device \"{spec}\": write it as tasmota:<topic> or tasmota:<topic>:<label>."
+        )),
+        other => Err(format!(
+            "Device \"{spec}\": the kind \"{other}\" is not supported yet. Write it as tasmota:<topic> or tasmota:<topic>:<label>."
+        )),
+    }
+}
+
+/// Checks a device's topic: not empty, no MQTT wildcards.
+pub fn validate_device_topic(topic: &str) -> Result<(), String> {
+    if topic.is_empty() {
+        Err("the topic is missing (Tasmota shows it under Configuration > MQTT > Topic).".into())
+    } else if topic.contains(['+', '#']) {
+        Err(format!(
+            "the topic \"{topic}\" contains + or #, which MQTT reserves for wildcards."
+        ))
+    } else if topic.contains('\0') {
+        Err("the topic contains a NUL character.".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// Decodes `%XX` escapes and `+` (as a space), as browsers encode form values.
+pub fn percent_decode(input: &str) -> Result<String, String> {
+    let bytes = input.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| format!("\"{input}\" has a broken %-escape"))?;
+                out.push(hex);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            byte => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).map_err(|_| format!("\"{input}\" does not decode to UTF-8 text"))
+}
+
+/// Encodes everything but unreserved characters (RFC 3986) as `%XX`.
+pub fn percent_encode(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    for byte in input.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broker_user_password_and_devices_are_read_from_the_fragment() {
+        let (config, problems) = parse_page_url(
+            "",
+            "#broker=ws%3A%2F%2F127.0.0.1%3A9001&user=alice&pass=p%26ss&device=tasmota%3Adesk%3ADesk%20lamp&device=tasmota:heater",
+        );
+        assert_eq!(problems, Vec::<String>::new());
+        assert_eq!(config.broker.as_deref(), Some("ws://127.0.0.1:9001"));
+        assert_eq!(config.user.as_deref(), Some("alice"));
+        assert_eq!(config.password.as_deref(), Some("p&ss"));
+        assert_eq!(
+            config.devices,
+            [
+                DeviceConfig::tasmota("desk", "Desk lamp"),
+                DeviceConfig::tasmota("heater", "heater")
+            ]
+        );
+    }
+
+    #[test]
+    fn the_fragment_wins_over_the_query_and_devices_from_both_are_kept() {
+        let (config, problems) = parse_page_url(
+            "?broker=ws://old:9001&device=tasmota:a",
+            "broker=wss://new:8884/mqtt&device=tasmota:b",
+        );
+        assert!(problems.is_empty());
+        assert_eq!(config.broker.as_deref(), Some("wss://new:8884/mqtt"));
+        assert_eq!(config.devices.len(), 2);
+    }
+
+    #[test]
+    fn a_label_may_contain_colons() {
+        let device = parse_device_spec("tasmota:t1:Kitchen: kettle").unwrap();
+        assert_eq!(device.label, "Kitchen: kettle");
+    }
+
+    #[test]
+    fn invalid_values_give_specific_problems_and_valid_ones_are_kept() {
+        let (config, problems) = parse_page_url(
+            "",
+            "broker=http://host:9001&device=shelly:abc&device=tasmota:&device=tasmota:a/%2B/b&device=tasmota:ok&color=red&device=tasmota:ok",
+        );
+        assert_eq!(config.broker, None);
+        assert_eq!(config.devices, [DeviceConfig::tasmota("ok", "")]);
+        assert_eq!(problems.len(), 6, "{problems:#?}");
+        assert!(problems[0].contains("ws://host:9001"), "{}", problems[0]);
+        assert!(problems[1].contains("\"shelly\" is not supported yet"));
+        assert!(problems[2].contains("topic is missing"));
+        assert!(problems[3].contains("wildcards"));
+        assert!(problems[4].contains("Unknown URL parameter \"color\""));
+        assert!(problems[5].contains("listed twice"));
+    }
+
+    #[test]
+    fn broker_addresses_are_checked_with_a_suggestion() {
+        assert_eq!(
+            validate_broker_url(" wss://h:8884/mqtt "),
+            Ok("wss://h:8884/mqtt".into())
+        );
+        assert!(validate_broker_url("mqtt://h:1883")
+            .unwrap_err()
+            .contains("WebSocket listener"));
+        assert!(validate_broker_url("h:9001")
+            .unwrap_err()
+            .contains("ws://h:9001"));
+        assert!(validate_broker_url("ws://")
+            .unwrap_err()
+            .contains("no host"));
+        assert!(validate_broker_url("").unwrap_err().contains("Enter"));
+    }
+
+    #[test]
+    fn broken_escapes_are_reported_not_panicked_on() {
+        let (_, problems) = parse_page_url("", "broker=%E2%28&user=%zz&pass=%");
+        assert_eq!(problems.len(), 3, "{problems:?}");
+    }
+
+    #[test]
+    fn a_fragment_written_by_to_fragment_reads_back_the_same() {
+        let config = DashboardConfig {
+            broker: Some("ws://127.0.0.1:9001/mqtt".into()),
+            user: Some("bob & co".into()),
+            password: Some("p=ss#1".into()),
+            devices: vec![
+                DeviceConfig::tasmota("plug_1", "Plug: one"),
+                DeviceConfig::tasmota("plug_2", ""),
+            ],
+        };
+        let (read_back, problems) = parse_page_url("", &config.to_fragment());
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(read_back, config);
+    }
+}

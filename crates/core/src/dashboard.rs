@@ -1,0 +1,355 @@
+//! One broker link and the devices on it: the single object the browser glue drives.
+//!
+//! The glue reports what happened (`handle_transport_open`, `handle_bytes`,
+//! `handle_transport_closed`, `handle_timeout`, user `request`s) and then drains what to do:
+//! `poll_transport_command` (open or close the WebSocket), `poll_transmit` (bytes to send) and
+//! `poll_timeout` (when to call back). Reconnects use exponential backoff with full jitter,
+//! reset after a connection that stayed up. Messages are routed to the devices; devices'
+//! outgoing messages become QoS 1 publishes, never retained.
+//!
+//! Not here: sockets, timers, rendering (the app crate), MQTT framing (`session`).
+
+use std::collections::VecDeque;
+
+use mqttbytes::QoS;
+
+use crate::backoff::{Backoff, Random};
+use crate::config::{DeviceAddress, DeviceConfig};
+use crate::device::{CommandError, SwitchCommand, SwitchState};
+use crate::session::{Session, SessionEvent, SessionOptions};
+use crate::tasmota::TasmotaDevice;
+use crate::time::{Millis, SECOND};
+
+/// First reconnect delay ceiling.
+pub const RECONNECT_FIRST: Millis = 500;
+/// Longest reconnect delay.
+pub const RECONNECT_CAP: Millis = 30 * SECOND;
+/// A connection that stayed up this long resets the reconnect delay.
+pub const STABLE_CONNECTION: Millis = 20 * SECOND;
+
+/// What the glue must do with the WebSocket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportCommand {
+    /// Open a new connection to the broker.
+    Open,
+    /// Close the current connection (do not report its close back).
+    Close,
+}
+
+/// The state of the broker link, as the page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkPhase {
+    /// Not started.
+    Idle,
+    /// Opening the WebSocket or waiting for CONNACK.
+    Connecting,
+    /// Connected and subscribed.
+    Connected,
+    /// Waiting before the next attempt.
+    WaitingToRetry {
+        /// When the next attempt starts.
+        retry_at: Millis,
+    },
+}
+
+/// The link's phase plus the last problem to explain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkStatus {
+    /// What the link is doing.
+    pub phase: LinkPhase,
+    /// Why the last attempt failed or the connection dropped, in words.
+    pub problem: Option<String>,
+    /// How many attempts failed in a row.
+    pub failed_attempts: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transport {
+    Closed,
+    Opening,
+    Open,
+}
+
+/// A device on the dashboard: its configuration and its adapter.
+#[derive(Debug, Clone)]
+pub struct DashboardDevice {
+    /// What the user configured.
+    pub config: DeviceConfig,
+    adapter: TasmotaDevice,
+}
+
+impl DashboardDevice {
+    /// What the page knows about its switch.
+    pub fn state(&self) -> &SwitchState {
+        self.adapter.state()
+    }
+}
+
+/// A broker link with its devices.
+#[derive(Debug)]
+pub struct Dashboard {
+    session: Session,
+    devices: Vec<DashboardDevice>,
+    link: LinkStatus,
+    transport: Transport,
+    transport_commands: VecDeque<TransportCommand>,
+    backoff: Backoff,
+    random: Random,
+    connected_since: Option<Millis>,
+}
+
+impl Dashboard {
+    /// A dashboard that connects with `options`; `seed` spreads reconnect delays.
+    pub fn new(options: SessionOptions, devices: Vec<DeviceConfig>, seed: u64) -> Self {
+        let mut dashboard = Self {
+            session: Session::new(options),
+            devices: Vec::new(),
+            link: LinkStatus {
+                phase: LinkPhase::Idle,
+                problem: None,
+                failed_attempts: 0,
+            },
+            transport: Transport::Closed,
+            transport_commands: VecDeque::new(),
+            backoff: Backoff::new(RECONNECT_FIRST, RECONNECT_CAP),
+            random: Random::new(seed),
+            connected_since: None,
+        };
+        for device in devices {
+            dashboard.add_device(0, device);
+        }
+        dashboard
+    }
+
+    /// Starts connecting.
+    pub fn start(&mut self) {
+        self.open_transport();
+    }
+
+    /// Adds a device; if connected, subscribes and asks for its state at once.
+    pub fn add_device(&mut self, now: Millis, config: DeviceConfig) -> usize {
+        let adapter = match &config.address {
+            DeviceAddress::Tasmota { topic } => TasmotaDevice::new(topic.clone()),
+        };
+        self.devices.push(DashboardDevice { config, adapter });
+        let index = self.devices.len() - 1;
+        if self.session.is_connected() {
+            let filters = self.devices[index].adapter.subscriptions();
+            if self.session.subscribe(now, &filters).is_ok() {
+                self.devices[index].adapter.handle_broker_connected(now);
+                self.flush_device(now, index);
+            }
+        }
+        index
+    }
+
+    /// The devices, in order.
+    pub fn devices(&self) -> &[DashboardDevice] {
+        &self.devices
+    }
+
+    /// The broker link as the page shows it.
+    pub fn link(&self) -> &LinkStatus {
+        &self.link
+    }
+
+    /// The WebSocket opened.
+    pub fn handle_transport_open(&mut self, now: Millis) {
+        if self.transport != Transport::Opening {
+            return;
+        }
+        self.transport = Transport::Open;
+        self.session.handle_transport_open(now);
+        self.drain_session(now);
+    }
+
+    /// Bytes arrived on the WebSocket.
+    pub fn handle_bytes(&mut self, now: Millis, bytes: &[u8]) {
+        if self.transport != Transport::Open {
+            return;
+        }
+        self.session.handle_bytes(now, bytes);
+        self.drain_session(now);
+    }
+
+    /// The WebSocket closed or failed to open.
+    pub fn handle_transport_closed(&mut self, now: Millis) {
+        let problem = match self.transport {
+            Transport::Closed => return,
+            Transport::Opening => "Cannot open a WebSocket to the broker. Check the address and port, that the broker has a WebSocket listener, and that it is running. A page served over https:// can only use wss://.",
+            Transport::Open if self.session.is_connected() => "The connection to the broker was lost.",
+            Transport::Open => "The broker closed the connection before accepting it: the address path, the user name or the password may be wrong.",
+        };
+        self.transport = Transport::Closed;
+        self.session.handle_transport_closed();
+        self.drain_session(now);
+        self.connection_failed(now, problem.to_string());
+    }
+
+    /// A timer fired.
+    pub fn handle_timeout(&mut self, now: Millis) {
+        self.session.handle_timeout(now);
+        self.drain_session(now);
+        for index in 0..self.devices.len() {
+            self.devices[index].adapter.handle_timeout(now);
+            self.flush_device(now, index);
+        }
+        if let LinkPhase::WaitingToRetry { retry_at } = self.link.phase {
+            if now >= retry_at {
+                self.open_transport();
+            }
+        }
+    }
+
+    /// The user asked to try again now.
+    pub fn retry_now(&mut self) {
+        if let LinkPhase::WaitingToRetry { .. } = self.link.phase {
+            self.open_transport();
+        }
+    }
+
+    /// The user operated a switch.
+    pub fn request(
+        &mut self,
+        now: Millis,
+        device: usize,
+        command: SwitchCommand,
+    ) -> Result<(), CommandError> {
+        let entry = self
+            .devices
+            .get_mut(device)
+            .ok_or(CommandError::NoSuchDevice)?;
+        entry.adapter.request(now, command)?;
+        self.flush_device(now, device);
+        Ok(())
+    }
+
+    /// What to do with the WebSocket.
+    pub fn poll_transport_command(&mut self) -> Option<TransportCommand> {
+        self.transport_commands.pop_front()
+    }
+
+    /// The next bytes to send on the WebSocket.
+    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+        self.session.poll_transmit()
+    }
+
+    /// When to call [`Dashboard::handle_timeout`] next.
+    pub fn poll_timeout(&self) -> Option<Millis> {
+        let retry = match self.link.phase {
+            LinkPhase::WaitingToRetry { retry_at } => Some(retry_at),
+            _ => None,
+        };
+        self.devices
+            .iter()
+            .filter_map(|d| d.adapter.poll_timeout())
+            .chain(self.session.poll_timeout())
+            .chain(retry)
+            .min()
+    }
+
+    fn open_transport(&mut self) {
+        if self.transport != Transport::Closed {
+            self.transport_commands.push_back(TransportCommand::Close);
+        }
+        self.transport = Transport::Opening;
+        self.link.phase = LinkPhase::Connecting;
+        self.transport_commands.push_back(TransportCommand::Open);
+    }
+
+    fn connection_failed(&mut self, now: Millis, problem: String) {
+        if self
+            .connected_since
+            .is_some_and(|since| now.saturating_sub(since) >= STABLE_CONNECTION)
+        {
+            self.backoff.reset();
+            self.link.failed_attempts = 0;
+        }
+        self.connected_since = None;
+        for device in &mut self.devices {
+            device.adapter.handle_broker_disconnected();
+        }
+        let delay = self.backoff.next_jittered_delay(&mut self.random);
+        self.link.failed_attempts = self.link.failed_attempts.saturating_add(1);
+        self.link.problem = Some(problem);
+        self.link.phase = LinkPhase::WaitingToRetry {
+            retry_at: now + delay,
+        };
+    }
+
+    fn drain_session(&mut self, now: Millis) {
+        while let Some(event) = self.session.poll_event() {
+            match event {
+                SessionEvent::Connected { .. } => self.handle_connected(now),
+                SessionEvent::Message(message) => {
+                    for index in 0..self.devices.len() {
+                        if self.devices[index].adapter.handle_message(
+                            now,
+                            &message.topic,
+                            &message.payload,
+                        ) {
+                            self.flush_device(now, index);
+                        }
+                    }
+                }
+                SessionEvent::Refused(refusal) => {
+                    self.close_and_retry(now, refusal.explain().to_string());
+                }
+                SessionEvent::Lost(reason) => self.close_and_retry(now, reason.explain()),
+                SessionEvent::SubscriptionFailed { filter } => {
+                    self.link.problem = Some(format!(
+                        "The broker refused the subscription to \"{filter}\": this user may not be allowed to read it (check the broker's ACL)."
+                    ));
+                }
+                SessionEvent::Warning(warning) => self.link.problem = Some(warning),
+                SessionEvent::Delivered { .. } | SessionEvent::Undelivered { .. } => {}
+            }
+        }
+    }
+
+    fn close_and_retry(&mut self, now: Millis, problem: String) {
+        if self.transport != Transport::Closed {
+            self.transport = Transport::Closed;
+            self.transport_commands.push_back(TransportCommand::Close);
+        }
+        self.connection_failed(now, problem);
+    }
+
+    fn handle_connected(&mut self, now: Millis) {
+        self.link.phase = LinkPhase::Connected;
+        self.link.problem = None;
+        self.connected_since = Some(now);
+        let filters: Vec<String> = self
+            .devices
+            .iter()
+            .flat_map(|d| d.adapter.subscriptions())
+            .collect();
+        if !filters.is_empty() {
+            if let Err(error) = self.session.subscribe(now, &filters) {
+                self.link.problem = Some(format!("Could not subscribe: {error}."));
+            }
+        }
+        for index in 0..self.devices.len() {
+            self.devices[index].adapter.handle_broker_connected(now);
+            self.flush_device(now, index);
+        }
+    }
+
+    fn flush_device(&mut self, now: Millis, index: usize) {
+        while let Some(message) = self.devices[index].adapter.poll_outgoing() {
+            if let Err(error) = self.session.publish(
+                now,
+                &message.topic,
+                &message.payload,
+                QoS::AtLeastOnce,
+                false,
+            ) {
+                self.link.problem =
+                    Some(format!("Could not send to \"{}\": {error}.", message.topic));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

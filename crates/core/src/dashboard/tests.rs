@@ -1,0 +1,326 @@
+//! Dashboard scenarios: the glue's view, with a scripted broker and a manual clock.
+
+use super::*;
+use bytes::BytesMut;
+use mqttbytes::v4::{
+    self, ConnAck, ConnectReturnCode, Packet, PubAck, Publish, SubAck, SubscribeReasonCode,
+};
+
+const T0: Millis = 10_000;
+
+fn dashboard(topics: &[&str]) -> Dashboard {
+    let devices = topics
+        .iter()
+        .map(|t| DeviceConfig::tasmota(*t, ""))
+        .collect();
+    Dashboard::new(SessionOptions::new("switchboard-test"), devices, 1)
+}
+
+fn sent(dashboard: &mut Dashboard) -> Vec<Packet> {
+    let mut bytes = BytesMut::new();
+    while let Some(chunk) = dashboard.poll_transmit() {
+        bytes.extend_from_slice(&chunk);
+    }
+    let mut packets = Vec::new();
+    while !bytes.is_empty() {
+        packets.push(v4::read(&mut bytes, usize::MAX).unwrap());
+    }
+    packets
+}
+
+fn commands(dashboard: &mut Dashboard) -> Vec<TransportCommand> {
+    std::iter::from_fn(|| dashboard.poll_transport_command()).collect()
+}
+
+fn encoded(write: impl FnOnce(&mut BytesMut)) -> Vec<u8> {
+    let mut b = BytesMut::new();
+    write(&mut b);
+    b.to_vec()
+}
+
+fn connack(code: ConnectReturnCode) -> Vec<u8> {
+    encoded(|b| {
+        ConnAck::new(code, false).write(b).unwrap();
+    })
+}
+
+fn from_broker(topic: &str, payload: &str) -> Vec<u8> {
+    encoded(|b| {
+        Publish::new(
+            topic,
+            mqttbytes::QoS::AtMostOnce,
+            payload.as_bytes().to_vec(),
+        )
+        .write(b)
+        .unwrap();
+    })
+}
+
+/// Answers SUBSCRIBE and QoS 1 PUBLISH like a broker would; returns the other packets.
+fn broker_answers(dashboard: &mut Dashboard, now: Millis) -> Vec<Packet> {
+    let mut others = Vec::new();
+    for packet in sent(dashboard) {
+        match packet {
+            Packet::Subscribe(s) => {
+                let codes = vec![
+                    SubscribeReasonCode::Success(mqttbytes::QoS::AtLeastOnce);
+                    s.filters.len()
+                ];
+                dashboard.handle_bytes(
+                    now,
+                    &encoded(|b| {
+                        SubAck::new(s.pkid, codes).write(b).unwrap();
+                    }),
+                );
+                others.push(Packet::Subscribe(s));
+            }
+            Packet::Publish(p) => {
+                dashboard.handle_bytes(
+                    now,
+                    &encoded(|b| {
+                        PubAck::new(p.pkid).write(b).unwrap();
+                    }),
+                );
+                others.push(Packet::Publish(p));
+            }
+            other => others.push(other),
+        }
+    }
+    others
+}
+
+fn publishes(packets: &[Packet]) -> Vec<(String, String, bool)> {
+    packets
+        .iter()
+        .filter_map(|p| match p {
+            Packet::Publish(p) => Some((
+                p.topic.clone(),
+                String::from_utf8(p.payload.to_vec()).unwrap(),
+                p.retain,
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+fn connect(dashboard: &mut Dashboard, now: Millis) -> Vec<Packet> {
+    dashboard.start();
+    assert_eq!(commands(dashboard), [TransportCommand::Open]);
+    dashboard.handle_transport_open(now);
+    assert!(matches!(sent(dashboard).as_slice(), [Packet::Connect(_)]));
+    dashboard.handle_bytes(now, &connack(ConnectReturnCode::Success));
+    assert_eq!(dashboard.link().phase, LinkPhase::Connected);
+    broker_answers(dashboard, now)
+}
+
+#[test]
+fn after_connack_it_subscribes_for_every_device_and_asks_each_for_its_state() {
+    let mut dashboard = dashboard(&["a", "b"]);
+    let packets = connect(&mut dashboard, T0);
+    let Packet::Subscribe(subscribe) = &packets[0] else {
+        panic!("first packet after CONNACK was not SUBSCRIBE: {packets:?}");
+    };
+    assert_eq!(subscribe.filters.len(), 8);
+    assert_eq!(
+        publishes(&packets),
+        [
+            ("cmnd/a/POWER".into(), String::new(), false),
+            ("cmnd/b/POWER".into(), String::new(), false)
+        ]
+    );
+    assert!(dashboard.devices().iter().all(|d| !d.state().is_operable()));
+    dashboard.handle_bytes(T0, &from_broker("stat/b/POWER", "ON"));
+    assert!(!dashboard.devices()[0].state().is_operable());
+    assert!(dashboard.devices()[1].state().is_operable());
+}
+
+#[test]
+fn a_click_publishes_a_non_retained_command_and_the_switch_follows_the_device() {
+    let mut dashboard = dashboard(&["plug"]);
+    connect(&mut dashboard, T0);
+    dashboard.handle_bytes(T0, &from_broker("stat/plug/POWER", "OFF"));
+    dashboard.request(T0 + 1, 0, SwitchCommand::Toggle).unwrap();
+    let packets = broker_answers(&mut dashboard, T0 + 1);
+    assert_eq!(
+        publishes(&packets),
+        [("cmnd/plug/POWER".into(), "TOGGLE".into(), false)]
+    );
+    assert!(dashboard.devices()[0].state().pending.is_some());
+    dashboard.handle_bytes(
+        T0 + 80,
+        &from_broker("stat/plug/RESULT", r#"{"POWER":"ON"}"#),
+    );
+    let state = dashboard.devices()[0].state();
+    assert_eq!((state.power, state.pending), (Some(true), None));
+}
+
+#[test]
+fn a_drop_disables_every_switch_and_schedules_a_jittered_retry() {
+    let mut dashboard = dashboard(&["plug"]);
+    connect(&mut dashboard, T0);
+    dashboard.handle_bytes(T0, &from_broker("stat/plug/POWER", "ON"));
+    dashboard.handle_transport_closed(T0 + 100);
+    assert!(!dashboard.devices()[0].state().is_operable());
+    let LinkPhase::WaitingToRetry { retry_at } = dashboard.link().phase else {
+        panic!("no retry scheduled: {:?}", dashboard.link());
+    };
+    assert!(retry_at <= T0 + 100 + RECONNECT_FIRST);
+    assert_eq!(
+        dashboard.link().problem.as_deref(),
+        Some("The connection to the broker was lost.")
+    );
+    assert_eq!(dashboard.poll_timeout(), Some(retry_at));
+    dashboard.handle_timeout(retry_at);
+    assert_eq!(commands(&mut dashboard), [TransportCommand::Open]);
+    assert_eq!(dashboard.link().phase, LinkPhase::Connecting);
+}
+
+#[test]
+fn failed_attempts_wait_longer_each_time_up_to_the_cap() {
+    let mut dashboard = dashboard(&[]);
+    dashboard.start();
+    let mut now = T0;
+    let mut longest = 0;
+    for attempt in 0..12u32 {
+        commands(&mut dashboard);
+        dashboard.handle_transport_closed(now);
+        let LinkPhase::WaitingToRetry { retry_at } = dashboard.link().phase else {
+            panic!("no retry");
+        };
+        let ceiling = (RECONNECT_FIRST << attempt.min(10)).min(RECONNECT_CAP);
+        assert!(
+            retry_at - now <= ceiling,
+            "attempt {attempt}: waited {}",
+            retry_at - now
+        );
+        longest = longest.max(retry_at - now);
+        now = retry_at;
+        dashboard.handle_timeout(now);
+    }
+    assert!(longest > 8 * SECOND, "delays never grew: longest {longest}");
+    assert_eq!(dashboard.link().failed_attempts, 12);
+    assert!(dashboard
+        .link()
+        .problem
+        .as_deref()
+        .unwrap()
+        .contains("Cannot open a WebSocket"));
+}
+
+#[test]
+fn a_connection_that_stayed_up_resets_the_delay() {
+    let mut dashboard = dashboard(&[]);
+    dashboard.start();
+    for _ in 0..8 {
+        commands(&mut dashboard);
+        dashboard.handle_transport_closed(T0);
+        dashboard.retry_now();
+    }
+    commands(&mut dashboard);
+    dashboard.handle_transport_open(T0);
+    dashboard.handle_bytes(T0, &connack(ConnectReturnCode::Success));
+    dashboard.handle_transport_closed(T0 + STABLE_CONNECTION);
+    let LinkPhase::WaitingToRetry { retry_at } = dashboard.link().phase else {
+        panic!("no retry");
+    };
+    assert!(retry_at - (T0 + STABLE_CONNECTION) <= RECONNECT_FIRST);
+    assert_eq!(dashboard.link().failed_attempts, 1);
+}
+
+#[test]
+fn bad_credentials_close_the_socket_and_say_what_to_check() {
+    let mut dashboard = dashboard(&["plug"]);
+    dashboard.start();
+    commands(&mut dashboard);
+    dashboard.handle_transport_open(T0);
+    dashboard.handle_bytes(T0, &connack(ConnectReturnCode::BadUserNamePassword));
+    assert_eq!(commands(&mut dashboard), [TransportCommand::Close]);
+    assert!(dashboard
+        .link()
+        .problem
+        .as_deref()
+        .unwrap()
+        .contains("user name or password"));
+    // The glue closed the socket itself: its close event must not count as a second failure.
+    dashboard.handle_transport_closed(T0 + 1);
+    assert_eq!(dashboard.link().failed_attempts, 1);
+}
+
+#[test]
+fn a_socket_closed_before_connack_suggests_path_or_credentials() {
+    let mut dashboard = dashboard(&[]);
+    dashboard.start();
+    dashboard.handle_transport_open(T0);
+    dashboard.handle_transport_closed(T0 + 5);
+    assert!(dashboard
+        .link()
+        .problem
+        .as_deref()
+        .unwrap()
+        .contains("before accepting it"));
+}
+
+#[test]
+fn after_a_reconnect_it_resubscribes_asks_again_and_never_replays_a_command() {
+    let mut dashboard = dashboard(&["plug"]);
+    connect(&mut dashboard, T0);
+    dashboard.handle_bytes(T0, &from_broker("stat/plug/POWER", "ON"));
+    dashboard.request(T0, 0, SwitchCommand::Off).unwrap();
+    dashboard.handle_transport_closed(T0 + 10);
+    assert!(dashboard.devices()[0]
+        .state()
+        .notice
+        .as_deref()
+        .unwrap()
+        .contains("Not confirmed"));
+    dashboard.retry_now();
+    commands(&mut dashboard);
+    dashboard.handle_transport_open(T0 + 1_000);
+    sent(&mut dashboard);
+    dashboard.handle_bytes(T0 + 1_000, &connack(ConnectReturnCode::Success));
+    let packets = broker_answers(&mut dashboard, T0 + 1_000);
+    assert!(matches!(packets[0], Packet::Subscribe(_)));
+    assert_eq!(
+        publishes(&packets),
+        [("cmnd/plug/POWER".into(), String::new(), false)]
+    );
+    assert!(!dashboard.devices()[0].state().is_operable());
+}
+
+#[test]
+fn a_silent_broker_is_detected_and_reconnected() {
+    let mut options = SessionOptions::new("c");
+    options.keep_alive_secs = 4;
+    let mut dashboard = Dashboard::new(options, vec![], 3);
+    dashboard.start();
+    commands(&mut dashboard);
+    dashboard.handle_transport_open(T0);
+    dashboard.handle_bytes(T0, &connack(ConnectReturnCode::Success));
+    sent(&mut dashboard);
+    let mut now = T0;
+    while dashboard.link().phase == LinkPhase::Connected {
+        now = dashboard.poll_timeout().unwrap();
+        dashboard.handle_timeout(now);
+    }
+    assert_eq!(now, T0 + 6 * SECOND, "stall detected at 1.5 x keepalive");
+    assert_eq!(commands(&mut dashboard), [TransportCommand::Close]);
+    assert!(dashboard
+        .link()
+        .problem
+        .as_deref()
+        .unwrap()
+        .contains("stopped answering"));
+}
+
+#[test]
+fn a_device_added_while_connected_is_subscribed_and_queried_at_once() {
+    let mut dashboard = dashboard(&[]);
+    connect(&mut dashboard, T0);
+    dashboard.add_device(T0 + 5, DeviceConfig::tasmota("late", "Late"));
+    let packets = broker_answers(&mut dashboard, T0 + 5);
+    assert!(matches!(&packets[0], Packet::Subscribe(s) if s.filters.len() == 4));
+    assert_eq!(
+        publishes(&packets),
+        [("cmnd/late/POWER".into(), String::new(), false)]
+    );
+}

@@ -1,0 +1,198 @@
+//! Reassembles MQTT packets from the chunks a transport delivers.
+//!
+//! A WebSocket message (or a TCP read) may hold part of a packet, exactly one, or several
+//! [MQTT-6.0.0-2]. Bytes go in with [`PacketReader::push`]; whole packets come out of
+//! [`PacketReader::next_packet`]. "Not enough bytes yet" is a normal answer (`Ok(None)`), not an
+//! error. A packet larger than the limit is skipped without being buffered, so a 100 MB retained
+//! message cannot exhaust memory nor force a reconnect loop. A packet whose body is malformed is
+//! reported and skipped: its length was valid, so the stream stays in step.
+
+use bytes::{Buf, BytesMut};
+use mqttbytes::v4::{self, Packet};
+
+/// What went wrong while reading the stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadError {
+    /// The stream cannot be framed any more (bad remaining length): the connection must close.
+    Unframeable(String),
+    /// One packet had a valid length but a malformed body; it was skipped.
+    MalformedPacket(String),
+    /// One packet was larger than the limit; it is being skipped.
+    Oversized {
+        /// The packet's remaining length as announced in its fixed header.
+        size: usize,
+    },
+}
+
+/// A buffer that turns byte chunks into MQTT 3.1.1 packets.
+#[derive(Debug)]
+pub struct PacketReader {
+    buffer: BytesMut,
+    max_packet_size: usize,
+    bytes_to_skip: usize,
+}
+
+impl PacketReader {
+    /// A reader that skips packets whose remaining length exceeds `max_packet_size`.
+    pub fn new(max_packet_size: usize) -> Self {
+        Self {
+            buffer: BytesMut::new(),
+            max_packet_size,
+            bytes_to_skip: 0,
+        }
+    }
+
+    /// Appends bytes from the transport.
+    pub fn push(&mut self, mut bytes: &[u8]) {
+        if self.bytes_to_skip > 0 {
+            let skipped = self.bytes_to_skip.min(bytes.len());
+            self.bytes_to_skip -= skipped;
+            bytes = &bytes[skipped..];
+        }
+        self.buffer.extend_from_slice(bytes);
+    }
+
+    /// The next whole packet, `Ok(None)` when more bytes are needed.
+    pub fn next_packet(&mut self) -> Result<Option<Packet>, ReadError> {
+        if self.bytes_to_skip > 0 {
+            return Ok(None);
+        }
+        match v4::read(&mut self.buffer, self.max_packet_size) {
+            Ok(packet) => Ok(Some(packet)),
+            Err(mqttbytes::Error::InsufficientBytes(_)) => Ok(None),
+            Err(mqttbytes::Error::PayloadSizeLimitExceeded(size)) => {
+                self.start_skipping(size);
+                Err(ReadError::Oversized { size })
+            }
+            Err(mqttbytes::Error::MalformedRemainingLength) => {
+                self.buffer.clear();
+                Err(ReadError::Unframeable(
+                    "the broker sent a packet with an invalid length".into(),
+                ))
+            }
+            // `v4::read` has already taken the whole frame out of the buffer: skip just it.
+            Err(error) => Err(ReadError::MalformedPacket(format!("{error:?}"))),
+        }
+    }
+
+    /// Bytes held while waiting for the rest of a packet.
+    pub fn buffered_len(&self) -> usize {
+        self.buffer.len()
+    }
+
+    /// Forgets everything (a new connection starts a new stream).
+    pub fn clear(&mut self) {
+        self.buffer.clear();
+        self.bytes_to_skip = 0;
+    }
+
+    fn start_skipping(&mut self, remaining_len: usize) {
+        let mut header_len = 2;
+        while header_len < 5
+            && self
+                .buffer
+                .get(header_len - 1)
+                .is_some_and(|b| b & 0x80 != 0)
+        {
+            header_len += 1;
+        }
+        let frame_len = header_len + remaining_len;
+        let available = self.buffer.len().min(frame_len);
+        self.buffer.advance(available);
+        self.bytes_to_skip = frame_len - available;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mqttbytes::v4::Publish;
+    use mqttbytes::QoS;
+
+    fn encoded_publish(topic: &str, payload: &[u8]) -> Vec<u8> {
+        let mut out = BytesMut::new();
+        Publish::new(topic, QoS::AtMostOnce, payload.to_vec())
+            .write(&mut out)
+            .unwrap();
+        out.to_vec()
+    }
+
+    fn topic_of(packet: Packet) -> String {
+        match packet {
+            Packet::Publish(publish) => publish.topic,
+            other => panic!("expected a publish, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_packet_split_byte_by_byte_comes_out_once_whole() {
+        let bytes = encoded_publish("stat/plug/POWER", b"ON");
+        let mut reader = PacketReader::new(1024);
+        for (i, byte) in bytes.iter().enumerate() {
+            reader.push(&[*byte]);
+            let packet = reader.next_packet().unwrap();
+            if i + 1 < bytes.len() {
+                assert!(packet.is_none(), "packet came out after {} bytes", i + 1);
+            } else {
+                assert_eq!(topic_of(packet.unwrap()), "stat/plug/POWER");
+            }
+        }
+        assert_eq!(reader.buffered_len(), 0);
+    }
+
+    #[test]
+    fn several_packets_in_one_chunk_all_come_out_in_order() {
+        let mut chunk = encoded_publish("a", b"1");
+        chunk.extend(encoded_publish("b", b"2"));
+        chunk.extend(encoded_publish("c", b"3"));
+        let mut reader = PacketReader::new(1024);
+        reader.push(&chunk);
+        let topics: Vec<_> = std::iter::from_fn(|| reader.next_packet().unwrap())
+            .map(topic_of)
+            .collect();
+        assert_eq!(topics, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn an_oversized_packet_is_skipped_and_the_next_one_still_arrives() {
+        let big = encoded_publish("big", &vec![7u8; 5_000]);
+        let mut reader = PacketReader::new(1_000);
+        let (first, rest) = big.split_at(100);
+        reader.push(first);
+        assert!(matches!(
+            reader.next_packet(),
+            Err(ReadError::Oversized { .. })
+        ));
+        let mut tail = rest.to_vec();
+        tail.extend(encoded_publish("small", b"ok"));
+        for chunk in tail.chunks(700) {
+            reader.push(chunk);
+        }
+        assert_eq!(topic_of(reader.next_packet().unwrap().unwrap()), "small");
+        assert!(reader.buffered_len() == 0);
+    }
+
+    #[test]
+    fn a_malformed_body_is_skipped_and_the_stream_stays_in_step() {
+        // A CONNACK with an invalid return code (9), then a valid publish.
+        let mut chunk = vec![0x20, 0x02, 0x00, 0x09];
+        chunk.extend(encoded_publish("after", b"x"));
+        let mut reader = PacketReader::new(1024);
+        reader.push(&chunk);
+        assert!(matches!(
+            reader.next_packet(),
+            Err(ReadError::MalformedPacket(_))
+        ));
+        assert_eq!(topic_of(reader.next_packet().unwrap().unwrap()), "after");
+    }
+
+    #[test]
+    fn an_invalid_remaining_length_cannot_be_framed() {
+        let mut reader = PacketReader::new(1024);
+        reader.push(&[0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]);
+        assert!(matches!(
+            reader.next_packet(),
+            Err(ReadError::Unframeable(_))
+        ));
+    }
+}

@@ -1,0 +1,374 @@
+//! Session scenarios against a scripted broker and a manual clock.
+
+use super::*;
+use crate::backoff::Random;
+use mqttbytes::v4::{self, ConnectReturnCode, SubAck};
+
+const T0: Millis = 1_000_000;
+
+fn encode(write: impl FnOnce(&mut BytesMut)) -> Vec<u8> {
+    let mut buffer = BytesMut::new();
+    write(&mut buffer);
+    buffer.to_vec()
+}
+
+fn connack(code: ConnectReturnCode) -> Vec<u8> {
+    encode(|b| {
+        ConnAck::new(code, false).write(b).unwrap();
+    })
+}
+
+fn publish_from_broker(topic: &str, payload: &[u8], qos: QoS, pkid: u16, retain: bool) -> Vec<u8> {
+    let mut publish = Publish::new(topic, qos, payload.to_vec());
+    publish.pkid = pkid;
+    publish.retain = retain;
+    encode(|b| {
+        publish.write(b).unwrap();
+    })
+}
+
+/// Everything the client queued, decoded as the broker would.
+fn sent_packets(session: &mut Session) -> Vec<Packet> {
+    let mut bytes = BytesMut::new();
+    while let Some(chunk) = session.poll_transmit() {
+        bytes.extend_from_slice(&chunk);
+    }
+    let mut packets = Vec::new();
+    while !bytes.is_empty() {
+        packets.push(v4::read(&mut bytes, usize::MAX).expect("client sent a valid packet"));
+    }
+    packets
+}
+
+fn events(session: &mut Session) -> Vec<SessionEvent> {
+    std::iter::from_fn(|| session.poll_event()).collect()
+}
+
+fn connected_session(options: SessionOptions) -> Session {
+    let mut session = Session::new(options);
+    session.handle_transport_open(T0);
+    sent_packets(&mut session);
+    session.handle_bytes(T0 + 5, &connack(ConnectReturnCode::Success));
+    assert_eq!(
+        events(&mut session),
+        [SessionEvent::Connected {
+            session_present: false
+        }]
+    );
+    session
+}
+
+#[test]
+fn connect_carries_client_id_keepalive_clean_session_credentials_and_will() {
+    let mut options = SessionOptions::new("switchboard-1a2b");
+    options.keep_alive_secs = 20;
+    options.credentials = Some(Credentials {
+        user: "alice".into(),
+        password: "secret".into(),
+    });
+    options.will = Some(Will {
+        topic: "tele/plug/LWT".into(),
+        payload: b"Offline".to_vec(),
+        retain: true,
+    });
+    let mut session = Session::new(options);
+    session.handle_transport_open(T0);
+    let packets = sent_packets(&mut session);
+    let [Packet::Connect(connect)] = packets.as_slice() else {
+        panic!("expected one CONNECT, got {packets:?}");
+    };
+    assert_eq!(connect.client_id, "switchboard-1a2b");
+    assert_eq!(connect.keep_alive, 20);
+    assert!(connect.clean_session);
+    let login = connect.login.as_ref().unwrap();
+    assert_eq!(
+        (login.username.as_str(), login.password.as_str()),
+        ("alice", "secret")
+    );
+    let will = connect.last_will.as_ref().unwrap();
+    assert_eq!(will.topic, "tele/plug/LWT");
+    assert_eq!(&will.message[..], b"Offline");
+    assert!(will.retain);
+}
+
+#[test]
+fn an_accepting_connack_makes_the_session_connected() {
+    let session = connected_session(SessionOptions::new("c"));
+    assert!(session.is_connected());
+}
+
+#[test]
+fn a_refusing_connack_reports_the_reason_and_does_not_connect() {
+    let mut session = Session::new(SessionOptions::new("c"));
+    session.handle_transport_open(T0);
+    session.handle_bytes(T0, &connack(ConnectReturnCode::BadUserNamePassword));
+    assert_eq!(
+        events(&mut session),
+        [SessionEvent::Refused(ConnectRefusal::BadUserNameOrPassword)]
+    );
+    assert!(!session.is_connected());
+    assert_eq!(session.poll_timeout(), None);
+}
+
+#[test]
+fn no_connack_before_the_deadline_loses_the_connection() {
+    let mut options = SessionOptions::new("c");
+    options.connack_timeout = 3_000;
+    let mut session = Session::new(options);
+    session.handle_transport_open(T0);
+    assert_eq!(session.poll_timeout(), Some(T0 + 3_000));
+    session.handle_timeout(T0 + 2_999);
+    assert!(events(&mut session).is_empty());
+    session.handle_timeout(T0 + 3_000);
+    assert_eq!(
+        events(&mut session),
+        [SessionEvent::Lost(LossReason::ConnackTimeout)]
+    );
+}
+
+#[test]
+fn a_first_packet_other_than_connack_is_a_protocol_error() {
+    let mut session = Session::new(SessionOptions::new("c"));
+    session.handle_transport_open(T0);
+    session.handle_bytes(
+        T0,
+        &publish_from_broker("x", b"y", QoS::AtMostOnce, 0, false),
+    );
+    assert!(matches!(
+        events(&mut session).as_slice(),
+        [SessionEvent::Lost(LossReason::Protocol(_))]
+    ));
+    assert!(!session.is_connected());
+}
+
+#[test]
+fn connack_and_publish_in_one_chunk_and_a_publish_split_in_two_all_arrive() {
+    let mut session = Session::new(SessionOptions::new("c"));
+    session.handle_transport_open(T0);
+    let mut chunk = connack(ConnectReturnCode::Success);
+    chunk.extend(publish_from_broker("a", b"1", QoS::AtMostOnce, 0, true));
+    let split = publish_from_broker("b", b"22", QoS::AtMostOnce, 0, false);
+    chunk.extend(&split[..3]);
+    session.handle_bytes(T0, &chunk);
+    session.handle_bytes(T0, &split[3..]);
+    assert_eq!(
+        events(&mut session),
+        [
+            SessionEvent::Connected {
+                session_present: false
+            },
+            SessionEvent::Message(Message {
+                topic: "a".into(),
+                payload: b"1".to_vec(),
+                retained: true
+            }),
+            SessionEvent::Message(Message {
+                topic: "b".into(),
+                payload: b"22".to_vec(),
+                retained: false
+            }),
+        ]
+    );
+}
+
+#[test]
+fn a_receive_only_client_still_pings_one_keepalive_after_its_last_send() {
+    let mut options = SessionOptions::new("c");
+    options.keep_alive_secs = 10;
+    let mut session = connected_session(options);
+    // CONNECT was sent at T0. Messages keep arriving, but arrivals do not delay the ping.
+    for second in 1..10 {
+        let now = T0 + second * SECOND;
+        session.handle_bytes(
+            now,
+            &publish_from_broker("t", b"v", QoS::AtMostOnce, 0, false),
+        );
+        session.handle_timeout(now);
+        assert!(
+            sent_packets(&mut session).is_empty(),
+            "pinged early at {second} s"
+        );
+    }
+    assert_eq!(session.poll_timeout(), Some(T0 + 10 * SECOND));
+    session.handle_timeout(T0 + 10 * SECOND);
+    assert_eq!(sent_packets(&mut session), [Packet::PingReq]);
+}
+
+#[test]
+fn a_missing_pingresp_loses_the_connection_at_one_and_a_half_keepalives() {
+    let mut options = SessionOptions::new("c");
+    options.keep_alive_secs = 10;
+    let mut session = connected_session(options);
+    session.handle_timeout(T0 + 10 * SECOND);
+    assert_eq!(sent_packets(&mut session), [Packet::PingReq]);
+    assert_eq!(session.poll_timeout(), Some(T0 + 15 * SECOND));
+    session.handle_timeout(T0 + 15 * SECOND - 1);
+    assert!(session.is_connected());
+    events(&mut session);
+    session.handle_timeout(T0 + 15 * SECOND);
+    assert_eq!(
+        events(&mut session),
+        [SessionEvent::Lost(LossReason::PingTimeout)]
+    );
+    assert!(!session.is_connected());
+}
+
+#[test]
+fn a_pingresp_keeps_the_connection_and_schedules_the_next_ping() {
+    let mut options = SessionOptions::new("c");
+    options.keep_alive_secs = 10;
+    let mut session = connected_session(options);
+    session.handle_timeout(T0 + 10 * SECOND);
+    sent_packets(&mut session);
+    session.handle_bytes(T0 + 10 * SECOND + 40, &[0xD0, 0x00]);
+    session.handle_timeout(T0 + 16 * SECOND);
+    assert!(session.is_connected());
+    assert_eq!(session.poll_timeout(), Some(T0 + 20 * SECOND));
+}
+
+#[test]
+fn an_incoming_qos1_publish_is_acknowledged_and_delivered() {
+    let mut session = connected_session(SessionOptions::new("c"));
+    session.handle_bytes(
+        T0,
+        &publish_from_broker("stat/p/POWER", b"ON", QoS::AtLeastOnce, 77, false),
+    );
+    assert_eq!(
+        sent_packets(&mut session),
+        [Packet::PubAck(PubAck::new(77))]
+    );
+    assert!(matches!(
+        events(&mut session).as_slice(),
+        [SessionEvent::Message(Message { topic, .. })] if topic == "stat/p/POWER"
+    ));
+}
+
+#[test]
+fn a_qos1_publish_stays_in_flight_until_puback() {
+    let mut session = connected_session(SessionOptions::new("c"));
+    let id = session
+        .publish(T0, "cmnd/p/POWER", b"ON", QoS::AtLeastOnce, false)
+        .unwrap();
+    let packets = sent_packets(&mut session);
+    let [Packet::Publish(publish)] = packets.as_slice() else {
+        panic!("expected one PUBLISH, got {packets:?}");
+    };
+    assert_eq!((publish.pkid, publish.retain), (id, false));
+    assert_eq!(session.in_flight_count(), 1);
+    session.handle_bytes(
+        T0,
+        &encode(|b| {
+            PubAck::new(id).write(b).unwrap();
+        }),
+    );
+    assert_eq!(
+        events(&mut session),
+        [SessionEvent::Delivered { packet_id: id }]
+    );
+    assert_eq!(session.in_flight_count(), 0);
+}
+
+#[test]
+fn a_publish_in_flight_at_a_drop_is_reported_undelivered_not_kept_for_later() {
+    let mut session = connected_session(SessionOptions::new("c"));
+    let id = session
+        .publish(T0, "cmnd/p/POWER", b"ON", QoS::AtLeastOnce, false)
+        .unwrap();
+    session.handle_transport_closed();
+    assert_eq!(
+        events(&mut session),
+        [SessionEvent::Undelivered { packet_id: id }]
+    );
+    session.handle_transport_open(T0 + 5_000);
+    session.handle_bytes(T0 + 5_000, &connack(ConnectReturnCode::Success));
+    let resent = sent_packets(&mut session);
+    assert!(
+        resent.iter().all(|p| matches!(p, Packet::Connect(_))),
+        "a stale command was re-sent: {resent:?}"
+    );
+}
+
+#[test]
+fn publishing_is_refused_while_not_connected_and_to_wildcard_topics() {
+    let mut session = Session::new(SessionOptions::new("c"));
+    assert_eq!(
+        session.publish(T0, "a", b"", QoS::AtMostOnce, false),
+        Err(SessionError::NotConnected)
+    );
+    let mut session = connected_session(SessionOptions::new("c"));
+    assert!(matches!(
+        session.publish(T0, "cmnd/+/POWER", b"", QoS::AtMostOnce, false),
+        Err(SessionError::InvalidTopic(_))
+    ));
+    assert!(matches!(
+        session.publish(T0, "", b"", QoS::AtMostOnce, false),
+        Err(SessionError::InvalidTopic(_))
+    ));
+}
+
+#[test]
+fn a_refused_subscription_is_reported_by_filter() {
+    let mut session = connected_session(SessionOptions::new("c"));
+    let filters = vec!["stat/a/POWER".to_string(), "secret/#".to_string()];
+    let id = session.subscribe(T0, &filters).unwrap();
+    let packets = sent_packets(&mut session);
+    let [Packet::Subscribe(subscribe)] = packets.as_slice() else {
+        panic!("expected SUBSCRIBE, got {packets:?}");
+    };
+    assert_eq!(subscribe.filters.len(), 2);
+    let suback = SubAck::new(
+        id,
+        vec![
+            SubscribeReasonCode::Success(QoS::AtLeastOnce),
+            SubscribeReasonCode::Failure,
+        ],
+    );
+    session.handle_bytes(
+        T0,
+        &encode(|b| {
+            suback.write(b).unwrap();
+        }),
+    );
+    assert_eq!(
+        events(&mut session),
+        [SessionEvent::SubscriptionFailed {
+            filter: "secret/#".into()
+        }]
+    );
+}
+
+#[test]
+fn packet_ids_skip_zero_and_ids_still_in_flight() {
+    let mut session = connected_session(SessionOptions::new("c"));
+    session.next_packet_id = u16::MAX;
+    let a = session
+        .publish(T0, "a", b"", QoS::AtLeastOnce, false)
+        .unwrap();
+    let b = session
+        .publish(T0, "a", b"", QoS::AtLeastOnce, false)
+        .unwrap();
+    assert_eq!((a, b), (u16::MAX, 1));
+}
+
+#[test]
+fn arbitrary_bytes_from_the_broker_never_panic() {
+    let mut random = Random::new(7);
+    for round in 0..3_000 {
+        let mut session = Session::new(SessionOptions::new("c"));
+        session.handle_transport_open(T0);
+        if round % 2 == 0 {
+            session.handle_bytes(T0, &connack(ConnectReturnCode::Success));
+        }
+        for _ in 0..4 {
+            let len = random.below(64) as usize;
+            let mut bytes: Vec<u8> = (0..len).map(|_| random.next_u64() as u8).collect();
+            if round % 3 == 0 && !bytes.is_empty() {
+                bytes[0] = 0x30 | (bytes[0] & 0x0F); // look like a PUBLISH more often
+            }
+            session.handle_bytes(T0, &bytes);
+            session.handle_timeout(T0 + 100_000);
+            while session.poll_event().is_some() {}
+            while session.poll_transmit().is_some() {}
+        }
+    }
+}
