@@ -1,1 +1,5 @@
-fn main() {}
+//! The page's entry point: everything lives in the library (see `lib.rs`).
+
+fn main() {
+    switchboard::start();
+}

@@ -167,6 +167,20 @@ pub fn validate_broker_url(input: &str) -> Result<String, String> {
     Ok(url.to_string())
 }
 
+/// Browsers refuse `ws://` from a page served over `https://` (mixed content): say so first.
+pub fn check_mixed_content(page_protocol: &str, broker_url: &str) -> Result<(), String> {
+    let insecure = broker_url
+        .get(..5)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("ws://"));
+    if page_protocol.eq_ignore_ascii_case("https:") && insecure {
+        Err(format!(
+            "This page is served over https://, so the browser only allows secure broker addresses: use wss:// instead of \"{broker_url}\" (the broker needs a TLS WebSocket listener)."
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// Reads `tasmota:<topic>[:<label>]`.
 pub fn parse_device_spec(spec: &str) -> Result<DeviceConfig, String> {
     let mut parts = spec.splitn(3, ':');
@@ -317,6 +331,15 @@ mod tests {
             .unwrap_err()
             .contains("no host"));
         assert!(validate_broker_url("").unwrap_err().contains("Enter"));
+    }
+
+    #[test]
+    fn ws_from_an_https_page_is_refused_with_a_hint_and_wss_is_fine() {
+        assert!(check_mixed_content("https:", "ws://h:9001")
+            .unwrap_err()
+            .contains("wss://"));
+        assert_eq!(check_mixed_content("https:", "wss://h:8884/mqtt"), Ok(()));
+        assert_eq!(check_mixed_content("http:", "ws://h:9001"), Ok(()));
     }
 
     #[test]

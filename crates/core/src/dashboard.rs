@@ -174,6 +174,15 @@ impl Dashboard {
 
     /// The WebSocket closed or failed to open.
     pub fn handle_transport_closed(&mut self, now: Millis) {
+        self.close_transport(now, None);
+    }
+
+    /// The WebSocket could not even be created (the browser refused the address): say why.
+    pub fn handle_transport_refused(&mut self, now: Millis, problem: String) {
+        self.close_transport(now, Some(problem));
+    }
+
+    fn close_transport(&mut self, now: Millis, explained: Option<String>) {
         let problem = match self.transport {
             Transport::Closed => return,
             Transport::Opening => "Cannot open a WebSocket to the broker. Check the address and port, that the broker has a WebSocket listener, and that it is running. A page served over https:// can only use wss://.",
@@ -183,7 +192,7 @@ impl Dashboard {
         self.transport = Transport::Closed;
         self.session.handle_transport_closed();
         self.drain_session(now);
-        self.connection_failed(now, problem.to_string());
+        self.connection_failed(now, explained.unwrap_or_else(|| problem.to_string()));
     }
 
     /// A timer fired.

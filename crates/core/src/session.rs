@@ -19,7 +19,7 @@ use mqttbytes::v4::{
     ConnAck, Connect, LastWill, Login, Packet, PingReq, PubAck, PubComp, PubRec, Publish,
     Subscribe, SubscribeReasonCode,
 };
-use mqttbytes::QoS;
+pub use mqttbytes::QoS;
 
 use crate::connect_refusal::ConnectRefusal;
 use crate::packet_reader::{PacketReader, ReadError};

@@ -1,1 +1,294 @@
-fn main() {}
+//! Switchboard's dev kit: everything the demo and the end-to-end tests need on one machine.
+//!
+//! Map:
+//! - [`broker`]: the embedded rumqttd broker (TCP and WebSocket on loopback).
+//! - [`tasmota_plug`]: a simulated Tasmota plug's behaviour, pure.
+//! - [`plug_runner`]: runs simulated plugs against a broker over TCP, with control commands.
+//! - [`mqtt_connection`]: the blocking TCP connection the simulators use (the core's session).
+//! - [`static_server`]: serves the built `dist/`.
+//!
+//! Commands (all on 127.0.0.1):
+//! - `demo`: broker + three plugs + the page; prints the URL to open.
+//! - `broker`: just the embedded broker.
+//! - `plugs --broker HOST:PORT TOPIC[=on] ...`: simulated plugs against any broker.
+//! - `serve`: just the static file server.
+//!
+//! `demo` and `plugs` read control lines on stdin: `press <topic>`, `unplug <topic>`,
+//! `plugin <topic>`, `latency <topic> <ms>`.
+
+mod broker;
+mod mqtt_connection;
+mod plug_runner;
+mod static_server;
+mod tasmota_plug;
+
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::mpsc::{self, Sender};
+use std::time::Duration;
+
+use plug_runner::{spawn_plug, PlugControl, PlugSettings};
+use switchboard_core::config::{DashboardConfig, DeviceConfig};
+
+const USAGE: &str = "usage:
+  switchboard-devkit demo  [--dist DIR] [--http-port 8080] [--ws-port 9001] [--tcp-port 1883]
+  switchboard-devkit broker [--ws-port 9001] [--tcp-port 1883]
+  switchboard-devkit plugs --broker 127.0.0.1:1883 [--tele-period SECS] TOPIC[=on] ...
+  switchboard-devkit serve [--dist DIR] [--http-port 8080]
+control lines on stdin (demo, plugs): press|unplug|plugin <topic>, latency <topic> <ms>";
+
+const DEMO_PLUGS: [(&str, &str, bool); 3] = [
+    ("desk_lamp", "Desk lamp", true),
+    ("heater", "Heater", false),
+    ("coffee", "Coffee machine", false),
+];
+
+struct Options {
+    command: String,
+    dist: PathBuf,
+    http_port: u16,
+    ws_port: u16,
+    tcp_port: u16,
+    broker: String,
+    tele_period: u64,
+    plugs: Vec<(String, bool)>,
+}
+
+fn parse_options(args: &[String]) -> Result<Options, String> {
+    let mut options = Options {
+        command: args.first().cloned().ok_or("missing command")?,
+        dist: PathBuf::from("dist"),
+        http_port: 8080,
+        ws_port: 9001,
+        tcp_port: 1883,
+        broker: "127.0.0.1:1883".into(),
+        tele_period: 300,
+        plugs: Vec::new(),
+    };
+    let mut rest = args[1..].iter();
+    while let Some(arg) = rest.next() {
+        let mut value = |name: &str| {
+            rest.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        let port = |text: String, name: &str| {
+            text.parse::<u16>()
+                .map_err(|_| format!("{name} must be a port number, got {text:?}"))
+        };
+        match arg.as_str() {
+            "--dist" => options.dist = PathBuf::from(value("--dist")?),
+            "--http-port" => options.http_port = port(value("--http-port")?, "--http-port")?,
+            "--ws-port" => options.ws_port = port(value("--ws-port")?, "--ws-port")?,
+            "--tcp-port" => options.tcp_port = port(value("--tcp-port")?, "--tcp-port")?,
+            "--broker" => options.broker = value("--broker")?,
+            "--tele-period" => {
+                let text = value("--tele-period")?;
+                options.tele_period = text
+                    .parse()
+                    .map_err(|_| format!("--tele-period must be seconds, got {text:?}"))?;
+            }
+            flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
+            plug => {
+                let (topic, state) = plug.split_once('=').unwrap_or((plug, "off"));
+                options
+                    .plugs
+                    .push((topic.to_string(), state.eq_ignore_ascii_case("on")));
+            }
+        }
+    }
+    Ok(options)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let options = match parse_options(&args) {
+        Ok(options) => options,
+        Err(problem) => {
+            eprintln!("{problem}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match options.command.as_str() {
+        "demo" => run_demo(&options),
+        "broker" => run_broker(&options),
+        "plugs" => run_plugs(&options),
+        "serve" => run_serve(&options),
+        other => Err(format!("unknown command {other:?}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(problem) => {
+            eprintln!("switchboard-devkit: {problem}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+/// Fails early, with the port named, if something already listens there.
+fn ensure_free(port: u16, what: &str) -> Result<(), String> {
+    TcpListener::bind(loopback(port)).map(drop).map_err(|e| {
+        format!("cannot use port {port} for the {what} ({e}); choose another with the matching --*-port option")
+    })
+}
+
+fn start_broker(options: &Options) -> Result<(), String> {
+    ensure_free(options.tcp_port, "MQTT TCP listener")?;
+    ensure_free(options.ws_port, "MQTT WebSocket listener")?;
+    broker::start_broker(loopback(options.tcp_port), loopback(options.ws_port));
+    // rumqttd binds in its own threads: wait until both listeners accept.
+    for _ in 0..100 {
+        let up = [options.tcp_port, options.ws_port]
+            .iter()
+            .all(|port| std::net::TcpStream::connect(loopback(*port)).is_ok());
+        if up {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Err("the embedded broker did not start listening within 5 s".into())
+}
+
+fn start_plugs(
+    broker: &str,
+    plugs: &[(String, bool)],
+    tele_period: u64,
+) -> HashMap<String, Sender<PlugControl>> {
+    let mut controls = HashMap::new();
+    for (topic, power) in plugs {
+        let (sender, receiver) = mpsc::channel();
+        spawn_plug(
+            PlugSettings {
+                broker: broker.to_string(),
+                topic: topic.clone(),
+                power: *power,
+                tele_period: Duration::from_secs(tele_period.max(1)),
+            },
+            receiver,
+        );
+        controls.insert(topic.clone(), sender);
+    }
+    controls
+}
+
+fn start_server(options: &Options) -> Result<(), String> {
+    if !options.dist.join("index.html").is_file() {
+        return Err(format!(
+            "{} has no index.html: build the page first (trunk build --release)",
+            options.dist.display()
+        ));
+    }
+    let listener = TcpListener::bind(loopback(options.http_port)).map_err(|e| {
+        format!(
+            "cannot serve on port {} ({e}); choose another with --http-port",
+            options.http_port
+        )
+    })?;
+    static_server::serve(listener, options.dist.clone());
+    Ok(())
+}
+
+fn run_demo(options: &Options) -> Result<(), String> {
+    start_broker(options)?;
+    start_server(options)?;
+    let plugs: Vec<(String, bool)> = DEMO_PLUGS
+        .iter()
+        .map(|(t, _, on)| (t.to_string(), *on))
+        .collect();
+    let controls = start_plugs(&loopback(options.tcp_port).to_string(), &plugs, 60);
+    let config = DashboardConfig {
+        broker: Some(format!("ws://127.0.0.1:{}", options.ws_port)),
+        devices: DEMO_PLUGS
+            .iter()
+            .map(|(topic, label, _)| DeviceConfig::tasmota(*topic, *label))
+            .collect(),
+        ..Default::default()
+    };
+    println!("Switchboard demo is running:");
+    println!(
+        "  broker   mqtt://127.0.0.1:{}  ws://127.0.0.1:{}",
+        options.tcp_port, options.ws_port
+    );
+    println!("  plugs    {}", DEMO_PLUGS.map(|p| p.0).join(", "));
+    println!();
+    println!(
+        "Open http://127.0.0.1:{}/#{}",
+        options.http_port,
+        config.to_fragment()
+    );
+    println!();
+    println!("Type \"press heater\" to press a plug's button, \"unplug heater\" / \"plugin heater\" to take it away and back. Ctrl-C stops.");
+    read_controls(controls)
+}
+
+fn run_broker(options: &Options) -> Result<(), String> {
+    start_broker(options)?;
+    println!(
+        "broker ready tcp={} ws={}",
+        options.tcp_port, options.ws_port
+    );
+    loop {
+        std::thread::park();
+    }
+}
+
+fn run_plugs(options: &Options) -> Result<(), String> {
+    if options.plugs.is_empty() {
+        return Err(format!("name at least one plug topic\n{USAGE}"));
+    }
+    let controls = start_plugs(&options.broker, &options.plugs, options.tele_period);
+    println!("plugs ready");
+    read_controls(controls)
+}
+
+fn run_serve(options: &Options) -> Result<(), String> {
+    start_server(options)?;
+    println!(
+        "serving {} on http://127.0.0.1:{}/",
+        options.dist.display(),
+        options.http_port
+    );
+    loop {
+        std::thread::park();
+    }
+}
+
+/// Reads control lines until stdin closes, then keeps running until killed.
+fn read_controls(controls: HashMap<String, Sender<PlugControl>>) -> Result<(), String> {
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let control = match words.as_slice() {
+            ["press", topic] => Some((*topic, PlugControl::PressButton)),
+            ["unplug", topic] => Some((*topic, PlugControl::Unplug)),
+            ["plugin", topic] => Some((*topic, PlugControl::PlugIn)),
+            ["latency", topic, ms] => ms
+                .parse()
+                .ok()
+                .map(|ms| (*topic, PlugControl::SetLatency(ms))),
+            [] => None,
+            _ => {
+                eprintln!("unknown control line {line:?}: press|unplug|plugin <topic>, latency <topic> <ms>");
+                None
+            }
+        };
+        if let Some((topic, control)) = control {
+            match controls.get(topic) {
+                Some(sender) => {
+                    let _ = sender.send(control);
+                }
+                None => eprintln!("no plug with topic {topic:?}"),
+            }
+        }
+    }
+    loop {
+        std::thread::park();
+    }
+}

@@ -1,0 +1,175 @@
+//! Runs simulated plugs against a broker over TCP, one thread each, and takes control
+//! commands (button presses, power loss, reply latency) from a channel.
+//!
+//! A plug reconnects by itself after the broker goes away (every 300 ms), the way firmware
+//! does; "unplug" cuts its connection without DISCONNECT so the broker publishes its will, and
+//! it stays away until "plug in". Every command received is printed, so a test can count them.
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use switchboard_core::session::{QoS, SessionEvent, SessionOptions, Will};
+
+use crate::mqtt_connection::MqttConnection;
+use crate::tasmota_plug::{PlugPublish, TasmotaPlug};
+
+/// What can be done to a running plug.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlugControl {
+    /// Press the physical button (toggle the relay).
+    PressButton,
+    /// Lose power/Wi-Fi: drop the connection without DISCONNECT.
+    Unplug,
+    /// Come back.
+    PlugIn,
+    /// Answer commands after this many milliseconds.
+    SetLatency(u64),
+}
+
+/// Settings for one plug thread.
+pub struct PlugSettings {
+    /// Broker TCP address, e.g. `127.0.0.1:1883`.
+    pub broker: String,
+    /// The plug's topic.
+    pub topic: String,
+    /// Initial relay state.
+    pub power: bool,
+    /// Telemetry period.
+    pub tele_period: Duration,
+}
+
+/// Starts a plug thread.
+pub fn spawn_plug(
+    settings: PlugSettings,
+    control: Receiver<PlugControl>,
+) -> thread::JoinHandle<()> {
+    thread::spawn(move || run_plug(settings, control))
+}
+
+fn run_plug(settings: PlugSettings, control: Receiver<PlugControl>) {
+    let mut plug = TasmotaPlug::new(settings.topic.clone(), settings.power);
+    let booted = Instant::now();
+    let mut latency = Duration::ZERO;
+    let mut unplugged = false;
+    loop {
+        if unplugged {
+            match control.recv() {
+                Ok(PlugControl::PlugIn) => unplugged = false,
+                Ok(PlugControl::SetLatency(ms)) => latency = Duration::from_millis(ms),
+                Ok(PlugControl::PressButton) => {
+                    plug.press_button();
+                }
+                Ok(PlugControl::Unplug) => {}
+                Err(_) => return,
+            }
+            continue;
+        }
+        let will = plug.will();
+        let mut options = SessionOptions::new(format!("sim-tasmota-{}", plug.topic()));
+        options.keep_alive_secs = 10;
+        options.will = Some(Will {
+            topic: will.topic,
+            payload: will.payload.into_bytes(),
+            retain: will.retain,
+        });
+        let Ok(mut connection) = MqttConnection::open(&settings.broker, options) else {
+            match control.recv_timeout(Duration::from_millis(300)) {
+                Ok(PlugControl::Unplug) => unplugged = true,
+                Ok(PlugControl::SetLatency(ms)) => latency = Duration::from_millis(ms),
+                Ok(PlugControl::PressButton) => {
+                    plug.press_button();
+                }
+                Ok(PlugControl::PlugIn) | Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            continue;
+        };
+        let mut delayed: Vec<(Instant, PlugPublish)> = Vec::new();
+        let mut next_telemetry = Instant::now() + settings.tele_period;
+        let outcome: Result<(), ()> = (|| loop {
+            let events = connection.poll().map_err(|_| ())?;
+            for event in events {
+                match event {
+                    SessionEvent::Connected { .. } => {
+                        println!("plug {} connected", plug.topic());
+                        publish_all(&mut connection, plug.on_connected())?;
+                        let filters = plug.subscriptions();
+                        let now = connection.now();
+                        connection
+                            .session()
+                            .subscribe(now, &filters)
+                            .map_err(|_| ())?;
+                        connection.flush().map_err(|_| ())?;
+                    }
+                    SessionEvent::Message(message) => {
+                        let payload = String::from_utf8_lossy(&message.payload).into_owned();
+                        println!(
+                            "plug {} received {} {:?}",
+                            plug.topic(),
+                            message.topic,
+                            payload
+                        );
+                        let replies = plug.on_message(&message.topic, &payload);
+                        println!(
+                            "plug {} power {}",
+                            plug.topic(),
+                            if plug.power() { "ON" } else { "OFF" }
+                        );
+                        let due = Instant::now() + latency;
+                        delayed.extend(replies.into_iter().map(|reply| (due, reply)));
+                    }
+                    SessionEvent::Lost(_) | SessionEvent::Refused(_) => return Err(()),
+                    _ => {}
+                }
+            }
+            let now = Instant::now();
+            let (due, later): (Vec<_>, Vec<_>) = delayed.drain(..).partition(|(at, _)| *at <= now);
+            delayed = later;
+            publish_all(&mut connection, due.into_iter().map(|(_, p)| p).collect())?;
+            if now >= next_telemetry {
+                next_telemetry = now + settings.tele_period;
+                let report = plug.tick_telemetry(booted.elapsed().as_secs());
+                publish_all(&mut connection, vec![report])?;
+            }
+            match control.try_recv() {
+                Ok(PlugControl::PressButton) => {
+                    println!("plug {} button pressed", plug.topic());
+                    let reports = plug.press_button();
+                    publish_all(&mut connection, reports)?;
+                }
+                Ok(PlugControl::Unplug) => return Ok(()),
+                Ok(PlugControl::SetLatency(ms)) => latency = Duration::from_millis(ms),
+                Ok(PlugControl::PlugIn) | Err(_) => {}
+            }
+        })();
+        match outcome {
+            Ok(()) => {
+                println!("plug {} unplugged", plug.topic());
+                connection.kill();
+                unplugged = true;
+            }
+            Err(()) => {
+                println!("plug {} lost the broker; reconnecting", plug.topic());
+                thread::sleep(Duration::from_millis(300));
+            }
+        }
+    }
+}
+
+fn publish_all(connection: &mut MqttConnection, messages: Vec<PlugPublish>) -> Result<(), ()> {
+    for message in messages {
+        let now = connection.now();
+        connection
+            .session()
+            .publish(
+                now,
+                &message.topic,
+                message.payload.as_bytes(),
+                QoS::AtLeastOnce,
+                message.retain,
+            )
+            .map_err(|_| ())?;
+    }
+    connection.flush().map_err(|_| ())
+}

@@ -1,0 +1,150 @@
+//! The root component: reads the URL configuration, starts the driver, lays out the page.
+//!
+//! The page reads two kinds of signals, both written only by the driver: one for the broker
+//! link and one per device, so that one device's update touches one card.
+
+use gloo_timers::callback::Interval;
+use leptos::prelude::*;
+use switchboard_core::config::{parse_page_url, DeviceConfig};
+use switchboard_core::dashboard::{LinkPhase, LinkStatus};
+use switchboard_core::device::SwitchState;
+use switchboard_core::time::Millis;
+
+use crate::browser;
+use crate::components::add_device_form::AddDeviceForm;
+use crate::components::connection_panel::ConnectionPanel;
+use crate::components::status_bar::StatusBar;
+use crate::components::switch_card::SwitchCard;
+use crate::driver::{self, BrokerSettings, ViewSignals};
+
+/// The broker link as the page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkView {
+    /// The broker address in use.
+    pub url: String,
+    /// What the link is doing and the last problem.
+    pub status: LinkStatus,
+    /// False until the user (or the URL) gave a broker.
+    pub running: bool,
+}
+
+impl Default for LinkView {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            status: LinkStatus {
+                phase: LinkPhase::Idle,
+                problem: None,
+                failed_attempts: 0,
+            },
+            running: false,
+        }
+    }
+}
+
+/// One device as the page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceView {
+    /// What the user configured.
+    pub config: DeviceConfig,
+    /// What is known about its switch.
+    pub state: SwitchState,
+}
+
+/// A device's place in the list and its signal.
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceRow {
+    /// The device's index in the dashboard.
+    pub index: usize,
+    /// Its view, written by the driver.
+    pub view: RwSignal<DeviceView>,
+}
+
+/// The whole page.
+#[component]
+pub fn App() -> impl IntoView {
+    let (query, fragment, _) = browser::page_location();
+    let (config, problems) = parse_page_url(&query, &fragment);
+    let rows: Vec<DeviceRow> = config
+        .devices
+        .iter()
+        .enumerate()
+        .map(|(index, device)| DeviceRow {
+            index,
+            view: RwSignal::new(DeviceView {
+                config: device.clone(),
+                state: SwitchState::default(),
+            }),
+        })
+        .collect();
+    let signals = ViewSignals {
+        link: RwSignal::new(LinkView::default()),
+        devices: RwSignal::new(rows),
+    };
+    let clock = RwSignal::new(browser::now());
+    Interval::new(1_000, move || clock.set(browser::now())).forget();
+
+    let initial = BrokerSettings {
+        url: config.broker.clone().unwrap_or_default(),
+        user: config.user.clone().unwrap_or_default(),
+        password: config.password.clone().unwrap_or_default(),
+    };
+    if config.broker.is_some() {
+        driver::start(initial.clone(), config.devices.clone(), signals);
+    }
+
+    view! {
+        <header class="topbar">
+            <h1 class="brand">"Switchboard"</h1>
+            <StatusBar link=signals.link clock=clock />
+        </header>
+        <main class="content">
+            <ConfigProblems problems=problems />
+            <DeviceList signals=signals />
+            <section class="panels">
+                <ConnectionPanel initial=initial signals=signals />
+                <AddDeviceForm signals=signals />
+            </section>
+        </main>
+        <footer class="footer">
+            "MQTT over WebSocket, straight from this page: no server in between."
+        </footer>
+    }
+}
+
+/// The problems found in the page URL, each in its own line.
+#[component]
+fn ConfigProblems(problems: Vec<String>) -> impl IntoView {
+    (!problems.is_empty()).then(|| {
+        view! {
+            <div class="url-problems" role="alert">
+                <p class="url-problems-title">"Some settings in this link were not used:"</p>
+                <ul>{problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
+            </div>
+        }
+    })
+}
+
+/// The switch cards, keyed by device so one update touches one card.
+#[component]
+fn DeviceList(signals: ViewSignals) -> impl IntoView {
+    let is_empty = move || signals.devices.with(Vec::is_empty);
+    view! {
+        <Show when=move || !is_empty() fallback=|| view! {
+            <p class="empty">"No devices yet. Add a Tasmota device below, or open a link that lists them (device=tasmota:<topic>)."</p>
+        }>
+            <ul class="cards" aria-label="Devices">
+                <For
+                    each=move || signals.devices.get()
+                    key=|row| row.index
+                    children=move |row| view! { <SwitchCard row=row /> }
+                />
+            </ul>
+        </Show>
+    }
+}
+
+/// Seconds left until `at`, rounded up, never negative.
+pub fn seconds_until(at: Millis, now: Millis) -> u64 {
+    at.saturating_sub(now).div_ceil(1_000)
+}

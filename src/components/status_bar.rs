@@ -1,0 +1,53 @@
+//! The broker link in words, in an element with `role="status"` so screen readers and tests
+//! can follow it; offers "Retry now" while waiting to reconnect.
+
+use leptos::prelude::*;
+use switchboard_core::dashboard::LinkPhase;
+use switchboard_core::time::Millis;
+
+use crate::app::{seconds_until, LinkView};
+use crate::driver;
+
+/// The connection state and the last problem.
+#[component]
+pub fn StatusBar(link: RwSignal<LinkView>, clock: RwSignal<Millis>) -> impl IntoView {
+    let phase_class = move || {
+        let phase = link.with(|l| match (&l.status.phase, l.running) {
+            (_, false) => "idle",
+            (LinkPhase::Connected, _) => "connected",
+            (LinkPhase::Connecting, _) => "connecting",
+            (LinkPhase::WaitingToRetry { .. }, _) => "waiting",
+            (LinkPhase::Idle, _) => "idle",
+        });
+        format!("status status-{phase}")
+    };
+    let headline = move || {
+        link.with(|l| match (&l.status.phase, l.running) {
+            (_, false) | (LinkPhase::Idle, _) => "Not connected".to_string(),
+            (LinkPhase::Connecting, _) => format!("Connecting to {}…", l.url),
+            (LinkPhase::Connected, _) => format!("Connected to {}", l.url),
+            (LinkPhase::WaitingToRetry { retry_at }, _) => {
+                format!(
+                    "Reconnecting in {} s",
+                    seconds_until(*retry_at, clock.get())
+                )
+            }
+        })
+    };
+    let problem = move || link.with(|l| l.status.problem.clone());
+    let waiting = move || link.with(|l| matches!(l.status.phase, LinkPhase::WaitingToRetry { .. }));
+    view! {
+        <div class=phase_class role="status" aria-live="polite">
+            <span class="status-dot" aria-hidden="true"></span>
+            <span class="status-text">
+                <span class="status-headline">{headline}</span>
+                {move || problem().map(|p| view! { <span class="status-problem">{p}</span> })}
+            </span>
+            <Show when=waiting>
+                <button type="button" class="status-retry" on:click=move |_| driver::retry_now()>
+                    "Retry now"
+                </button>
+            </Show>
+        </div>
+    }
+}

@@ -1,0 +1,285 @@
+//! Owns the core `Dashboard`, the WebSocket and the single timer, and pumps between them.
+//!
+//! Every input (socket event, timer, click) goes into the dashboard; then `pump` carries out
+//! what it asks (open or close the socket, send bytes), re-arms the one timer at the
+//! dashboard's next deadline, and copies the new state into the page's signals. The driver
+//! lives in a thread-local: wasm is single-threaded, and callbacks reach it without `Rc`s.
+//! No decision is made here.
+
+use std::cell::RefCell;
+
+use gloo_timers::callback::Timeout;
+use leptos::prelude::*;
+use switchboard_core::config::{check_mixed_content, DeviceConfig};
+use switchboard_core::dashboard::Dashboard;
+use switchboard_core::device::{CommandError, SwitchCommand};
+use switchboard_core::session::{Credentials, SessionOptions};
+use switchboard_core::time::Millis;
+
+use crate::app::{DeviceRow, DeviceView, LinkView};
+use crate::browser;
+use crate::transport::{Socket, SocketEvent};
+
+/// Where the driver writes what the page shows.
+#[derive(Clone, Copy)]
+pub struct ViewSignals {
+    /// The broker link.
+    pub link: RwSignal<LinkView>,
+    /// The devices, one signal each.
+    pub devices: RwSignal<Vec<DeviceRow>>,
+}
+
+/// How to reach the broker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerSettings {
+    /// ws:// or wss:// URL, already validated.
+    pub url: String,
+    /// Optional user name.
+    pub user: String,
+    /// Optional password.
+    pub password: String,
+}
+
+struct Driver {
+    dashboard: Dashboard,
+    url: String,
+    page_protocol: String,
+    socket: Option<Socket>,
+    socket_generation: u64,
+    timer: Option<(Millis, Timeout)>,
+    signals: ViewSignals,
+}
+
+thread_local! {
+    static DRIVER: RefCell<Option<Driver>> = const { RefCell::new(None) };
+}
+
+/// Connects to a broker with these devices, replacing any previous connection.
+pub fn start(settings: BrokerSettings, devices: Vec<DeviceConfig>, signals: ViewSignals) {
+    stop();
+    let mut options = SessionOptions::new(browser::client_id());
+    if !settings.user.is_empty() || !settings.password.is_empty() {
+        options.credentials = Some(Credentials {
+            user: settings.user.clone(),
+            password: settings.password.clone(),
+        });
+    }
+    let mut dashboard = Dashboard::new(options, devices, browser::random_u64());
+    dashboard.start();
+    let (_, _, page_protocol) = browser::page_location();
+    let driver = Driver {
+        dashboard,
+        url: settings.url,
+        page_protocol,
+        socket: None,
+        socket_generation: 0,
+        timer: None,
+        signals,
+    };
+    DRIVER.with(|cell| *cell.borrow_mut() = Some(driver));
+    pump();
+}
+
+/// Disconnects and forgets the dashboard.
+pub fn stop() {
+    let previous = DRIVER.with(|cell| cell.borrow_mut().take());
+    if let Some(mut driver) = previous {
+        if let Some(socket) = driver.socket.take() {
+            socket.close();
+        }
+    }
+}
+
+/// True when a dashboard is running.
+pub fn is_running() -> bool {
+    DRIVER.with(|cell| cell.borrow().is_some())
+}
+
+/// The user operated a switch.
+pub fn request(device: usize, command: SwitchCommand) -> Result<(), CommandError> {
+    let result = with_dashboard(|d| d.request(browser::now(), device, command))
+        .unwrap_or(Err(CommandError::BrokerOffline));
+    pump();
+    result
+}
+
+/// The user asked to reconnect now.
+pub fn retry_now() {
+    with_dashboard(|d| d.retry_now());
+    pump();
+}
+
+/// Adds a device to the running dashboard.
+pub fn add_device(device: DeviceConfig) {
+    with_dashboard(|d| d.add_device(browser::now(), device));
+    pump();
+}
+
+fn with_dashboard<T>(f: impl FnOnce(&mut Dashboard) -> T) -> Option<T> {
+    DRIVER.with(|cell| {
+        cell.borrow_mut()
+            .as_mut()
+            .map(|driver| f(&mut driver.dashboard))
+    })
+}
+
+fn handle_socket_event(generation: u64, event: SocketEvent) {
+    let current = DRIVER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let Some(driver) = slot.as_mut() else {
+            return false;
+        };
+        if driver.socket_generation != generation {
+            return false;
+        }
+        let now = browser::now();
+        match event {
+            SocketEvent::Open => driver.dashboard.handle_transport_open(now),
+            SocketEvent::Bytes(bytes) => driver.dashboard.handle_bytes(now, &bytes),
+            SocketEvent::Closed { .. } => {
+                driver.socket = None;
+                driver.dashboard.handle_transport_closed(now);
+            }
+        }
+        true
+    });
+    if current {
+        pump();
+    }
+}
+
+fn handle_timer() {
+    DRIVER.with(|cell| {
+        if let Some(driver) = cell.borrow_mut().as_mut() {
+            driver.timer = None;
+            driver.dashboard.handle_timeout(browser::now());
+        }
+    });
+    pump();
+}
+
+/// Carries out what the dashboard asks, re-arms the timer, refreshes the signals.
+fn pump() {
+    let views = DRIVER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let driver = slot.as_mut()?;
+        driver.carry_out();
+        driver.arm_timer();
+        Some((driver.signals, driver.link_view(), driver.device_views()))
+    });
+    // Signals are written after the borrow ends, so nothing they trigger can re-enter it.
+    if let Some((signals, link, devices)) = views {
+        if signals.link.with_untracked(|old| *old != link) {
+            signals.link.set(link);
+        }
+        signals.devices.with_untracked(|rows| {
+            for (row, view) in rows.iter().zip(&devices) {
+                if row.view.with_untracked(|old| old != view) {
+                    row.view.set(view.clone());
+                }
+            }
+        });
+        let known = signals.devices.with_untracked(Vec::len);
+        if devices.len() > known {
+            signals.devices.update(|rows| {
+                for (index, view) in devices.into_iter().enumerate().skip(known) {
+                    rows.push(DeviceRow {
+                        index,
+                        view: RwSignal::new(view),
+                    });
+                }
+            });
+        }
+    }
+}
+
+impl Driver {
+    fn carry_out(&mut self) {
+        loop {
+            let mut progressed = false;
+            while let Some(command) = self.dashboard.poll_transport_command() {
+                progressed = true;
+                match command {
+                    switchboard_core::dashboard::TransportCommand::Open => self.open_socket(),
+                    switchboard_core::dashboard::TransportCommand::Close => {
+                        self.socket_generation += 1;
+                        if let Some(socket) = self.socket.take() {
+                            socket.close();
+                        }
+                    }
+                }
+            }
+            while let Some(bytes) = self.dashboard.poll_transmit() {
+                progressed = true;
+                let sent = self.socket.as_ref().map(|socket| socket.send(&bytes));
+                if !matches!(sent, Some(Ok(()))) {
+                    // The socket is gone or broken: treat it as closed (this schedules a retry).
+                    self.socket_generation += 1;
+                    if let Some(socket) = self.socket.take() {
+                        socket.close();
+                    }
+                    self.dashboard.handle_transport_closed(browser::now());
+                }
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    fn open_socket(&mut self) {
+        self.socket_generation += 1;
+        if let Some(socket) = self.socket.take() {
+            socket.close();
+        }
+        if let Err(problem) = check_mixed_content(&self.page_protocol, &self.url) {
+            self.dashboard
+                .handle_transport_refused(browser::now(), problem);
+            return;
+        }
+        let generation = self.socket_generation;
+        match Socket::open(&self.url, move |event| {
+            handle_socket_event(generation, event)
+        }) {
+            Ok(socket) => self.socket = Some(socket),
+            Err(reason) => self.dashboard.handle_transport_refused(
+                browser::now(),
+                format!(
+                    "The browser refused the broker address \"{}\": {reason}",
+                    self.url
+                ),
+            ),
+        }
+    }
+
+    fn arm_timer(&mut self) {
+        let Some(deadline) = self.dashboard.poll_timeout() else {
+            self.timer = None;
+            return;
+        };
+        if self.timer.as_ref().is_some_and(|(at, _)| *at == deadline) {
+            return;
+        }
+        let delay = deadline.saturating_sub(browser::now()).min(u32::MAX as u64) as u32;
+        self.timer = Some((deadline, Timeout::new(delay, handle_timer)));
+    }
+
+    fn link_view(&self) -> LinkView {
+        LinkView {
+            url: self.url.clone(),
+            status: self.dashboard.link().clone(),
+            running: true,
+        }
+    }
+
+    fn device_views(&self) -> Vec<DeviceView> {
+        self.dashboard
+            .devices()
+            .iter()
+            .map(|device| DeviceView {
+                config: device.config.clone(),
+                state: device.state().clone(),
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,20 @@
+//! Switchboard: switch MQTT smart plugs and relays from a static web page.
+//!
+//! Map of the app (the browser glue around `switchboard-core`, which decides everything):
+//! - [`app`]: the root component and the signals the page reads.
+//! - [`components`]: the status bar, switch cards, connection and device forms.
+//! - [`driver`]: owns the core `Dashboard`, the WebSocket and the one timer; pumps between them.
+//! - [`transport`]: the WebSocket (subprotocol `mqtt`, binary frames as ArrayBuffer).
+//! - [`browser`]: clock, randomness, per-tab client id, page URL.
+
+pub mod app;
+pub mod browser;
+pub mod components;
+pub mod driver;
+pub mod transport;
+
+/// Mounts the app on `<body>`.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}
