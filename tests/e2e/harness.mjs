@@ -1,0 +1,196 @@
+// The real parts the end-to-end tests drive: a broker (Debian's Mosquitto or the dev kit's
+// embedded rumqttd), simulated Tasmota plugs from the dev kit, the built dist/ served over
+// HTTP, and Debian's headless Chromium through playwright-core. Everything on 127.0.0.1.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+const DEVKIT = process.env.SWITCHBOARD_DEVKIT ?? join(ROOT, 'target', 'debug', 'switchboard-devkit');
+const DIST = process.env.SWITCHBOARD_DIST ?? join(ROOT, 'dist');
+
+/** A port nothing listens on right now. */
+export async function freePort() {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.on('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => done(port));
+    });
+  });
+}
+
+/** Resolves once something accepts TCP connections on `port`. */
+export async function waitForPort(port, timeoutMs = 10_000) {
+  await eventually(() => new Promise((done, fail) => {
+    const socket = createConnection({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      done();
+    });
+    socket.on('error', fail);
+  }), timeoutMs, `port ${port} accepting connections`);
+}
+
+/** Retries `check` (which throws while not yet true) until it passes or `timeoutMs` runs out. */
+export async function eventually(check, timeoutMs = 10_000, what = 'condition') {
+  const deadline = Date.now() + timeoutMs;
+  let lastError;
+  while (Date.now() < deadline) {
+    try {
+      return await check();
+    } catch (error) {
+      lastError = error;
+    }
+    await sleep(50);
+  }
+  throw new Error(`${what} not reached within ${timeoutMs} ms: ${lastError?.message ?? lastError}`);
+}
+
+export const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+
+/** A child process whose output lines are kept, so tests can wait for one. */
+class Child {
+  constructor(name, command, args) {
+    this.name = name;
+    this.lines = [];
+    this.process = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.exited = new Promise((done) => this.process.on('exit', done));
+    for (const stream of [this.process.stdout, this.process.stderr]) {
+      let partial = '';
+      stream.on('data', (chunk) => {
+        const parts = (partial + chunk).split('\n');
+        partial = parts.pop();
+        this.lines.push(...parts);
+        if (process.env.E2E_VERBOSE) parts.forEach((l) => console.log(`[${name}] ${l}`));
+      });
+    }
+  }
+
+  async waitForLine(pattern, timeoutMs = 10_000, from = 0) {
+    return eventually(() => {
+      const line = this.lines.slice(from).find((l) => pattern.test(l));
+      if (!line) throw new Error(`${this.name} has not printed ${pattern}; last: ${this.lines.slice(-3).join(' | ')}`);
+      return line;
+    }, timeoutMs, `${this.name} line ${pattern}`);
+  }
+
+  count(pattern) {
+    return this.lines.filter((l) => pattern.test(l)).length;
+  }
+
+  send(line) {
+    this.process.stdin.write(`${line}\n`);
+  }
+
+  async stop() {
+    if (this.process.exitCode === null && this.process.signalCode === null) {
+      this.process.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+}
+
+/** Mosquitto with a TCP and a WebSocket listener, restartable on the same ports. */
+export class Mosquitto {
+  static label = 'mosquitto';
+
+  async start() {
+    this.tcpPort ??= await freePort();
+    this.wsPort ??= await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'switchboard-mosquitto-'));
+    const conf = join(dir, 'mosquitto.conf');
+    writeFileSync(conf, [
+      `listener ${this.tcpPort} 127.0.0.1`,
+      `listener ${this.wsPort} 127.0.0.1`,
+      'protocol websockets',
+      'allow_anonymous true',
+      '',
+    ].join('\n'));
+    this.child = new Child('mosquitto', process.env.MOSQUITTO ?? 'mosquitto', ['-c', conf]);
+    await this.waitUntilListening();
+  }
+
+  async waitUntilListening() {
+    await waitForPort(this.tcpPort);
+    await waitForPort(this.wsPort);
+  }
+
+  async stop() {
+    await this.child?.stop();
+  }
+}
+
+/** The dev kit's embedded rumqttd. */
+export class EmbeddedBroker {
+  static label = 'embedded rumqttd';
+
+  async start() {
+    this.tcpPort ??= await freePort();
+    this.wsPort ??= await freePort();
+    this.child = new Child('rumqttd', DEVKIT, ['broker', '--tcp-port', `${this.tcpPort}`, '--ws-port', `${this.wsPort}`]);
+    await this.child.waitForLine(/broker ready/, 15_000);
+  }
+
+  async stop() {
+    await this.child?.stop();
+  }
+}
+
+/** Simulated Tasmota plugs connected to `broker`. `plugs` is a list of `topic` or `topic=on`. */
+export async function startPlugs(broker, plugs) {
+  const child = new Child('plugs', DEVKIT, ['plugs', '--broker', `127.0.0.1:${broker.tcpPort}`, ...plugs]);
+  for (const plug of plugs) {
+    await child.waitForLine(new RegExp(`plug ${plug.split('=')[0]} connected`), 15_000);
+  }
+  return child;
+}
+
+/** The built dist/ over HTTP; returns its base URL. */
+export async function serveDist() {
+  if (!existsSync(join(DIST, 'index.html'))) {
+    throw new Error(`${DIST}/index.html is missing: build the page first (trunk build --release)`);
+  }
+  const port = await freePort();
+  const child = new Child('http', DEVKIT, ['serve', '--dist', DIST, '--http-port', `${port}`]);
+  await child.waitForLine(/serving/, 10_000);
+  return { url: `http://127.0.0.1:${port}/`, stop: () => child.stop() };
+}
+
+/** Debian's Chromium, headless, with the flags this closed network needs. */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+/** A page fragment (`#...`) configuring a broker and Tasmota devices. */
+export function dashboardFragment(wsPort, devices) {
+  const params = [`broker=${encodeURIComponent(`ws://127.0.0.1:${wsPort}`)}`];
+  for (const device of devices) params.push(`device=${encodeURIComponent(device)}`);
+  return `#${params.join('&')}`;
+}
+
+/** The state of a `role=switch` button, as a user and a screen reader perceive it. */
+export async function switchState(page, name) {
+  const button = page.getByRole('switch', { name, exact: true });
+  return {
+    checked: await button.getAttribute('aria-checked'),
+    busy: await button.getAttribute('aria-busy'),
+    disabled: await button.isDisabled(),
+  };
+}
