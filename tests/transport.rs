@@ -37,8 +37,9 @@ async fn wait_for(events: &Events, ms: u32, done: impl Fn(&[SocketEvent]) -> boo
 
 #[wasm_bindgen_test]
 async fn a_broker_answers_connect_over_the_mqtt_subprotocol_with_binary_frames() {
-    let url = option_env!("SWITCHBOARD_TEST_BROKER_WS")
-        .expect("set SWITCHBOARD_TEST_BROKER_WS to a broker's ws:// address (scripts/test.sh does)");
+    let Some(url) = option_env!("SWITCHBOARD_TEST_BROKER_WS") else {
+        panic!("set SWITCHBOARD_TEST_BROKER_WS to a broker's ws:// address (scripts/test.sh does)");
+    };
     let (events, on_event) = recorder();
     let socket = Socket::open(url, on_event).expect("the browser accepts the address");
     assert!(
@@ -54,7 +55,10 @@ async fn a_broker_answers_connect_over_the_mqtt_subprotocol_with_binary_frames()
         socket.send(&bytes).expect("send works on an open socket");
     }
     assert!(
-        wait_for(&events, 5_000, |e| e.iter().any(|e| matches!(e, SocketEvent::Bytes(_)))).await,
+        wait_for(&events, 5_000, |e| e
+            .iter()
+            .any(|e| matches!(e, SocketEvent::Bytes(_))))
+        .await,
         "the broker never answered: {:?}",
         events.borrow()
     );
@@ -77,7 +81,10 @@ async fn a_port_with_nothing_listening_reports_a_close_not_a_panic() {
     let (events, on_event) = recorder();
     let _socket = Socket::open("ws://127.0.0.1:9/", on_event).expect("a well-formed address");
     assert!(
-        wait_for(&events, 5_000, |e| e.iter().any(|e| matches!(e, SocketEvent::Closed { .. }))).await,
+        wait_for(&events, 5_000, |e| e
+            .iter()
+            .any(|e| matches!(e, SocketEvent::Closed { .. })))
+        .await,
         "no close event: {:?}",
         events.borrow()
     );

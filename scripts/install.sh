@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what Switchboard's demo and tests need, from crates.io, Debian and npm only.
+# Idempotent: anything already present at the right version is skipped.
+# Facts behind each choice: ../shared/TOOLCHAIN.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+
+TRUNK_VERSION=0.21.14
+WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)"
+
+say() { printf '\033[1m[install]\033[0m %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Debian packages: headless Chromium and its driver, Mosquitto, Node.js for the npm tools.
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
+command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+if [ "${#missing[@]}" -gt 0 ]; then
+  say "apt-get install ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [ "$(trunk --version 2>/dev/null || true)" != "trunk $TRUNK_VERSION" ]; then
+  say "cargo install trunk@$TRUNK_VERSION (about 10 minutes, once)"
+  cargo install --locked "trunk@$TRUNK_VERSION"
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+  # Without --locked: its locked webpki-roots is newer than this index serves.
+  say "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  cargo install --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+# npm: binaryen's wasm-opt (Debian's binaryen 108 silently breaks the module) and playwright-core.
+want_playwright="$(node -p "require('./package.json').devDependencies['playwright-core']")"
+have_playwright="$(node -p "try { require('./node_modules/playwright-core/package.json').version } catch { '' }")"
+if ! wasm-opt --version 2>/dev/null | grep -q 'version_132' || [ "$want_playwright" != "$have_playwright" ]; then
+  say "npm ci (binaryen 132, playwright-core $want_playwright)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+say "ready: $(trunk --version), wasm-bindgen $WASM_BINDGEN_VERSION, $(wasm-opt --version | cut -d' ' -f1-3), $(chromium --version 2>/dev/null | head -1), mosquitto $(mosquitto -h 2>/dev/null | awk 'NR==1 {print $3}')"
