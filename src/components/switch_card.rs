@@ -118,6 +118,11 @@ fn describe(state: &SwitchState) -> String {
             Some(on) => format!("Switching {}… waiting for the device", word(on)),
             None => "Toggle sent… waiting for the device".into(),
         }
+    } else if !state.power_is_current && state.unanswered_queries >= 3 {
+        format!(
+            "No answer after {} requests: check the device's topic and that it is connected to this broker",
+            state.unanswered_queries
+        )
     } else if !state.power_is_current {
         "Asking the device for its state…".into()
     } else if state.power == Some(true) {

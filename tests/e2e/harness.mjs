@@ -3,7 +3,7 @@
 // HTTP, and Debian's headless Chromium through playwright-core. Everything on 127.0.0.1.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -150,15 +150,26 @@ export async function startPlugs(broker, plugs) {
   return child;
 }
 
-/** The built dist/ over HTTP; returns its base URL. */
-export async function serveDist() {
+/**
+ * The built dist/ over HTTP; returns its base URL. With `subPath` (e.g. `apps/switchboard`)
+ * the page is served below that path, as on GitHub Pages (`https://user.github.io/repo/`).
+ */
+export async function serveDist({ subPath } = {}) {
   if (!existsSync(join(DIST, 'index.html'))) {
     throw new Error(`${DIST}/index.html is missing: build the page first (trunk build --release)`);
   }
+  let root = DIST;
+  if (subPath) {
+    root = mkdtempSync(join(tmpdir(), 'switchboard-www-'));
+    const parent = join(root, ...subPath.split('/').slice(0, -1));
+    mkdirSync(parent, { recursive: true });
+    symlinkSync(DIST, join(root, subPath));
+  }
   const port = await freePort();
-  const child = new Child('http', DEVKIT, ['serve', '--dist', DIST, '--http-port', `${port}`]);
+  const child = new Child('http', DEVKIT, ['serve', '--dist', root, '--http-port', `${port}`]);
   await child.waitForLine(/serving/, 10_000);
-  return { url: `http://127.0.0.1:${port}/`, stop: () => child.stop() };
+  const base = subPath ? `${subPath}/` : '';
+  return { url: `http://127.0.0.1:${port}/${base}`, stop: () => child.stop() };
 }
 
 /** Debian's Chromium, headless, with the flags this closed network needs. */

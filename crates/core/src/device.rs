@@ -58,6 +58,8 @@ pub struct SwitchState {
     pub pending: Option<PendingCommand>,
     /// The last problem worth telling the user about (cleared by the next confirmation).
     pub notice: Option<String>,
+    /// State queries sent since the last answer (a wrong topic never answers).
+    pub unanswered_queries: u32,
 }
 
 impl SwitchState {

@@ -187,6 +187,7 @@ impl TasmotaDevice {
             topic: self.command_topic(),
             payload: Vec::new(),
         });
+        self.state.unanswered_queries = self.state.unanswered_queries.saturating_add(1);
         self.next_query_at = Some(now + self.query_backoff.next_delay());
     }
 
@@ -196,6 +197,7 @@ impl TasmotaDevice {
         // Only a device that is connected reports its state.
         self.state.availability = Availability::Online;
         self.next_query_at = None;
+        self.state.unanswered_queries = 0;
         self.query_backoff.reset();
         if let Some(pending) = self.state.pending {
             if pending.target.is_none_or(|target| target == on) {
@@ -295,7 +297,9 @@ mod tests {
             asked_at.push((now - T0) / SECOND);
         }
         assert_eq!(asked_at, [2, 6, 14, 30, 62]);
+        assert_eq!(plug.state().unanswered_queries, 6);
         plug.handle_message(now, "stat/plug/RESULT", br#"{"POWER":"OFF"}"#);
+        assert_eq!(plug.state().unanswered_queries, 0);
         assert_eq!(plug.poll_timeout(), None, "kept asking after the answer");
         assert!(plug.state().is_operable());
     }

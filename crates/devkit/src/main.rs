@@ -179,11 +179,8 @@ fn start_plugs(
 }
 
 fn start_server(options: &Options) -> Result<(), String> {
-    if !options.dist.join("index.html").is_file() {
-        return Err(format!(
-            "{} has no index.html: build the page first (trunk build --release)",
-            options.dist.display()
-        ));
+    if !options.dist.is_dir() {
+        return Err(format!("{} is not a folder", options.dist.display()));
     }
     let listener = TcpListener::bind(loopback(options.http_port)).map_err(|e| {
         format!(
@@ -196,6 +193,12 @@ fn start_server(options: &Options) -> Result<(), String> {
 }
 
 fn run_demo(options: &Options) -> Result<(), String> {
+    if !options.dist.join("index.html").is_file() {
+        return Err(format!(
+            "{} has no index.html: build the page first (trunk build --release)",
+            options.dist.display()
+        ));
+    }
     start_broker(options)?;
     start_server(options)?;
     let plugs: Vec<(String, bool)> = DEMO_PLUGS
