@@ -7,6 +7,7 @@ use switchboard_core::config::{validate_device_topic, DeviceConfig};
 use switchboard_core::device::SwitchState;
 
 use crate::app::{DeviceRow, DeviceView};
+use crate::components::text_field::{FormError, TextField};
 use crate::driver::{self, ViewSignals};
 
 /// The "add a device" form.
@@ -58,29 +59,10 @@ pub fn AddDeviceForm(signals: ViewSignals) -> impl IntoView {
             <summary>"Add a Tasmota device"</summary>
             <form class="form" on:submit=on_submit novalidate>
                 <div class="field-row">
-                    <label class="field">
-                        <span>"Topic"</span>
-                        <input
-                            type="text"
-                            name="topic"
-                            placeholder="tasmota_487D21"
-                            autocapitalize="off"
-                            prop:value=move || topic.get()
-                            on:input=move |ev| topic.set(event_target_value(&ev))
-                        />
-                    </label>
-                    <label class="field">
-                        <span>"Label (optional)"</span>
-                        <input
-                            type="text"
-                            name="label"
-                            placeholder="Desk lamp"
-                            prop:value=move || label.get()
-                            on:input=move |ev| label.set(event_target_value(&ev))
-                        />
-                    </label>
+                    <TextField caption="Topic" name="topic" value=topic placeholder="tasmota_487D21" />
+                    <TextField caption="Label (optional)" name="label" value=label placeholder="Desk lamp" />
                 </div>
-                {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                <FormError error=error />
                 <button type="submit" class="primary">"Add device"</button>
             </form>
         </details>

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use switchboard_core::config::validate_broker_url;
 
 use crate::app::DeviceRow;
+use crate::components::text_field::{FormError, TextField};
 use crate::driver::{self, BrokerSettings, ViewSignals};
 
 /// The connection form.
@@ -45,41 +46,24 @@ pub fn ConnectionPanel(initial: BrokerSettings, signals: ViewSignals) -> impl In
         <details class="panel" open=open_at_start>
             <summary>"Broker connection"</summary>
             <form class="form" on:submit=on_submit novalidate>
-                <label class="field">
-                    <span>"Broker WebSocket address"</span>
-                    <input
-                        type="text"
-                        name="broker"
-                        inputmode="url"
-                        autocomplete="url"
-                        placeholder="ws://192.168.1.10:9001"
-                        prop:value=move || url.get()
-                        on:input=move |ev| url.set(event_target_value(&ev))
-                    />
-                </label>
+                <TextField
+                    caption="Broker WebSocket address"
+                    name="broker"
+                    value=url
+                    placeholder="ws://192.168.1.10:9001"
+                    autocomplete="url"
+                />
                 <div class="field-row">
-                    <label class="field">
-                        <span>"User (optional)"</span>
-                        <input
-                            type="text"
-                            name="user"
-                            autocomplete="username"
-                            prop:value=move || user.get()
-                            on:input=move |ev| user.set(event_target_value(&ev))
-                        />
-                    </label>
-                    <label class="field">
-                        <span>"Password (optional)"</span>
-                        <input
-                            type="password"
-                            name="password"
-                            autocomplete="current-password"
-                            prop:value=move || password.get()
-                            on:input=move |ev| password.set(event_target_value(&ev))
-                        />
-                    </label>
+                    <TextField caption="User (optional)" name="user" value=user autocomplete="username" />
+                    <TextField
+                        caption="Password (optional)"
+                        name="password"
+                        value=password
+                        kind="password"
+                        autocomplete="current-password"
+                    />
                 </div>
-                {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                <FormError error=error />
                 <button type="submit" class="primary">"Connect"</button>
             </form>
         </details>

@@ -34,7 +34,15 @@ pub fn StatusBar(link: RwSignal<LinkView>, clock: RwSignal<Millis>) -> impl Into
             }
         })
     };
-    let problem = move || link.with(|l| l.status.problem.clone());
+    let problem = move || {
+        link.with(|l| {
+            if l.running {
+                l.status.problem.clone()
+            } else {
+                Some("Enter your broker's WebSocket address under Broker connection.".into())
+            }
+        })
+    };
     let waiting = move || link.with(|l| matches!(l.status.phase, LinkPhase::WaitingToRetry { .. }));
     view! {
         <div class=phase_class role="status" aria-live="polite">

@@ -183,6 +183,11 @@ pub fn check_mixed_content(page_protocol: &str, broker_url: &str) -> Result<(), 
 
 /// Reads `tasmota:<topic>[:<label>]`.
 pub fn parse_device_spec(spec: &str) -> Result<DeviceConfig, String> {
+    if !spec.contains(':') {
+        return Err(format!(
+            "Device \"{spec}\": write it as tasmota:<topic> or tasmota:<topic>:<label>."
+        ));
+    }
     let mut parts = spec.splitn(3, ':');
     let kind = parts.next().unwrap_or("");
     let topic = parts.next().unwrap_or("").trim();
@@ -313,6 +318,11 @@ mod tests {
         assert!(problems[3].contains("wildcards"));
         assert!(problems[4].contains("Unknown URL parameter \"color\""));
         assert!(problems[5].contains("listed twice"));
+        let missing_kind = parse_device_spec("desk_lamp").unwrap_err();
+        assert!(
+            missing_kind.contains("write it as tasmota:<topic>"),
+            "{missing_kind}"
+        );
     }
 
     #[test]

@@ -185,7 +185,7 @@ impl Dashboard {
     fn close_transport(&mut self, now: Millis, explained: Option<String>) {
         let problem = match self.transport {
             Transport::Closed => return,
-            Transport::Opening => "Cannot open a WebSocket to the broker. Check the address and port, that the broker has a WebSocket listener, and that it is running. A page served over https:// can only use wss://.",
+            Transport::Opening => "Cannot reach the broker at this address. Check the host and port, and that the broker is running with a WebSocket listener.",
             Transport::Open if self.session.is_connected() => "The connection to the broker was lost.",
             Transport::Open => "The broker closed the connection before accepting it: the address path, the user name or the password may be wrong.",
         };

@@ -204,7 +204,7 @@ fn failed_attempts_wait_longer_each_time_up_to_the_cap() {
         .problem
         .as_deref()
         .unwrap()
-        .contains("Cannot open a WebSocket"));
+        .contains("Cannot reach the broker"));
 }
 
 #[test]

@@ -1,0 +1,50 @@
+//! A labelled text input bound to a signal, and the form's error line: the pieces every form
+//! on the page repeats.
+
+use leptos::prelude::*;
+
+/// A `<label>` wrapping its caption and an `<input>` that reads and writes `value`.
+#[component]
+pub fn TextField(
+    /// The visible caption, also the input's accessible name.
+    caption: &'static str,
+    /// The input's `name`.
+    name: &'static str,
+    /// The signal the input edits.
+    value: RwSignal<String>,
+    /// `text` or `password`.
+    #[prop(default = "text")]
+    kind: &'static str,
+    /// Example text shown while empty.
+    #[prop(default = "")]
+    placeholder: &'static str,
+    /// The `autocomplete` hint.
+    #[prop(default = "off")]
+    autocomplete: &'static str,
+) -> impl IntoView {
+    view! {
+        <label class="field">
+            <span>{caption}</span>
+            <input
+                type=kind
+                name=name
+                placeholder=placeholder
+                autocomplete=autocomplete
+                autocapitalize="off"
+                spellcheck="false"
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+        </label>
+    }
+}
+
+/// The form's error, announced as an alert when present.
+#[component]
+pub fn FormError(error: RwSignal<Option<String>>) -> impl IntoView {
+    move || {
+        error
+            .get()
+            .map(|e| view! { <p class="form-error" role="alert">{e}</p> })
+    }
+}
