@@ -60,5 +60,5 @@ step_done "end-to-end"
 sum() { grep -hoE "$1" "$LOG_DIR/$2" | grep -oE '[0-9]+' | awk '{ total += $1 } END { print total + 0 }'; }
 passed=$(( $(sum '[0-9]+ passed' unit.log) + $(sum '[0-9]+ passed' browser.log) + $(sum ' pass [0-9]+$' e2e.log) ))
 failed=$(( $(sum '[0-9]+ failed' unit.log) + $(sum '[0-9]+ failed' browser.log) + $(sum ' fail [0-9]+$' e2e.log) ))
-printf '\nall tiers: %s passed, %s failed\n' "$passed" "$failed"
+printf '\ntotal: %s passed, %s failed\n' "$passed" "$failed"
 [ "$failed" = 0 ]
