@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test tier, installing what is missing first. CI runs exactly this (.ci/run).
 #   1. format and clippy (native and wasm32), warnings are errors
-#   2. unit tests of the pure core and the dev kit (native, milliseconds)
+#   2. unit tests of the pure core and the dev kit (native, milliseconds), and a randomized
+#      run of the session against hostile input (FUZZ_EXECUTIONS, default 300000)
 #   3. browser tests of the transport (wasm-bindgen-test in headless Chromium, real Mosquitto)
 #   4. release build of the page (trunk, wasm-opt)
 #   5. end-to-end: the built page in headless Chromium against Mosquitto and the embedded
-#      rumqttd, with simulated Tasmota plugs
+#      rumqttd, with simulated Tasmota plugs; stalls and cuts through the fault proxy; the
+#      broker restarted E2E_RESTARTS times (default 20)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
@@ -34,6 +36,10 @@ step_done "format and lint"
 step "unit tests (native)"
 cargo test -p switchboard-core -p switchboard-devkit 2>&1 | tee "$LOG_DIR/unit.log"
 step_done "unit tests"
+
+step "randomized session run (no input may panic; 10 million in a long run)"
+cargo run --quiet --release -p switchboard-core --example fuzz_session -- "${FUZZ_EXECUTIONS:-300000}"
+step_done "randomized session run"
 
 step "browser tests (wasm-bindgen-test, headless Chromium, Mosquitto)"
 tcp_port="$(free_port)"; ws_port="$(free_port)"

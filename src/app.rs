@@ -88,6 +88,8 @@ pub fn App() -> impl IntoView {
         url: config.broker.clone().unwrap_or_default(),
         user: config.user.clone().unwrap_or_default(),
         password: config.password.clone().unwrap_or_default(),
+        persistent_session: false,
+        keep_alive_secs: config.keep_alive_secs,
     };
     if config.broker.is_some() {
         driver::start(initial.clone(), config.devices.clone(), signals);

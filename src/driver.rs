@@ -1,10 +1,11 @@
 //! Owns the core `Dashboard`, the WebSocket and the single timer, and pumps between them.
 //!
-//! Every input (socket event, timer, click) goes into the dashboard; then `pump` carries out
-//! what it asks (open or close the socket, send bytes), re-arms the one timer at the
-//! dashboard's next deadline, and copies the new state into the page's signals. The driver
-//! lives in a thread-local: wasm is single-threaded, and callbacks reach it without `Rc`s.
-//! No decision is made here.
+//! Every input (socket event, timer, click, wake-up) goes into the dashboard; then `pump`
+//! carries out what it asks (open or close the socket, send bytes), re-arms the one timer at
+//! the dashboard's next deadline, and schedules a render: the new state is copied into the
+//! page's signals at most once per animation frame, so a flood of messages costs one DOM
+//! update per frame (and none while the tab is hidden). The driver lives in a thread-local:
+//! wasm is single-threaded, and callbacks reach it without `Rc`s. No decision is made here.
 
 use std::cell::RefCell;
 
@@ -15,6 +16,8 @@ use switchboard_core::dashboard::Dashboard;
 use switchboard_core::device::{CommandError, SwitchCommand};
 use switchboard_core::session::{Credentials, SessionOptions};
 use switchboard_core::time::Millis;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
 
 use crate::app::{DeviceRow, DeviceView, LinkView};
 use crate::browser;
@@ -30,7 +33,7 @@ pub struct ViewSignals {
 }
 
 /// How to reach the broker.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct BrokerSettings {
     /// ws:// or wss:// URL, already validated.
     pub url: String,
@@ -38,7 +41,14 @@ pub struct BrokerSettings {
     pub user: String,
     /// Optional password.
     pub password: String,
+    /// Ask the broker to keep the session (clean session off) across reconnects.
+    pub persistent_session: bool,
+    /// Keepalive in seconds, if not the default (30).
+    pub keep_alive_secs: Option<u16>,
 }
+
+/// A timer that fires this much later than asked means the device slept or the tab was frozen.
+const CLOCK_JUMP: Millis = 10_000;
 
 struct Driver {
     dashboard: Dashboard,
@@ -52,6 +62,7 @@ struct Driver {
 
 thread_local! {
     static DRIVER: RefCell<Option<Driver>> = const { RefCell::new(None) };
+    static RENDER_SCHEDULED: RefCell<bool> = const { RefCell::new(false) };
 }
 
 /// Connects to a broker with these devices, replacing any previous connection.
@@ -64,7 +75,12 @@ pub fn start(settings: BrokerSettings, devices: Vec<DeviceConfig>, signals: View
             password: settings.password.clone(),
         });
     }
-    let mut dashboard = Dashboard::new(options, devices, browser::random_u64());
+    options.clean_session = !settings.persistent_session;
+    if let Some(seconds) = settings.keep_alive_secs {
+        options.keep_alive_secs = seconds;
+    }
+    let mut dashboard =
+        Dashboard::new(options, devices, browser::random_u64()).with_broker_url(&settings.url);
     dashboard.start();
     let (_, _, page_protocol) = browser::page_location();
     let driver = Driver {
@@ -101,6 +117,13 @@ pub fn request(device: usize, command: SwitchCommand) -> Result<(), CommandError
         .unwrap_or(Err(CommandError::BrokerOffline));
     pump();
     result
+}
+
+/// The tab became visible, the page was restored, the network came back, or the window got
+/// focus: timers may have been starved, so have the dashboard check the link at once.
+pub fn wake() {
+    with_dashboard(|d| d.handle_wake(browser::now()));
+    pump();
 }
 
 /// The user asked to reconnect now.
@@ -151,20 +174,48 @@ fn handle_socket_event(generation: u64, event: SocketEvent) {
 fn handle_timer() {
     DRIVER.with(|cell| {
         if let Some(driver) = cell.borrow_mut().as_mut() {
-            driver.timer = None;
-            driver.dashboard.handle_timeout(browser::now());
+            let now = browser::now();
+            let scheduled = driver.timer.take().map(|(at, _)| at).unwrap_or(now);
+            if now > scheduled + CLOCK_JUMP {
+                driver.dashboard.handle_wake(now);
+            }
+            driver.dashboard.handle_timeout(now);
         }
     });
     pump();
 }
 
-/// Carries out what the dashboard asks, re-arms the timer, refreshes the signals.
+/// Carries out what the dashboard asks, re-arms the timer, schedules a render.
 fn pump() {
+    DRIVER.with(|cell| {
+        if let Some(driver) = cell.borrow_mut().as_mut() {
+            driver.carry_out();
+            driver.arm_timer();
+        }
+    });
+    schedule_render();
+}
+
+/// Renders on the next animation frame, once however many inputs arrive before it.
+fn schedule_render() {
+    if RENDER_SCHEDULED.with(|flag| flag.replace(true)) {
+        return;
+    }
+    let callback = Closure::once_into_js(render);
+    let requested = web_sys::window()
+        .map(|w| w.request_animation_frame(callback.unchecked_ref()).is_ok())
+        .unwrap_or(false);
+    if !requested {
+        render();
+    }
+}
+
+/// Copies the dashboard's state into the signals, touching only what changed.
+fn render() {
+    RENDER_SCHEDULED.with(|flag| flag.replace(false));
     let views = DRIVER.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let driver = slot.as_mut()?;
-        driver.carry_out();
-        driver.arm_timer();
+        let slot = cell.borrow();
+        let driver = slot.as_ref()?;
         Some((driver.signals, driver.link_view(), driver.device_views()))
     });
     // Signals are written after the borrow ends, so nothing they trigger can re-enter it.

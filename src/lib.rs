@@ -6,15 +6,18 @@
 //! - [`driver`]: owns the core `Dashboard`, the WebSocket and the one timer; pumps between them.
 //! - [`transport`]: the WebSocket (subprotocol `mqtt`, binary frames as ArrayBuffer).
 //! - [`browser`]: clock, randomness, per-tab client id, page URL.
+//! - [`wake`]: visibility, network and focus events that call for an immediate link check.
 
 pub mod app;
 pub mod browser;
 pub mod components;
 pub mod driver;
 pub mod transport;
+pub mod wake;
 
 /// Mounts the app on `<body>`.
 pub fn start() {
     console_error_panic_hook::set_once();
+    wake::install(driver::wake);
     leptos::mount::mount_to_body(app::App);
 }

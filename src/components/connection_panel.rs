@@ -17,6 +17,8 @@ pub fn ConnectionPanel(initial: BrokerSettings, signals: ViewSignals) -> impl In
     let url = RwSignal::new(initial.url);
     let user = RwSignal::new(initial.user);
     let password = RwSignal::new(initial.password);
+    let persistent = RwSignal::new(initial.persistent_session);
+    let keep_alive_secs = initial.keep_alive_secs;
     let error = RwSignal::new(None::<String>);
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
@@ -34,6 +36,8 @@ pub fn ConnectionPanel(initial: BrokerSettings, signals: ViewSignals) -> impl In
                         url: valid,
                         user: user.get_untracked(),
                         password: password.get_untracked(),
+                        persistent_session: persistent.get_untracked(),
+                        keep_alive_secs,
                     },
                     devices,
                     signals,
@@ -63,6 +67,17 @@ pub fn ConnectionPanel(initial: BrokerSettings, signals: ViewSignals) -> impl In
                         autocomplete="current-password"
                     />
                 </div>
+                <label class="check">
+                    <input
+                        type="checkbox"
+                        name="persistent_session"
+                        prop:checked=move || persistent.get()
+                        on:change=move |ev| persistent.set(event_target_checked(&ev))
+                    />
+                    <span>
+                        "Keep my session on the broker (clean session off). Devices that queue messages for this page, like the Pico W relay board, need it."
+                    </span>
+                </label>
                 <FormError error=error />
                 <button type="submit" class="primary">"Connect"</button>
             </form>

@@ -205,3 +205,28 @@ export async function switchState(page, name) {
     disabled: await button.isDisabled(),
   };
 }
+
+/** The dev kit's fault proxy in front of `upstreamPort`: `cut()`, `stall()`, `resume()`. */
+export async function startProxy(upstreamPort) {
+  const port = await freePort();
+  const child = new Child('proxy', DEVKIT, ['proxy', '--listen', `${port}`, '--upstream', `127.0.0.1:${upstreamPort}`]);
+  await child.waitForLine(/proxy ready/, 10_000);
+  const command = async (word) => {
+    const from = child.lines.length;
+    child.send(word);
+    await child.waitForLine(new RegExp(`^proxy ${word}$`), 5_000, from);
+  };
+  return {
+    port,
+    cut: () => command('cut'),
+    stall: () => command('stall'),
+    resume: () => command('resume'),
+    stop: () => child.stop(),
+  };
+}
+
+/** Median and maximum of a list of numbers. */
+export function summary(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { median: sorted[Math.floor(sorted.length / 2)], max: sorted[sorted.length - 1], count: sorted.length };
+}

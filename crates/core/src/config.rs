@@ -3,7 +3,7 @@
 //!
 //! Parameters may sit in the query string or in the fragment; the fragment wins for single
 //! values (it never reaches a web server, so it is the place for a password):
-//! `broker=<ws:// or wss:// URL>`, `user=`, `pass=`, and repeatable
+//! `broker=<ws:// or wss:// URL>`, `user=`, `pass=`, `keepalive=<seconds>`, and repeatable
 //! `device=tasmota:<topic>[:<label>]`, all URL-encoded. Parsing never fails as a whole: what is
 //! valid is kept and every invalid value yields a specific problem to show.
 
@@ -60,6 +60,8 @@ pub struct DashboardConfig {
     pub user: Option<String>,
     /// Password, if any.
     pub password: Option<String>,
+    /// MQTT keepalive in seconds, if not the default.
+    pub keep_alive_secs: Option<u16>,
     /// The devices, in the order given.
     pub devices: Vec<DeviceConfig>,
 }
@@ -76,6 +78,9 @@ impl DashboardConfig {
         }
         if let Some(password) = &self.password {
             pairs.push(format!("pass={}", percent_encode(password)));
+        }
+        if let Some(seconds) = self.keep_alive_secs {
+            pairs.push(format!("keepalive={seconds}"));
         }
         for device in &self.devices {
             pairs.push(format!("device={}", percent_encode(&device.to_spec())));
@@ -110,6 +115,10 @@ pub fn parse_page_url(query: &str, fragment: &str) -> (DashboardConfig, Vec<Stri
             },
             "user" => config.user = Some(value),
             "pass" => config.password = Some(value),
+            "keepalive" => match parse_keep_alive(&value) {
+                Ok(seconds) => config.keep_alive_secs = Some(seconds),
+                Err(problem) => problems.push(problem),
+            },
             "device" => match parse_device_spec(&value) {
                 Ok(device) => {
                     if config.devices.iter().any(|d| d.address == device.address) {
@@ -121,7 +130,7 @@ pub fn parse_page_url(query: &str, fragment: &str) -> (DashboardConfig, Vec<Stri
                 Err(problem) => problems.push(problem),
             },
             other => problems.push(format!(
-                "Unknown URL parameter \"{other}\" ignored. Known: broker, user, pass, device."
+                "Unknown URL parameter \"{other}\" ignored. Known: broker, user, pass, keepalive, device."
             )),
         }
     }
@@ -165,6 +174,19 @@ pub fn validate_broker_url(input: &str) -> Result<String, String> {
         return Err(format!("Broker address \"{url}\" contains a space."));
     }
     Ok(url.to_string())
+}
+
+/// Shortest keepalive accepted: a stalled link is noticed after 1.5 x keepalive.
+pub const MIN_KEEP_ALIVE_SECS: u16 = 2;
+
+/// Reads a keepalive in whole seconds, from 2 to 65535 (the protocol's maximum).
+pub fn parse_keep_alive(text: &str) -> Result<u16, String> {
+    match text.trim().parse::<u16>() {
+        Ok(seconds) if seconds >= MIN_KEEP_ALIVE_SECS => Ok(seconds),
+        _ => Err(format!(
+            "keepalive \"{text}\" must be whole seconds from {MIN_KEEP_ALIVE_SECS} to 65535 (default 30)."
+        )),
+    }
 }
 
 /// Browsers refuse `ws://` from a page served over `https://` (mixed content): say so first.
@@ -298,6 +320,17 @@ mod tests {
     }
 
     #[test]
+    fn keepalive_is_read_in_seconds_and_nonsense_is_refused() {
+        let (config, problems) = parse_page_url("", "keepalive=10");
+        assert_eq!((config.keep_alive_secs, problems.len()), (Some(10), 0));
+        for bad in ["0", "1", "abc", "70000", "-5"] {
+            let (config, problems) = parse_page_url("", &format!("keepalive={bad}"));
+            assert_eq!(config.keep_alive_secs, None);
+            assert!(problems[0].contains("whole seconds"), "{bad}: {problems:?}");
+        }
+    }
+
+    #[test]
     fn a_label_may_contain_colons() {
         let device = parse_device_spec("tasmota:t1:Kitchen: kettle").unwrap();
         assert_eq!(device.label, "Kitchen: kettle");
@@ -364,6 +397,7 @@ mod tests {
             broker: Some("ws://127.0.0.1:9001/mqtt".into()),
             user: Some("bob & co".into()),
             password: Some("p=ss#1".into()),
+            keep_alive_secs: Some(15),
             devices: vec![
                 DeviceConfig::tasmota("plug_1", "Plug: one"),
                 DeviceConfig::tasmota("plug_2", ""),

@@ -25,7 +25,9 @@ pub const RECONNECT_FIRST: Millis = 500;
 /// Longest reconnect delay.
 pub const RECONNECT_CAP: Millis = 30 * SECOND;
 /// A connection that stayed up this long resets the reconnect delay.
-pub const STABLE_CONNECTION: Millis = 20 * SECOND;
+pub const STABLE_CONNECTION: Millis = 5 * SECOND;
+/// After a wake-up (tab visible again, network back), the broker must answer a ping this fast.
+pub const WAKE_PROBE_DEADLINE: Millis = 3 * SECOND;
 
 /// What the glue must do with the WebSocket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +98,7 @@ pub struct Dashboard {
     backoff: Backoff,
     random: Random,
     connected_since: Option<Millis>,
+    broker_url: String,
 }
 
 impl Dashboard {
@@ -114,11 +117,18 @@ impl Dashboard {
             backoff: Backoff::new(RECONNECT_FIRST, RECONNECT_CAP),
             random: Random::new(seed),
             connected_since: None,
+            broker_url: String::new(),
         };
         for device in devices {
             dashboard.add_device(0, device);
         }
         dashboard
+    }
+
+    /// The broker's address, used only to word problems (e.g. a `wss://` certificate hint).
+    pub fn with_broker_url(mut self, url: impl Into<String>) -> Self {
+        self.broker_url = url.into();
+        self
     }
 
     /// Starts connecting.
@@ -189,10 +199,16 @@ impl Dashboard {
             Transport::Open if self.session.is_connected() => "The connection to the broker was lost.",
             Transport::Open => "The broker closed the connection before accepting it: the address path, the user name or the password may be wrong.",
         };
+        let mut problem = explained.unwrap_or_else(|| problem.to_string());
+        if self.transport == Transport::Opening {
+            if let Some(hint) = certificate_hint(&self.broker_url) {
+                problem = format!("{problem} {hint}");
+            }
+        }
         self.transport = Transport::Closed;
         self.session.handle_transport_closed();
         self.drain_session(now);
-        self.connection_failed(now, explained.unwrap_or_else(|| problem.to_string()));
+        self.connection_failed(now, problem);
     }
 
     /// A timer fired.
@@ -207,6 +223,18 @@ impl Dashboard {
             if now >= retry_at {
                 self.open_transport();
             }
+        }
+    }
+
+    /// The tab became visible, the page was restored, the network came back, or the clock
+    /// jumped (the device slept): timers may have been starved, so check the link at once.
+    pub fn handle_wake(&mut self, now: Millis) {
+        match self.link.phase {
+            LinkPhase::Connected => {
+                self.session.probe(now, WAKE_PROBE_DEADLINE);
+            }
+            LinkPhase::WaitingToRetry { .. } => self.open_transport(),
+            LinkPhase::Idle | LinkPhase::Connecting => {}
         }
     }
 
@@ -358,6 +386,19 @@ impl Dashboard {
             }
         }
     }
+}
+
+/// For a `wss://` broker that cannot be reached: browsers silently refuse a certificate they
+/// do not trust, and script cannot override that; the user must accept it once.
+fn certificate_hint(broker_url: &str) -> Option<String> {
+    let rest = broker_url
+        .get(..6)
+        .filter(|scheme| scheme.eq_ignore_ascii_case("wss://"))
+        .map(|_| &broker_url[6..])?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    Some(format!(
+        "If the broker uses a self-signed certificate, open https://{authority}/ once in this browser and accept it."
+    ))
 }
 
 #[cfg(test)]

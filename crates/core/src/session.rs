@@ -10,6 +10,11 @@
 //! within half an interval after a PINGREQ, the connection is declared lost: a silent stall is
 //! noticed at most 1.5 x keepalive after the last packet sent.
 //!
+//! QoS 1 publishes still unacknowledged when a connection drops are re-sent (DUP set) after
+//! reconnecting only when the broker resumed the session *and* they are younger than
+//! `resend_window` [MQTT-4.4.0-1]; older ones are reported undelivered and forgotten, so a
+//! relay never switches minutes after the click.
+//!
 //! Not here: reconnect timing and devices (see `dashboard`), MQTT 5.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -62,6 +67,8 @@ pub struct SessionOptions {
     pub connack_timeout: Millis,
     /// Incoming packets larger than this are skipped, never buffered.
     pub max_incoming_packet: usize,
+    /// Unacknowledged QoS 1 publishes older than this are not re-sent after a reconnect.
+    pub resend_window: Millis,
 }
 
 impl SessionOptions {
@@ -75,6 +82,7 @@ impl SessionOptions {
             will: None,
             connack_timeout: 10 * SECOND,
             max_incoming_packet: 1024 * 1024,
+            resend_window: 5 * SECOND,
         }
     }
 }
@@ -168,6 +176,13 @@ impl std::fmt::Display for SessionError {
 
 impl std::error::Error for SessionError {}
 
+/// One of our QoS 1 publishes awaiting PUBACK.
+#[derive(Debug, Clone)]
+struct InFlight {
+    publish: Publish,
+    first_sent: Millis,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Disconnected,
@@ -186,7 +201,7 @@ pub struct Session {
     last_sent: Millis,
     ping_deadline: Option<Millis>,
     next_packet_id: u16,
-    in_flight: BTreeMap<u16, Publish>,
+    in_flight: BTreeMap<u16, InFlight>,
     pending_subscriptions: BTreeMap<u16, Vec<String>>,
     incoming_qos2: BTreeSet<u16>,
 }
@@ -253,7 +268,8 @@ impl Session {
         }
     }
 
-    /// The transport closed (by either side). QoS 1 publishes in flight are reported undelivered.
+    /// The transport closed (by either side). With a clean session, QoS 1 publishes in flight
+    /// are reported undelivered at once; with a persistent one they wait for the next CONNACK.
     pub fn handle_transport_closed(&mut self) {
         self.phase = Phase::Disconnected;
         self.reader.clear();
@@ -261,9 +277,27 @@ impl Session {
         self.ping_deadline = None;
         self.pending_subscriptions.clear();
         self.incoming_qos2.clear();
-        for packet_id in std::mem::take(&mut self.in_flight).into_keys() {
-            self.events
-                .push_back(SessionEvent::Undelivered { packet_id });
+        if self.options.clean_session {
+            self.forget_in_flight();
+        }
+    }
+
+    /// Checks the link now: a PINGREQ that must be answered within `deadline_after` (used when
+    /// the tab becomes visible or the network returns, since timers may have been starved).
+    pub fn probe(&mut self, now: Millis, deadline_after: Millis) {
+        if !self.is_connected() {
+            return;
+        }
+        let deadline = now + deadline_after;
+        match self.ping_deadline {
+            Some(existing) => self.ping_deadline = Some(existing.min(deadline)),
+            None => {
+                let mut buffer = BytesMut::new();
+                if PingReq.write(&mut buffer).is_ok() {
+                    self.queue(now, buffer);
+                    self.ping_deadline = Some(deadline);
+                }
+            }
         }
     }
 
@@ -377,7 +411,13 @@ impl Session {
             .write(&mut buffer)
             .map_err(|e| SessionError::Encode(format!("{e:?}")))?;
         if qos == QoS::AtLeastOnce {
-            self.in_flight.insert(publish.pkid, publish.clone());
+            self.in_flight.insert(
+                publish.pkid,
+                InFlight {
+                    publish: publish.clone(),
+                    first_sent: now,
+                },
+            );
         }
         self.queue(now, buffer);
         Ok(publish.pkid)
@@ -444,7 +484,7 @@ impl Session {
         if let Phase::AwaitingConnack { .. } = self.phase {
             // [MQTT-3.2.0-1]: the first packet from the server must be CONNACK.
             match packet {
-                Packet::ConnAck(connack) => self.handle_connack(connack),
+                Packet::ConnAck(connack) => self.handle_connack(now, connack),
                 other => self.lose(LossReason::Protocol(format!(
                     "expected CONNACK first, got {}",
                     packet_name(&other)
@@ -488,17 +528,54 @@ impl Session {
         }
     }
 
-    fn handle_connack(&mut self, connack: ConnAck) {
+    fn handle_connack(&mut self, now: Millis, connack: ConnAck) {
         match ConnectRefusal::from_return_code(connack.code) {
             None => {
                 self.phase = Phase::Connected;
                 self.events.push_back(SessionEvent::Connected {
                     session_present: connack.session_present,
                 });
+                if connack.session_present {
+                    self.resend_fresh_in_flight(now);
+                } else {
+                    // The broker kept nothing of the session, so neither does the client.
+                    self.forget_in_flight();
+                }
             }
             Some(refusal) => {
                 self.handle_transport_closed();
                 self.events.push_back(SessionEvent::Refused(refusal));
+            }
+        }
+    }
+
+    fn forget_in_flight(&mut self) {
+        for packet_id in std::mem::take(&mut self.in_flight).into_keys() {
+            self.events
+                .push_back(SessionEvent::Undelivered { packet_id });
+        }
+    }
+
+    /// [MQTT-4.4.0-1]: re-send unacknowledged publishes with DUP on a resumed session, but
+    /// only those still fresh; a stale command is worse than none.
+    fn resend_fresh_in_flight(&mut self, now: Millis) {
+        let window = self.options.resend_window;
+        let (fresh, stale): (BTreeMap<_, _>, BTreeMap<_, _>) = std::mem::take(&mut self.in_flight)
+            .into_iter()
+            .partition(|(_, entry)| now.saturating_sub(entry.first_sent) <= window);
+        for packet_id in stale.into_keys() {
+            self.events
+                .push_back(SessionEvent::Undelivered { packet_id });
+        }
+        for (packet_id, mut entry) in fresh {
+            entry.publish.dup = true;
+            let mut buffer = BytesMut::new();
+            if entry.publish.write(&mut buffer).is_ok() {
+                self.queue(now, buffer);
+                self.in_flight.insert(packet_id, entry);
+            } else {
+                self.events
+                    .push_back(SessionEvent::Undelivered { packet_id });
             }
         }
     }

@@ -6,17 +6,21 @@
 //! - [`plug_runner`]: runs simulated plugs against a broker over TCP, with control commands.
 //! - [`mqtt_connection`]: the blocking TCP connection the simulators use (the core's session).
 //! - [`static_server`]: serves the built `dist/`.
+//! - [`fault_proxy`]: a TCP proxy that can cut or silently stall every connection.
 //!
 //! Commands (all on 127.0.0.1):
 //! - `demo`: broker + three plugs + the page; prints the URL to open.
 //! - `broker`: just the embedded broker.
 //! - `plugs --broker HOST:PORT TOPIC[=on] ...`: simulated plugs against any broker.
 //! - `serve`: just the static file server.
+//! - `proxy --listen PORT --upstream HOST:PORT`: the fault proxy; stdin lines `cut`, `stall`,
+//!   `resume`.
 //!
 //! `demo` and `plugs` read control lines on stdin: `press <topic>`, `unplug <topic>`,
 //! `plugin <topic>`, `latency <topic> <ms>`.
 
 mod broker;
+mod fault_proxy;
 mod mqtt_connection;
 mod plug_runner;
 mod static_server;
@@ -38,6 +42,7 @@ const USAGE: &str = "usage:
   switchboard-devkit broker [--ws-port 9001] [--tcp-port 1883]
   switchboard-devkit plugs --broker 127.0.0.1:1883 [--tele-period SECS] TOPIC[=on] ...
   switchboard-devkit serve [--dist DIR] [--http-port 8080]
+  switchboard-devkit proxy --listen PORT --upstream 127.0.0.1:9001   (stdin: cut|stall|resume)
 control lines on stdin (demo, plugs): press|unplug|plugin <topic>, latency <topic> <ms>";
 
 const DEMO_PLUGS: [(&str, &str, bool); 3] = [
@@ -55,6 +60,8 @@ struct Options {
     broker: String,
     tele_period: u64,
     plugs: Vec<(String, bool)>,
+    listen: u16,
+    upstream: String,
 }
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
@@ -67,6 +74,8 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         broker: "127.0.0.1:1883".into(),
         tele_period: 300,
         plugs: Vec::new(),
+        listen: 0,
+        upstream: String::new(),
     };
     let mut rest = args[1..].iter();
     while let Some(arg) = rest.next() {
@@ -85,6 +94,8 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             "--ws-port" => options.ws_port = port(value("--ws-port")?, "--ws-port")?,
             "--tcp-port" => options.tcp_port = port(value("--tcp-port")?, "--tcp-port")?,
             "--broker" => options.broker = value("--broker")?,
+            "--listen" => options.listen = port(value("--listen")?, "--listen")?,
+            "--upstream" => options.upstream = value("--upstream")?,
             "--tele-period" => {
                 let text = value("--tele-period")?;
                 options.tele_period = text
@@ -117,6 +128,7 @@ fn main() -> ExitCode {
         "broker" => run_broker(&options),
         "plugs" => run_plugs(&options),
         "serve" => run_serve(&options),
+        "proxy" => run_proxy(&options),
         other => Err(format!("unknown command {other:?}")),
     };
     match result {
@@ -258,6 +270,35 @@ fn run_serve(options: &Options) -> Result<(), String> {
         options.dist.display(),
         options.http_port
     );
+    loop {
+        std::thread::park();
+    }
+}
+
+fn run_proxy(options: &Options) -> Result<(), String> {
+    if options.upstream.is_empty() {
+        return Err(format!("proxy needs --upstream HOST:PORT\n{USAGE}"));
+    }
+    let listener = TcpListener::bind(loopback(options.listen))
+        .map_err(|e| format!("cannot listen on port {} ({e})", options.listen))?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let switch = fault_proxy::FaultSwitch::default();
+    fault_proxy::run_proxy(listener, options.upstream.clone(), switch.clone());
+    println!("proxy ready listen={port} upstream={}", options.upstream);
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        match line.trim() {
+            "cut" => switch.cut(),
+            "stall" => switch.stall(),
+            "resume" => switch.resume(),
+            "" => continue,
+            other => {
+                eprintln!("unknown proxy command {other:?}: cut|stall|resume");
+                continue;
+            }
+        }
+        println!("proxy {}", line.trim());
+    }
     loop {
         std::thread::park();
     }

@@ -324,3 +324,53 @@ fn a_device_added_while_connected_is_subscribed_and_queried_at_once() {
         [("cmnd/late/POWER".into(), String::new(), false)]
     );
 }
+
+#[test]
+fn a_wake_up_while_connected_probes_the_link_and_a_silent_one_is_dropped_within_3_s() {
+    let mut dashboard = dashboard(&["plug"]);
+    connect(&mut dashboard, T0);
+    dashboard.handle_wake(T0 + 60_000);
+    assert_eq!(sent(&mut dashboard), [Packet::PingReq]);
+    dashboard.handle_timeout(T0 + 60_000 + WAKE_PROBE_DEADLINE);
+    assert_eq!(commands(&mut dashboard), [TransportCommand::Close]);
+    assert!(!dashboard.devices()[0].state().is_operable());
+}
+
+#[test]
+fn a_wake_up_while_waiting_to_retry_reconnects_at_once() {
+    let mut dashboard = dashboard(&[]);
+    dashboard.start();
+    commands(&mut dashboard);
+    for _ in 0..6 {
+        dashboard.handle_transport_closed(T0);
+        dashboard.retry_now();
+        commands(&mut dashboard);
+    }
+    dashboard.handle_transport_closed(T0);
+    dashboard.handle_wake(T0 + 10);
+    assert_eq!(commands(&mut dashboard), [TransportCommand::Open]);
+}
+
+#[test]
+fn an_unreachable_wss_broker_gets_the_certificate_hint_and_ws_does_not() {
+    let mut secure = Dashboard::new(SessionOptions::new("c"), vec![], 1)
+        .with_broker_url("wss://broker.local:8884/mqtt");
+    secure.start();
+    secure.handle_transport_closed(T0);
+    let problem = secure.link().problem.clone().unwrap();
+    assert!(
+        problem.contains("open https://broker.local:8884/ once"),
+        "{problem}"
+    );
+
+    let mut plain = Dashboard::new(SessionOptions::new("c"), vec![], 1)
+        .with_broker_url("ws://broker.local:9001");
+    plain.start();
+    plain.handle_transport_closed(T0);
+    assert!(!plain
+        .link()
+        .problem
+        .clone()
+        .unwrap()
+        .contains("certificate"));
+}

@@ -372,3 +372,96 @@ fn arbitrary_bytes_from_the_broker_never_panic() {
         }
     }
 }
+
+fn connack_with_session(session_present: bool) -> Vec<u8> {
+    encode(|b| {
+        ConnAck::new(ConnectReturnCode::Success, session_present)
+            .write(b)
+            .unwrap();
+    })
+}
+
+fn persistent_session_with_command_in_flight(sent_at: Millis) -> (Session, u16) {
+    let mut options = SessionOptions::new("c");
+    options.clean_session = false;
+    let mut session = connected_session(options);
+    let id = session
+        .publish(sent_at, "cmnd/p/POWER", b"ON", QoS::AtLeastOnce, false)
+        .unwrap();
+    sent_packets(&mut session);
+    session.handle_transport_closed();
+    assert!(
+        events(&mut session).is_empty(),
+        "reported before the next CONNACK"
+    );
+    (session, id)
+}
+
+#[test]
+fn a_resumed_session_resends_a_fresh_unacknowledged_publish_with_dup() {
+    let (mut session, id) = persistent_session_with_command_in_flight(T0);
+    session.handle_transport_open(T0 + 2_000);
+    sent_packets(&mut session);
+    session.handle_bytes(T0 + 2_000, &connack_with_session(true));
+    let packets = sent_packets(&mut session);
+    let [Packet::Publish(publish)] = packets.as_slice() else {
+        panic!("expected the command re-sent, got {packets:?}");
+    };
+    assert_eq!((publish.pkid, publish.dup), (id, true));
+    assert_eq!(session.in_flight_count(), 1);
+}
+
+#[test]
+fn a_resumed_session_never_resends_a_stale_publish() {
+    let (mut session, id) = persistent_session_with_command_in_flight(T0);
+    let later = T0 + 5 * SECOND + 1;
+    session.handle_transport_open(later);
+    sent_packets(&mut session);
+    session.handle_bytes(later, &connack_with_session(true));
+    assert!(
+        sent_packets(&mut session).is_empty(),
+        "a stale command was re-sent"
+    );
+    assert_eq!(
+        events(&mut session),
+        [
+            SessionEvent::Connected {
+                session_present: true
+            },
+            SessionEvent::Undelivered { packet_id: id }
+        ]
+    );
+}
+
+#[test]
+fn a_session_the_broker_did_not_keep_drops_what_was_in_flight() {
+    let (mut session, id) = persistent_session_with_command_in_flight(T0);
+    session.handle_transport_open(T0 + 100);
+    sent_packets(&mut session);
+    session.handle_bytes(T0 + 100, &connack_with_session(false));
+    assert!(sent_packets(&mut session).is_empty());
+    assert!(events(&mut session).contains(&SessionEvent::Undelivered { packet_id: id }));
+}
+
+#[test]
+fn a_probe_pings_at_once_and_loses_the_link_if_nothing_answers_in_time() {
+    let mut session = connected_session(SessionOptions::new("c"));
+    session.probe(T0 + 1_000, 3_000);
+    assert_eq!(sent_packets(&mut session), [Packet::PingReq]);
+    assert_eq!(session.poll_timeout(), Some(T0 + 4_000));
+    session.handle_timeout(T0 + 4_000);
+    assert_eq!(
+        events(&mut session),
+        [SessionEvent::Lost(LossReason::PingTimeout)]
+    );
+}
+
+#[test]
+fn a_probe_answered_keeps_the_link() {
+    let mut session = connected_session(SessionOptions::new("c"));
+    session.probe(T0 + 1_000, 3_000);
+    sent_packets(&mut session);
+    session.handle_bytes(T0 + 1_050, &[0xD0, 0x00]);
+    session.handle_timeout(T0 + 4_000);
+    assert!(session.is_connected());
+}

@@ -1,0 +1,94 @@
+// A connection that never lies and never gives up: silent stalls and cuts injected by the dev
+// kit's fault proxy between the page and Mosquitto, and the broker restarted many times in a
+// row (E2E_RESTARTS, default 20). Times are reported as diagnostics, not asserted.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  Mosquitto, eventually, launchBrowser, serveDist, sleep, startPlugs, startProxy, summary,
+  switchState,
+} from './harness.mjs';
+
+const PLUG = 'rel_plug';
+const LABEL = 'Reliable plug';
+const KEEPALIVE_SECS = 4;
+const RESTARTS = Number(process.env.E2E_RESTARTS ?? 20);
+const USER_COMMANDS = new RegExp(`received cmnd/${PLUG}/POWER "(ON|OFF|TOGGLE)"`);
+
+describe('reliability against Mosquitto through a fault proxy', () => {
+  let broker, plugs, proxy, server, browser, page;
+
+  const usable = async (checked) => {
+    const state = await switchState(page, LABEL);
+    assert.equal(state.disabled, false, 'switch still disabled');
+    if (checked !== undefined) assert.equal(state.checked, checked);
+  };
+  const unusable = async () => assert.equal((await switchState(page, LABEL)).disabled, true);
+
+  before(async () => {
+    broker = new Mosquitto();
+    await broker.start();
+    plugs = await startPlugs(broker, [`${PLUG}=on`]);
+    proxy = await startProxy(broker.wsPort);
+    server = await serveDist();
+    browser = await launchBrowser();
+    page = await browser.newPage();
+    const broker_url = encodeURIComponent(`ws://127.0.0.1:${proxy.port}`);
+    await page.goto(`${server.url}#broker=${broker_url}&keepalive=${KEEPALIVE_SECS}&device=tasmota%3A${PLUG}%3A${encodeURIComponent(LABEL)}`);
+    await eventually(() => usable('true'), 15_000, 'first connection');
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    await proxy?.stop();
+    await plugs?.stop();
+    await broker?.stop();
+  });
+
+  test(`a silent stall is detected within 1.5 x keepalive (${KEEPALIVE_SECS} s) and recovered`, async (t) => {
+    await proxy.stall();
+    const stalledAt = Date.now();
+    await eventually(unusable, 3 * KEEPALIVE_SECS * 1000, 'stall detected');
+    const detectedMs = Date.now() - stalledAt;
+    t.diagnostic(`stall detected after ${detectedMs} ms (keepalive ${KEEPALIVE_SECS} s, bound ${1.5 * KEEPALIVE_SECS * 1000} ms)`);
+    assert.match(await page.getByRole('status').innerText(), /stopped answering|Reconnecting|Connecting/);
+    await proxy.resume();
+    const resumedAt = Date.now();
+    await eventually(() => usable('true'), 20_000, 'recovery after the stall');
+    t.diagnostic(`usable again ${Date.now() - resumedAt} ms after traffic resumed`);
+  });
+
+  test('a cut connection is noticed at once and recovered', async (t) => {
+    await proxy.cut();
+    const cutAt = Date.now();
+    await eventually(unusable, 5_000, 'cut noticed');
+    t.diagnostic(`cut noticed after ${Date.now() - cutAt} ms`);
+    await eventually(() => usable('true'), 20_000, 'recovery after the cut');
+    t.diagnostic(`usable again ${Date.now() - cutAt} ms after the cut`);
+  });
+
+  test(`the broker restarted ${RESTARTS} times in a row is recovered every time, state re-synced`, async (t) => {
+    const commandsBefore = plugs.count(USER_COMMANDS);
+    const recoveries = [];
+    let expected = (await switchState(page, LABEL)).checked;
+    for (let round = 1; round <= RESTARTS; round += 1) {
+      await broker.stop();
+      await eventually(unusable, 10_000, `round ${round}: disconnection shown`);
+      // The relay changes while the broker is away: the page must show the new state after.
+      plugs.send(`press ${PLUG}`);
+      expected = expected === 'true' ? 'false' : 'true';
+      await sleep(200);
+      await broker.start();
+      const backAt = Date.now();
+      await eventually(() => usable(expected), 30_000, `round ${round}: recovered with the new state`);
+      recoveries.push(Date.now() - backAt);
+      // Let the connection count as one that stayed up, as a real outage would.
+      await sleep(5_200);
+    }
+    const { median, max } = summary(recoveries);
+    t.diagnostic(`recovery after the broker was back: median ${median} ms, max ${max} ms over ${RESTARTS} restarts`);
+    t.diagnostic(`all: ${recoveries.join(', ')}`);
+    assert.equal(plugs.count(USER_COMMANDS), commandsBefore, 'a switch command was sent that the user did not make');
+  });
+});
