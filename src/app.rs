@@ -36,6 +36,7 @@ impl Default for LinkView {
                 phase: LinkPhase::Idle,
                 problem: None,
                 failed_attempts: 0,
+                protocol: Default::default(),
             },
             running: false,
         }
@@ -90,6 +91,7 @@ pub fn App() -> impl IntoView {
         password: config.password.clone().unwrap_or_default(),
         persistent_session: false,
         keep_alive_secs: config.keep_alive_secs,
+        protocol: config.protocol.unwrap_or_default(),
     };
     if config.broker.is_some() {
         driver::start(initial.clone(), config.devices.clone(), signals);

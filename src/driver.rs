@@ -11,6 +11,7 @@ use std::cell::RefCell;
 
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
+use switchboard_core::codec::ProtocolVersion;
 use switchboard_core::config::{check_mixed_content, DeviceConfig};
 use switchboard_core::dashboard::Dashboard;
 use switchboard_core::device::{CommandError, SwitchCommand};
@@ -45,6 +46,8 @@ pub struct BrokerSettings {
     pub persistent_session: bool,
     /// Keepalive in seconds, if not the default (30).
     pub keep_alive_secs: Option<u16>,
+    /// The MQTT version to try first (falls back to 3.1.1 if the broker refuses 5).
+    pub protocol: ProtocolVersion,
 }
 
 /// A timer that fires this much later than asked means the device slept or the tab was frozen.
@@ -76,6 +79,7 @@ pub fn start(settings: BrokerSettings, devices: Vec<DeviceConfig>, signals: View
         });
     }
     options.clean_session = !settings.persistent_session;
+    options.protocol = settings.protocol;
     if let Some(seconds) = settings.keep_alive_secs {
         options.keep_alive_secs = seconds;
     }

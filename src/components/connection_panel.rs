@@ -6,6 +6,8 @@
 use leptos::prelude::*;
 use switchboard_core::config::validate_broker_url;
 
+use switchboard_core::codec::ProtocolVersion;
+
 use crate::app::DeviceRow;
 use crate::components::text_field::{FormError, TextField};
 use crate::driver::{self, BrokerSettings, ViewSignals};
@@ -19,6 +21,7 @@ pub fn ConnectionPanel(initial: BrokerSettings, signals: ViewSignals) -> impl In
     let password = RwSignal::new(initial.password);
     let persistent = RwSignal::new(initial.persistent_session);
     let keep_alive_secs = initial.keep_alive_secs;
+    let mqtt5 = RwSignal::new(initial.protocol == ProtocolVersion::V5);
     let error = RwSignal::new(None::<String>);
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
@@ -38,6 +41,11 @@ pub fn ConnectionPanel(initial: BrokerSettings, signals: ViewSignals) -> impl In
                         password: password.get_untracked(),
                         persistent_session: persistent.get_untracked(),
                         keep_alive_secs,
+                        protocol: if mqtt5.get_untracked() {
+                            ProtocolVersion::V5
+                        } else {
+                            ProtocolVersion::V311
+                        },
                     },
                     devices,
                     signals,
@@ -67,6 +75,17 @@ pub fn ConnectionPanel(initial: BrokerSettings, signals: ViewSignals) -> impl In
                         autocomplete="current-password"
                     />
                 </div>
+                <label class="check">
+                    <input
+                        type="checkbox"
+                        name="mqtt5"
+                        prop:checked=move || mqtt5.get()
+                        on:change=move |ev| mqtt5.set(event_target_checked(&ev))
+                    />
+                    <span>
+                        "Use MQTT 5 (clearer error messages; falls back to 3.1.1 if the broker does not support it)."
+                    </span>
+                </label>
                 <label class="check">
                     <input
                         type="checkbox"

@@ -25,7 +25,9 @@ pub fn StatusBar(link: RwSignal<LinkView>, clock: RwSignal<Millis>) -> impl Into
         link.with(|l| match (&l.status.phase, l.running) {
             (_, false) | (LinkPhase::Idle, _) => "Not connected".to_string(),
             (LinkPhase::Connecting, _) => format!("Connecting to {}…", l.url),
-            (LinkPhase::Connected, _) => format!("Connected to {}", l.url),
+            (LinkPhase::Connected, _) => {
+                format!("Connected to {} ({})", l.url, l.status.protocol.label())
+            }
             (LinkPhase::WaitingToRetry { retry_at }, _) => {
                 format!(
                     "Reconnecting in {} s",

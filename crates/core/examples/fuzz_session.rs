@@ -16,6 +16,7 @@ use mqttbytes::v4::{
 };
 use mqttbytes::QoS;
 use switchboard_core::backoff::Random;
+use switchboard_core::codec::ProtocolVersion;
 use switchboard_core::session::{Session, SessionOptions};
 
 fn random_packet(random: &mut Random) -> Vec<u8> {
@@ -87,6 +88,9 @@ fn random_packet(random: &mut Random) -> Vec<u8> {
 fn execute(random: &mut Random) {
     let mut options = SessionOptions::new("fuzz");
     options.clean_session = random.below(2) == 0;
+    if random.below(2) == 0 {
+        options.protocol = ProtocolVersion::V5;
+    }
     options.keep_alive_secs = random.below(5) as u16;
     options.max_incoming_packet = 16 + random.below(256) as usize;
     let mut session = Session::new(options);

@@ -3,9 +3,12 @@
 //!
 //! Parameters may sit in the query string or in the fragment; the fragment wins for single
 //! values (it never reaches a web server, so it is the place for a password):
-//! `broker=<ws:// or wss:// URL>`, `user=`, `pass=`, `keepalive=<seconds>`, and repeatable
+//! `broker=<ws:// or wss:// URL>`, `user=`, `pass=`, `keepalive=<seconds>`, `mqtt=3.1.1|5`,
+//! and repeatable
 //! `device=tasmota:<topic>[:<label>]`, all URL-encoded. Parsing never fails as a whole: what is
 //! valid is kept and every invalid value yields a specific problem to show.
+
+use crate::codec::ProtocolVersion;
 
 /// A device kind and its address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +65,8 @@ pub struct DashboardConfig {
     pub password: Option<String>,
     /// MQTT keepalive in seconds, if not the default.
     pub keep_alive_secs: Option<u16>,
+    /// The MQTT version to try first, if not 3.1.1.
+    pub protocol: Option<ProtocolVersion>,
     /// The devices, in the order given.
     pub devices: Vec<DeviceConfig>,
 }
@@ -81,6 +86,9 @@ impl DashboardConfig {
         }
         if let Some(seconds) = self.keep_alive_secs {
             pairs.push(format!("keepalive={seconds}"));
+        }
+        if let Some(protocol) = self.protocol {
+            pairs.push(format!("mqtt={}", protocol_name(protocol)));
         }
         for device in &self.devices {
             pairs.push(format!("device={}", percent_encode(&device.to_spec())));
@@ -115,6 +123,10 @@ pub fn parse_page_url(query: &str, fragment: &str) -> (DashboardConfig, Vec<Stri
             },
             "user" => config.user = Some(value),
             "pass" => config.password = Some(value),
+            "mqtt" => match parse_protocol(&value) {
+                Ok(protocol) => config.protocol = Some(protocol),
+                Err(problem) => problems.push(problem),
+            },
             "keepalive" => match parse_keep_alive(&value) {
                 Ok(seconds) => config.keep_alive_secs = Some(seconds),
                 Err(problem) => problems.push(problem),
@@ -130,7 +142,7 @@ pub fn parse_page_url(query: &str, fragment: &str) -> (DashboardConfig, Vec<Stri
                 Err(problem) => problems.push(problem),
             },
             other => problems.push(format!(
-                "Unknown URL parameter \"{other}\" ignored. Known: broker, user, pass, keepalive, device."
+                "Unknown URL parameter \"{other}\" ignored. Known: broker, user, pass, keepalive, mqtt, device."
             )),
         }
     }
@@ -174,6 +186,23 @@ pub fn validate_broker_url(input: &str) -> Result<String, String> {
         return Err(format!("Broker address \"{url}\" contains a space."));
     }
     Ok(url.to_string())
+}
+
+/// How a protocol version is written in a URL.
+pub fn protocol_name(protocol: ProtocolVersion) -> &'static str {
+    match protocol {
+        ProtocolVersion::V311 => "3.1.1",
+        ProtocolVersion::V5 => "5",
+    }
+}
+
+/// Reads `3.1.1` (also `3`, `4`, `311`) or `5`.
+pub fn parse_protocol(text: &str) -> Result<ProtocolVersion, String> {
+    match text.trim() {
+        "3.1.1" | "311" | "3" | "4" => Ok(ProtocolVersion::V311),
+        "5" | "5.0" => Ok(ProtocolVersion::V5),
+        other => Err(format!("mqtt \"{other}\" must be 3.1.1 or 5.")),
+    }
 }
 
 /// Shortest keepalive accepted: a stalled link is noticed after 1.5 x keepalive.
@@ -331,6 +360,23 @@ mod tests {
     }
 
     #[test]
+    fn the_mqtt_version_is_read_and_anything_else_is_refused() {
+        let (config, problems) = parse_page_url("", "mqtt=5");
+        assert_eq!(
+            (config.protocol, problems.len()),
+            (Some(ProtocolVersion::V5), 0)
+        );
+        let (config, problems) = parse_page_url("", "mqtt=3.1.1");
+        assert_eq!(
+            (config.protocol, problems.len()),
+            (Some(ProtocolVersion::V311), 0)
+        );
+        let (config, problems) = parse_page_url("", "mqtt=6");
+        assert_eq!(config.protocol, None);
+        assert!(problems[0].contains("3.1.1 or 5"));
+    }
+
+    #[test]
     fn a_label_may_contain_colons() {
         let device = parse_device_spec("tasmota:t1:Kitchen: kettle").unwrap();
         assert_eq!(device.label, "Kitchen: kettle");
@@ -398,6 +444,7 @@ mod tests {
             user: Some("bob & co".into()),
             password: Some("p=ss#1".into()),
             keep_alive_secs: Some(15),
+            protocol: Some(ProtocolVersion::V5),
             devices: vec![
                 DeviceConfig::tasmota("plug_1", "Plug: one"),
                 DeviceConfig::tasmota("plug_2", ""),

@@ -1,64 +1,88 @@
-//! CONNACK return codes (MQTT 3.1.1 section 3.2.2.3) turned into sentences a user can act on.
+//! Why a broker refused a connection (the CONNACK return code of MQTT 3.1.1 section 3.2.2.3,
+//! or the reason code of MQTT 5), turned into sentences a user can act on.
 
-use mqttbytes::v4::ConnectReturnCode;
+use crate::codec::ProtocolVersion;
+use crate::reason_code;
 
-/// Why a broker refused the connection, from the CONNACK return code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnectRefusal {
-    /// Return code 1.
-    UnacceptableProtocolVersion,
-    /// Return code 2.
-    ClientIdRejected,
-    /// Return code 3.
-    ServerUnavailable,
-    /// Return code 4.
-    BadUserNameOrPassword,
-    /// Return code 5.
-    NotAuthorized,
+/// A refused CONNACK.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectRefusal {
+    /// The protocol the CONNACK was written in.
+    pub version: ProtocolVersion,
+    /// The return code (3.1.1: 1 to 5) or reason code (5: 0x80 and up).
+    pub code: u8,
+    /// MQTT 5's reason string, if the broker sent one.
+    pub reason_string: Option<String>,
 }
 
 impl ConnectRefusal {
-    /// The refusal for a CONNACK code, or `None` for success.
-    pub fn from_return_code(code: ConnectReturnCode) -> Option<Self> {
-        match code {
-            ConnectReturnCode::Success => None,
-            ConnectReturnCode::RefusedProtocolVersion => Some(Self::UnacceptableProtocolVersion),
-            ConnectReturnCode::BadClientId => Some(Self::ClientIdRejected),
-            ConnectReturnCode::ServiceUnavailable => Some(Self::ServerUnavailable),
-            ConnectReturnCode::BadUserNamePassword => Some(Self::BadUserNameOrPassword),
-            ConnectReturnCode::NotAuthorized => Some(Self::NotAuthorized),
+    /// An MQTT 3.1.1 refusal.
+    pub fn v311(code: u8) -> Self {
+        Self {
+            version: ProtocolVersion::V311,
+            code,
+            reason_string: None,
         }
     }
 
-    /// The numeric return code, for logs and bug reports.
-    pub fn return_code(self) -> u8 {
-        match self {
-            Self::UnacceptableProtocolVersion => 1,
-            Self::ClientIdRejected => 2,
-            Self::ServerUnavailable => 3,
-            Self::BadUserNameOrPassword => 4,
-            Self::NotAuthorized => 5,
+    /// An MQTT 5 refusal.
+    pub fn v5(code: u8, reason_string: Option<String>) -> Self {
+        Self {
+            version: ProtocolVersion::V5,
+            code,
+            reason_string,
+        }
+    }
+
+    /// The broker does not speak the protocol version we asked for (try an older one).
+    pub fn is_unsupported_version(&self) -> bool {
+        match self.version {
+            ProtocolVersion::V311 => self.code == 1,
+            ProtocolVersion::V5 => self.code == 0x84,
+        }
+    }
+
+    /// Wrong user name or password.
+    pub fn is_bad_credentials(&self) -> bool {
+        match self.version {
+            ProtocolVersion::V311 => self.code == 4,
+            ProtocolVersion::V5 => self.code == 0x86,
         }
     }
 
     /// What happened and what the user can do about it.
-    pub fn explain(self) -> &'static str {
-        match self {
-            Self::UnacceptableProtocolVersion => {
-                "The broker does not speak MQTT 3.1.1. Enable MQTT 3.1.1 on the broker, or use a broker that supports it."
+    pub fn explain(&self) -> String {
+        let advice = match (self.version, self.code) {
+            (ProtocolVersion::V311, 1) | (ProtocolVersion::V5, 0x84) => {
+                "The broker does not speak this MQTT version. Choose another version in the connection settings."
             }
-            Self::ClientIdRejected => {
+            (ProtocolVersion::V311, 2) | (ProtocolVersion::V5, 0x85) => {
                 "The broker rejected this page's client id. Some brokers only accept registered ids: allow any client id for this user on the broker."
             }
-            Self::ServerUnavailable => {
+            (ProtocolVersion::V311, 3) | (ProtocolVersion::V5, 0x88 | 0x89) => {
                 "The broker is up but not accepting connections right now. It will be tried again; if this persists, check the broker's log."
             }
-            Self::BadUserNameOrPassword => {
+            (ProtocolVersion::V311, 4) | (ProtocolVersion::V5, 0x86 | 0x8C) => {
                 "The broker refused the user name or password. Check both in the connection settings."
             }
-            Self::NotAuthorized => {
+            (ProtocolVersion::V311, 5) | (ProtocolVersion::V5, 0x87) => {
                 "This user is not allowed to connect. Check the broker's access rules (ACL) for this user."
             }
+            (ProtocolVersion::V5, 0x8A) => "This client is banned by the broker.",
+            (ProtocolVersion::V5, 0x9C | 0x9D) => {
+                "The broker asks to use another server. Check the broker address."
+            }
+            (ProtocolVersion::V5, 0x9F) => {
+                "The broker limits how often a client may connect. It will be tried again later."
+            }
+            _ => "The broker refused the connection.",
+        };
+        match self.version {
+            ProtocolVersion::V311 => format!("{advice} (CONNACK return code {})", self.code),
+            ProtocolVersion::V5 => format!(
+                "{advice} Reason: {}.",
+                reason_code::describe_with(self.code, self.reason_string.as_deref())
+            ),
         }
     }
 }
@@ -68,21 +92,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn success_is_not_a_refusal() {
-        assert_eq!(
-            ConnectRefusal::from_return_code(ConnectReturnCode::Success),
-            None
-        );
+    fn bad_credentials_tell_the_user_to_check_them_in_both_versions() {
+        for refusal in [ConnectRefusal::v311(4), ConnectRefusal::v5(0x86, None)] {
+            assert!(refusal.is_bad_credentials());
+            assert!(
+                refusal.explain().contains("user name or password"),
+                "{}",
+                refusal.explain()
+            );
+        }
+        assert!(ConnectRefusal::v311(5).explain().contains("access rules"));
     }
 
     #[test]
-    fn bad_credentials_tell_the_user_to_check_them() {
-        let refusal =
-            ConnectRefusal::from_return_code(ConnectReturnCode::BadUserNamePassword).unwrap();
-        assert_eq!(refusal.return_code(), 4);
-        assert!(refusal.explain().contains("user name or password"));
-        let refusal = ConnectRefusal::from_return_code(ConnectReturnCode::NotAuthorized).unwrap();
-        assert_eq!(refusal.return_code(), 5);
-        assert!(refusal.explain().contains("access rules"));
+    fn an_mqtt5_refusal_carries_the_brokers_reason_string() {
+        let refusal = ConnectRefusal::v5(0x87, Some("ACL denies alice".into()));
+        let text = refusal.explain();
+        assert!(text.contains("not authorized (code 0x87"), "{text}");
+        assert!(text.contains("ACL denies alice"), "{text}");
+    }
+
+    #[test]
+    fn unsupported_version_is_recognised_in_both_versions() {
+        assert!(ConnectRefusal::v311(1).is_unsupported_version());
+        assert!(ConnectRefusal::v5(0x84, None).is_unsupported_version());
+        assert!(!ConnectRefusal::v5(0x86, None).is_unsupported_version());
     }
 }

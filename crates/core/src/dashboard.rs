@@ -7,16 +7,22 @@
 //! reset after a connection that stayed up. Messages are routed to the devices; devices'
 //! outgoing messages become QoS 1 publishes, never retained.
 //!
+//! When MQTT 5 was asked for and the broker does not take it (a CONNACK refusing the version,
+//! a socket closed before CONNACK, or no CONNACK at all: some brokers drop a v5 CONNECT
+//! without a word), the next attempt uses MQTT 3.1.1 at once, and the page says so. Once a v5
+//! connection has worked, later failures are ordinary failures.
+//!
 //! Not here: sockets, timers, rendering (the app crate), MQTT framing (`session`).
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use mqttbytes::QoS;
 
 use crate::backoff::{Backoff, Random};
+use crate::codec::ProtocolVersion;
 use crate::config::{DeviceAddress, DeviceConfig};
 use crate::device::{CommandError, SwitchCommand, SwitchState};
-use crate::session::{Session, SessionEvent, SessionOptions};
+use crate::session::{LossReason, Session, SessionEvent, SessionOptions};
 use crate::tasmota::TasmotaDevice;
 use crate::time::{Millis, SECOND};
 
@@ -63,6 +69,8 @@ pub struct LinkStatus {
     pub problem: Option<String>,
     /// How many attempts failed in a row.
     pub failed_attempts: u32,
+    /// The protocol version in use (after any fallback).
+    pub protocol: ProtocolVersion,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,11 +107,14 @@ pub struct Dashboard {
     random: Random,
     connected_since: Option<Millis>,
     broker_url: String,
+    v5_confirmed: bool,
+    publish_owners: BTreeMap<u16, usize>,
 }
 
 impl Dashboard {
     /// A dashboard that connects with `options`; `seed` spreads reconnect delays.
     pub fn new(options: SessionOptions, devices: Vec<DeviceConfig>, seed: u64) -> Self {
+        let protocol = options.protocol;
         let mut dashboard = Self {
             session: Session::new(options),
             devices: Vec::new(),
@@ -111,6 +122,7 @@ impl Dashboard {
                 phase: LinkPhase::Idle,
                 problem: None,
                 failed_attempts: 0,
+                protocol,
             },
             transport: Transport::Closed,
             transport_commands: VecDeque::new(),
@@ -118,6 +130,8 @@ impl Dashboard {
             random: Random::new(seed),
             connected_since: None,
             broker_url: String::new(),
+            v5_confirmed: false,
+            publish_owners: BTreeMap::new(),
         };
         for device in devices {
             dashboard.add_device(0, device);
@@ -199,6 +213,12 @@ impl Dashboard {
             Transport::Open if self.session.is_connected() => "The connection to the broker was lost.",
             Transport::Open => "The broker closed the connection before accepting it: the address path, the user name or the password may be wrong.",
         };
+        if self.transport == Transport::Open
+            && !self.session.is_connected()
+            && self.fall_back_to_v311("the broker closed the connection without answering")
+        {
+            return;
+        }
         let mut problem = explained.unwrap_or_else(|| problem.to_string());
         if self.transport == Transport::Opening {
             if let Some(hint) = certificate_hint(&self.broker_url) {
@@ -330,18 +350,55 @@ impl Dashboard {
                     }
                 }
                 SessionEvent::Refused(refusal) => {
-                    self.close_and_retry(now, refusal.explain().to_string());
+                    if refusal.is_unsupported_version()
+                        && self.fall_back_to_v311("the broker refused the protocol version")
+                    {
+                        continue;
+                    }
+                    self.close_and_retry(now, refusal.explain());
                 }
+                SessionEvent::Lost(LossReason::ConnackTimeout)
+                    if self.fall_back_to_v311("the broker never answered the MQTT 5 CONNECT") => {}
                 SessionEvent::Lost(reason) => self.close_and_retry(now, reason.explain()),
-                SessionEvent::SubscriptionFailed { filter } => {
+                SessionEvent::SubscriptionFailed { filter, reason } => {
                     self.link.problem = Some(format!(
-                        "The broker refused the subscription to \"{filter}\": this user may not be allowed to read it (check the broker's ACL)."
+                        "The broker refused the subscription to \"{filter}\": {reason}. This user may not be allowed to read it (check the broker's ACL)."
                     ));
                 }
+                SessionEvent::PublishRefused { packet_id, reason } => {
+                    if let Some(index) = self.publish_owners.remove(&packet_id) {
+                        self.devices[index].adapter.handle_command_refused(&reason);
+                    }
+                }
                 SessionEvent::Warning(warning) => self.link.problem = Some(warning),
-                SessionEvent::Delivered { .. } | SessionEvent::Undelivered { .. } => {}
+                SessionEvent::Delivered { packet_id } | SessionEvent::Undelivered { packet_id } => {
+                    self.publish_owners.remove(&packet_id);
+                }
             }
         }
+    }
+
+    /// Switches to MQTT 3.1.1 and reconnects at once, if MQTT 5 was in use and never worked
+    /// with this broker. Returns false when there is nothing to fall back from.
+    fn fall_back_to_v311(&mut self, why: &str) -> bool {
+        if self.session.options().protocol != ProtocolVersion::V5 || self.v5_confirmed {
+            return false;
+        }
+        self.session.set_protocol(ProtocolVersion::V311);
+        self.link.protocol = ProtocolVersion::V311;
+        if self.transport != Transport::Closed {
+            self.transport = Transport::Closed;
+            self.transport_commands.push_back(TransportCommand::Close);
+        }
+        self.session.handle_transport_closed();
+        for device in &mut self.devices {
+            device.adapter.handle_broker_disconnected();
+        }
+        self.link.problem = Some(format!(
+            "MQTT 5 did not work with this broker ({why}); connecting with MQTT 3.1.1 instead."
+        ));
+        self.open_transport();
+        true
     }
 
     fn close_and_retry(&mut self, now: Millis, problem: String) {
@@ -354,7 +411,17 @@ impl Dashboard {
 
     fn handle_connected(&mut self, now: Millis) {
         self.link.phase = LinkPhase::Connected;
-        self.link.problem = None;
+        if self.session.options().protocol == ProtocolVersion::V5 {
+            self.v5_confirmed = true;
+            self.link.problem = None;
+        } else if !self
+            .link
+            .problem
+            .as_deref()
+            .is_some_and(|p| p.starts_with("MQTT 5 did not work"))
+        {
+            self.link.problem = None;
+        }
         self.connected_since = Some(now);
         let filters: Vec<String> = self
             .devices
@@ -374,15 +441,20 @@ impl Dashboard {
 
     fn flush_device(&mut self, now: Millis, index: usize) {
         while let Some(message) = self.devices[index].adapter.poll_outgoing() {
-            if let Err(error) = self.session.publish(
+            match self.session.publish(
                 now,
                 &message.topic,
                 &message.payload,
                 QoS::AtLeastOnce,
                 false,
             ) {
-                self.link.problem =
-                    Some(format!("Could not send to \"{}\": {error}.", message.topic));
+                Ok(packet_id) => {
+                    self.publish_owners.insert(packet_id, index);
+                }
+                Err(error) => {
+                    self.link.problem =
+                        Some(format!("Could not send to \"{}\": {error}.", message.topic));
+                }
             }
         }
     }

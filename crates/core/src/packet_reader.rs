@@ -1,4 +1,4 @@
-//! Reassembles MQTT packets from the chunks a transport delivers.
+//! Reassembles MQTT packets (3.1.1 or 5) from the chunks a transport delivers.
 //!
 //! A WebSocket message (or a TCP read) may hold part of a packet, exactly one, or several
 //! [MQTT-6.0.0-2]. Bytes go in with [`PacketReader::push`]; whole packets come out of
@@ -8,7 +8,8 @@
 //! reported and skipped: its length was valid, so the stream stays in step.
 
 use bytes::{Buf, BytesMut};
-use mqttbytes::v4::{self, Packet};
+
+use crate::codec::{self, Incoming, ProtocolVersion};
 
 /// What went wrong while reading the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,7 +25,7 @@ pub enum ReadError {
     },
 }
 
-/// A buffer that turns byte chunks into MQTT 3.1.1 packets.
+/// A buffer that turns byte chunks into MQTT packets.
 #[derive(Debug)]
 pub struct PacketReader {
     buffer: BytesMut,
@@ -53,26 +54,29 @@ impl PacketReader {
     }
 
     /// The next whole packet, `Ok(None)` when more bytes are needed.
-    pub fn next_packet(&mut self) -> Result<Option<Packet>, ReadError> {
+    pub fn next_packet(&mut self, version: ProtocolVersion) -> Result<Option<Incoming>, ReadError> {
         if self.bytes_to_skip > 0 {
             return Ok(None);
         }
-        match v4::read(&mut self.buffer, self.max_packet_size) {
-            Ok(packet) => Ok(Some(packet)),
-            Err(mqttbytes::Error::InsufficientBytes(_)) => Ok(None),
+        let header = match mqttbytes::check(self.buffer.iter(), self.max_packet_size) {
+            Ok(header) => header,
+            Err(mqttbytes::Error::InsufficientBytes(_)) => return Ok(None),
             Err(mqttbytes::Error::PayloadSizeLimitExceeded(size)) => {
                 self.start_skipping(size);
-                Err(ReadError::Oversized { size })
+                return Err(ReadError::Oversized { size });
             }
-            Err(mqttbytes::Error::MalformedRemainingLength) => {
+            Err(_) => {
                 self.buffer.clear();
-                Err(ReadError::Unframeable(
+                return Err(ReadError::Unframeable(
                     "the broker sent a packet with an invalid length".into(),
-                ))
+                ));
             }
-            // `v4::read` has already taken the whole frame out of the buffer: skip just it.
-            Err(error) => Err(ReadError::MalformedPacket(format!("{error:?}"))),
-        }
+        };
+        // The frame is taken out whole, so a malformed body skips just this packet.
+        let mut frame = self.buffer.split_to(header.frame_length());
+        codec::decode(version, &mut frame)
+            .map(Some)
+            .map_err(ReadError::MalformedPacket)
     }
 
     /// Bytes held while waiting for the rest of a packet.
@@ -117,9 +121,11 @@ mod tests {
         out.to_vec()
     }
 
-    fn topic_of(packet: Packet) -> String {
+    const V4: ProtocolVersion = ProtocolVersion::V311;
+
+    fn topic_of(packet: Incoming) -> String {
         match packet {
-            Packet::Publish(publish) => publish.topic,
+            Incoming::Publish { topic, .. } => topic,
             other => panic!("expected a publish, got {other:?}"),
         }
     }
@@ -130,7 +136,7 @@ mod tests {
         let mut reader = PacketReader::new(1024);
         for (i, byte) in bytes.iter().enumerate() {
             reader.push(&[*byte]);
-            let packet = reader.next_packet().unwrap();
+            let packet = reader.next_packet(V4).unwrap();
             if i + 1 < bytes.len() {
                 assert!(packet.is_none(), "packet came out after {} bytes", i + 1);
             } else {
@@ -147,7 +153,7 @@ mod tests {
         chunk.extend(encoded_publish("c", b"3"));
         let mut reader = PacketReader::new(1024);
         reader.push(&chunk);
-        let topics: Vec<_> = std::iter::from_fn(|| reader.next_packet().unwrap())
+        let topics: Vec<_> = std::iter::from_fn(|| reader.next_packet(V4).unwrap())
             .map(topic_of)
             .collect();
         assert_eq!(topics, ["a", "b", "c"]);
@@ -160,7 +166,7 @@ mod tests {
         let (first, rest) = big.split_at(100);
         reader.push(first);
         assert!(matches!(
-            reader.next_packet(),
+            reader.next_packet(V4),
             Err(ReadError::Oversized { .. })
         ));
         let mut tail = rest.to_vec();
@@ -168,7 +174,7 @@ mod tests {
         for chunk in tail.chunks(700) {
             reader.push(chunk);
         }
-        assert_eq!(topic_of(reader.next_packet().unwrap().unwrap()), "small");
+        assert_eq!(topic_of(reader.next_packet(V4).unwrap().unwrap()), "small");
         assert!(reader.buffered_len() == 0);
     }
 
@@ -180,10 +186,10 @@ mod tests {
         let mut reader = PacketReader::new(1024);
         reader.push(&chunk);
         assert!(matches!(
-            reader.next_packet(),
+            reader.next_packet(V4),
             Err(ReadError::MalformedPacket(_))
         ));
-        assert_eq!(topic_of(reader.next_packet().unwrap().unwrap()), "after");
+        assert_eq!(topic_of(reader.next_packet(V4).unwrap().unwrap()), "after");
     }
 
     #[test]
@@ -191,7 +197,7 @@ mod tests {
         let mut reader = PacketReader::new(1024);
         reader.push(&[0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]);
         assert!(matches!(
-            reader.next_packet(),
+            reader.next_packet(V4),
             Err(ReadError::Unframeable(_))
         ));
     }

@@ -1,4 +1,4 @@
-//! The MQTT 3.1.1 client session, sans-IO.
+//! The MQTT client session (3.1.1 or 5), sans-IO.
 //!
 //! Inputs are `handle_*` calls (the transport opened, bytes arrived, a timer fired, the
 //! transport closed) and commands (`subscribe`, `publish`); outputs are drained with
@@ -15,17 +15,17 @@
 //! `resend_window` [MQTT-4.4.0-1]; older ones are reported undelivered and forgotten, so a
 //! relay never switches minutes after the click.
 //!
-//! Not here: reconnect timing and devices (see `dashboard`), MQTT 5.
+//! MQTT 5 adds words to failures: CONNACK, PUBACK, SUBACK and the server's DISCONNECT carry
+//! reason codes (and reason strings), reported in [`SessionEvent`]s. Packets are encoded and
+//! decoded by `codec`.
+//!
+//! Not here: reconnect timing, version fallback and devices (see `dashboard`).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use bytes::BytesMut;
-use mqttbytes::v4::{
-    ConnAck, Connect, LastWill, Login, Packet, PingReq, PubAck, PubComp, PubRec, Publish,
-    Subscribe, SubscribeReasonCode,
-};
 pub use mqttbytes::QoS;
 
+use crate::codec::{self, Ack, Incoming, OutgoingPublish, ProtocolVersion};
 use crate::connect_refusal::ConnectRefusal;
 use crate::packet_reader::{PacketReader, ReadError};
 use crate::time::{Millis, SECOND};
@@ -55,29 +55,36 @@ pub struct Will {
 pub struct SessionOptions {
     /// Must be unique among the broker's clients: two clients with one id kick each other off.
     pub client_id: String,
+    /// MQTT 3.1.1 or 5.
+    pub protocol: ProtocolVersion,
     /// Keepalive interval in seconds; 0 disables keepalive.
     pub keep_alive_secs: u16,
-    /// Start without any state kept by the broker.
+    /// Start without any state kept by the broker (MQTT 5: Clean Start).
     pub clean_session: bool,
+    /// MQTT 5: how long the broker keeps a persistent session after a disconnect.
+    pub session_expiry_secs: u32,
     /// Optional user name and password.
     pub credentials: Option<Credentials>,
     /// Optional last will.
     pub will: Option<Will>,
     /// How long to wait for CONNACK after CONNECT.
     pub connack_timeout: Millis,
-    /// Incoming packets larger than this are skipped, never buffered.
+    /// Incoming packets larger than this are skipped, never buffered (MQTT 5 also tells the
+    /// broker, which then does not send them).
     pub max_incoming_packet: usize,
     /// Unacknowledged QoS 1 publishes older than this are not re-sent after a reconnect.
     pub resend_window: Millis,
 }
 
 impl SessionOptions {
-    /// Sensible defaults for a browser dashboard: keepalive 30 s, clean session.
+    /// Sensible defaults for a browser dashboard: MQTT 3.1.1, keepalive 30 s, clean session.
     pub fn new(client_id: impl Into<String>) -> Self {
         Self {
             client_id: client_id.into(),
+            protocol: ProtocolVersion::V311,
             keep_alive_secs: 30,
             clean_session: true,
+            session_expiry_secs: 3_600,
             credentials: None,
             will: None,
             connack_timeout: 10 * SECOND,
@@ -107,6 +114,8 @@ pub enum LossReason {
     PingTimeout,
     /// The broker broke the protocol.
     Protocol(String),
+    /// The broker closed the session with an MQTT 5 DISCONNECT.
+    ServerDisconnect(String),
 }
 
 impl LossReason {
@@ -115,7 +124,8 @@ impl LossReason {
         match self {
             Self::ConnackTimeout => "The server accepted the WebSocket but never answered the MQTT CONNECT. Check that the address is an MQTT-over-WebSocket endpoint (often ws://host:9001 or ws://host:8083/mqtt).".into(),
             Self::PingTimeout => "The broker stopped answering (no reply to a keepalive ping).".into(),
-            Self::Protocol(detail) => format!("The broker sent data that is not valid MQTT 3.1.1 ({detail})."),
+            Self::Protocol(detail) => format!("The broker sent data that is not valid MQTT ({detail})."),
+            Self::ServerDisconnect(reason) => format!("The broker closed the connection: {reason}."),
         }
     }
 }
@@ -136,11 +146,20 @@ pub enum SessionEvent {
     SubscriptionFailed {
         /// The topic filter that was refused.
         filter: String,
+        /// Why, in words.
+        reason: String,
     },
     /// The broker acknowledged one of our QoS 1 publishes.
     Delivered {
         /// The packet id `publish` returned.
         packet_id: u16,
+    },
+    /// The broker refused one of our publishes (MQTT 5 PUBACK reason code 0x80 and up).
+    PublishRefused {
+        /// The packet id `publish` returned.
+        packet_id: u16,
+        /// Why, in words.
+        reason: String,
     },
     /// A QoS 1 publish was in flight when the connection went; it was not delivered.
     Undelivered {
@@ -179,7 +198,7 @@ impl std::error::Error for SessionError {}
 /// One of our QoS 1 publishes awaiting PUBACK.
 #[derive(Debug, Clone)]
 struct InFlight {
-    publish: Publish,
+    publish: OutgoingPublish,
     first_sent: Millis,
 }
 
@@ -190,7 +209,7 @@ enum Phase {
     Connected,
 }
 
-/// One MQTT 3.1.1 client session across any number of transport connections.
+/// One MQTT client session across any number of transport connections.
 #[derive(Debug)]
 pub struct Session {
     options: SessionOptions,
@@ -230,6 +249,11 @@ impl Session {
         &self.options
     }
 
+    /// Uses another protocol version from the next connection on (a fallback).
+    pub fn set_protocol(&mut self, protocol: ProtocolVersion) {
+        self.options.protocol = protocol;
+    }
+
     /// True between an accepting CONNACK and the loss of the connection.
     pub fn is_connected(&self) -> bool {
         self.phase == Phase::Connected
@@ -240,30 +264,13 @@ impl Session {
         self.reader.clear();
         self.transmit.clear();
         self.ping_deadline = None;
-        let mut connect = Connect::new(self.options.client_id.clone());
-        connect.keep_alive = self.options.keep_alive_secs;
-        connect.clean_session = self.options.clean_session;
-        connect.login = self
-            .options
-            .credentials
-            .as_ref()
-            .map(|c| Login::new(c.user.clone(), c.password.clone()));
-        connect.last_will = self.options.will.as_ref().map(|will| {
-            LastWill::new(
-                will.topic.clone(),
-                will.payload.clone(),
-                QoS::AtLeastOnce,
-                will.retain,
-            )
-        });
         self.phase = Phase::AwaitingConnack {
             deadline: now + self.options.connack_timeout,
         };
-        let mut buffer = BytesMut::new();
-        match connect.write(&mut buffer) {
-            Ok(_) => self.queue(now, buffer),
+        match codec::encode_connect(self.options.protocol, &self.options) {
+            Ok(bytes) => self.queue(now, bytes),
             Err(error) => self.lose(LossReason::Protocol(format!(
-                "cannot encode CONNECT: {error:?}"
+                "cannot encode CONNECT: {error}"
             ))),
         }
     }
@@ -291,13 +298,7 @@ impl Session {
         let deadline = now + deadline_after;
         match self.ping_deadline {
             Some(existing) => self.ping_deadline = Some(existing.min(deadline)),
-            None => {
-                let mut buffer = BytesMut::new();
-                if PingReq.write(&mut buffer).is_ok() {
-                    self.queue(now, buffer);
-                    self.ping_deadline = Some(deadline);
-                }
-            }
+            None => self.send_ping(now, deadline),
         }
     }
 
@@ -308,7 +309,7 @@ impl Session {
         }
         self.reader.push(bytes);
         loop {
-            match self.reader.next_packet() {
+            match self.reader.next_packet(self.options.protocol) {
                 Ok(Some(packet)) => self.handle_packet(now, packet),
                 Ok(None) => break,
                 Err(ReadError::Unframeable(detail)) => {
@@ -348,11 +349,7 @@ impl Session {
                 }
                 if let Some(ping_at) = self.next_ping_at() {
                     if now >= ping_at && self.ping_deadline.is_none() {
-                        let mut buffer = BytesMut::new();
-                        if PingReq.write(&mut buffer).is_ok() {
-                            self.queue(now, buffer);
-                            self.ping_deadline = Some(now + self.ping_grace());
-                        }
+                        self.send_ping(now, now + self.ping_grace());
                     }
                 }
             }
@@ -365,18 +362,11 @@ impl Session {
             return Err(SessionError::NotConnected);
         }
         let packet_id = self.allocate_packet_id();
-        let mut subscribe = Subscribe::empty_subscribe();
-        subscribe.pkid = packet_id;
-        for filter in filters {
-            subscribe.add(filter.clone(), QoS::AtLeastOnce);
-        }
-        let mut buffer = BytesMut::new();
-        subscribe
-            .write(&mut buffer)
-            .map_err(|e| SessionError::Encode(format!("{e:?}")))?;
+        let bytes = codec::encode_subscribe(self.options.protocol, packet_id, filters)
+            .map_err(SessionError::Encode)?;
         self.pending_subscriptions
             .insert(packet_id, filters.to_vec());
-        self.queue(now, buffer);
+        self.queue(now, bytes);
         Ok(packet_id)
     }
 
@@ -396,31 +386,36 @@ impl Session {
         if topic.is_empty() || topic.contains(['+', '#', '\0']) {
             return Err(SessionError::InvalidTopic(topic.into()));
         }
-        let qos = if qos == QoS::ExactlyOnce {
-            QoS::AtLeastOnce
+        let qos = if qos == QoS::AtMostOnce {
+            QoS::AtMostOnce
         } else {
-            qos
+            QoS::AtLeastOnce
         };
-        let mut publish = Publish::new(topic, qos, payload.to_vec());
-        publish.retain = retain;
+        let mut publish = OutgoingPublish {
+            topic: topic.into(),
+            payload: payload.to_vec(),
+            qos,
+            packet_id: 0,
+            retain,
+            dup: false,
+        };
         if qos == QoS::AtLeastOnce {
-            publish.pkid = self.allocate_packet_id();
+            publish.packet_id = self.allocate_packet_id();
         }
-        let mut buffer = BytesMut::new();
-        publish
-            .write(&mut buffer)
-            .map_err(|e| SessionError::Encode(format!("{e:?}")))?;
+        let bytes =
+            codec::encode_publish(self.options.protocol, &publish).map_err(SessionError::Encode)?;
+        let packet_id = publish.packet_id;
         if qos == QoS::AtLeastOnce {
             self.in_flight.insert(
-                publish.pkid,
+                packet_id,
                 InFlight {
-                    publish: publish.clone(),
+                    publish,
                     first_sent: now,
                 },
             );
         }
-        self.queue(now, buffer);
-        Ok(publish.pkid)
+        self.queue(now, bytes);
+        Ok(packet_id)
     }
 
     /// The next packet to send, already encoded.
@@ -458,8 +453,21 @@ impl Session {
         (Millis::from(self.options.keep_alive_secs) * SECOND / 2).max(500)
     }
 
-    fn queue(&mut self, now: Millis, buffer: BytesMut) {
-        self.transmit.push_back(buffer.to_vec());
+    fn send_ping(&mut self, now: Millis, deadline: Millis) {
+        if let Ok(bytes) = codec::encode_ack(self.options.protocol, Ack::PingReq) {
+            self.queue(now, bytes);
+            self.ping_deadline = Some(deadline);
+        }
+    }
+
+    fn send_ack(&mut self, now: Millis, ack: Ack) {
+        if let Ok(bytes) = codec::encode_ack(self.options.protocol, ack) {
+            self.queue(now, bytes);
+        }
+    }
+
+    fn queue(&mut self, now: Millis, bytes: Vec<u8>) {
+        self.transmit.push_back(bytes);
         self.last_sent = now;
     }
 
@@ -478,13 +486,17 @@ impl Session {
         }
     }
 
-    fn handle_packet(&mut self, now: Millis, packet: Packet) {
+    fn handle_packet(&mut self, now: Millis, packet: Incoming) {
         // Any packet from the broker proves the link alive.
         self.ping_deadline = None;
         if let Phase::AwaitingConnack { .. } = self.phase {
             // [MQTT-3.2.0-1]: the first packet from the server must be CONNACK.
             match packet {
-                Packet::ConnAck(connack) => self.handle_connack(now, connack),
+                Incoming::ConnAck {
+                    session_present,
+                    refusal,
+                } => self.handle_connack(now, session_present, refusal),
+                Incoming::Disconnect { reason } => self.lose(LossReason::ServerDisconnect(reason)),
                 other => self.lose(LossReason::Protocol(format!(
                     "expected CONNACK first, got {}",
                     packet_name(&other)
@@ -493,49 +505,62 @@ impl Session {
             return;
         }
         match packet {
-            Packet::Publish(publish) => self.handle_publish(now, publish),
-            Packet::PubAck(ack) => {
-                if self.in_flight.remove(&ack.pkid).is_some() {
-                    self.events.push_back(SessionEvent::Delivered {
-                        packet_id: ack.pkid,
+            Incoming::Publish {
+                topic,
+                payload,
+                qos,
+                packet_id,
+                retain,
+            } => self.handle_publish(now, topic, payload, qos, packet_id, retain),
+            Incoming::PubAck { packet_id, refusal } => {
+                if self.in_flight.remove(&packet_id).is_some() {
+                    self.events.push_back(match refusal {
+                        None => SessionEvent::Delivered { packet_id },
+                        Some(reason) => SessionEvent::PublishRefused { packet_id, reason },
                     });
                 }
             }
-            Packet::PubRel(release) => {
-                self.incoming_qos2.remove(&release.pkid);
-                let mut buffer = BytesMut::new();
-                if PubComp::new(release.pkid).write(&mut buffer).is_ok() {
-                    self.queue(now, buffer);
-                }
+            Incoming::PubRel { packet_id } => {
+                self.incoming_qos2.remove(&packet_id);
+                self.send_ack(now, Ack::PubComp(packet_id));
             }
-            Packet::SubAck(suback) => {
+            Incoming::SubAck { packet_id, refused } => {
                 let filters = self
                     .pending_subscriptions
-                    .remove(&suback.pkid)
+                    .remove(&packet_id)
                     .unwrap_or_default();
-                for (filter, code) in filters.into_iter().zip(suback.return_codes) {
-                    if code == SubscribeReasonCode::Failure {
-                        self.events
-                            .push_back(SessionEvent::SubscriptionFailed { filter });
+                for (index, reason) in refused {
+                    if let Some(filter) = filters.get(index) {
+                        self.events.push_back(SessionEvent::SubscriptionFailed {
+                            filter: filter.clone(),
+                            reason,
+                        });
                     }
                 }
             }
-            Packet::PingResp | Packet::UnsubAck(_) | Packet::PubComp(_) | Packet::PubRec(_) => {}
-            other => self.lose(LossReason::Protocol(format!(
-                "a client never receives {}",
-                packet_name(&other)
-            ))),
+            Incoming::Disconnect { reason } => self.lose(LossReason::ServerDisconnect(reason)),
+            Incoming::PingResp | Incoming::UnsubAck | Incoming::PubComp | Incoming::PubRec => {}
+            Incoming::ConnAck { .. } | Incoming::ClientPacket(_) => {
+                self.lose(LossReason::Protocol(format!(
+                    "a client never receives {} here",
+                    packet_name(&packet)
+                )))
+            }
         }
     }
 
-    fn handle_connack(&mut self, now: Millis, connack: ConnAck) {
-        match ConnectRefusal::from_return_code(connack.code) {
+    fn handle_connack(
+        &mut self,
+        now: Millis,
+        session_present: bool,
+        refusal: Option<ConnectRefusal>,
+    ) {
+        match refusal {
             None => {
                 self.phase = Phase::Connected;
-                self.events.push_back(SessionEvent::Connected {
-                    session_present: connack.session_present,
-                });
-                if connack.session_present {
+                self.events
+                    .push_back(SessionEvent::Connected { session_present });
+                if session_present {
                     self.resend_fresh_in_flight(now);
                 } else {
                     // The broker kept nothing of the session, so neither does the client.
@@ -569,61 +594,63 @@ impl Session {
         }
         for (packet_id, mut entry) in fresh {
             entry.publish.dup = true;
-            let mut buffer = BytesMut::new();
-            if entry.publish.write(&mut buffer).is_ok() {
-                self.queue(now, buffer);
-                self.in_flight.insert(packet_id, entry);
-            } else {
-                self.events
-                    .push_back(SessionEvent::Undelivered { packet_id });
+            match codec::encode_publish(self.options.protocol, &entry.publish) {
+                Ok(bytes) => {
+                    self.queue(now, bytes);
+                    self.in_flight.insert(packet_id, entry);
+                }
+                Err(_) => self
+                    .events
+                    .push_back(SessionEvent::Undelivered { packet_id }),
             }
         }
     }
 
-    fn handle_publish(&mut self, now: Millis, publish: Publish) {
-        let mut deliver = true;
-        let mut buffer = BytesMut::new();
-        match publish.qos {
-            QoS::AtMostOnce => {}
+    fn handle_publish(
+        &mut self,
+        now: Millis,
+        topic: String,
+        payload: Vec<u8>,
+        qos: QoS,
+        packet_id: u16,
+        retained: bool,
+    ) {
+        let deliver = match qos {
+            QoS::AtMostOnce => true,
             QoS::AtLeastOnce => {
-                if PubAck::new(publish.pkid).write(&mut buffer).is_ok() {
-                    self.queue(now, buffer);
-                }
+                self.send_ack(now, Ack::PubAck(packet_id));
+                true
             }
             QoS::ExactlyOnce => {
                 // Deliver once per packet id until PUBREL releases it [MQTT-4.3.3-2].
-                deliver = self.incoming_qos2.insert(publish.pkid);
-                if PubRec::new(publish.pkid).write(&mut buffer).is_ok() {
-                    self.queue(now, buffer);
-                }
+                let first = self.incoming_qos2.insert(packet_id);
+                self.send_ack(now, Ack::PubRec(packet_id));
+                first
             }
-        }
+        };
         if deliver {
             self.events.push_back(SessionEvent::Message(Message {
-                topic: publish.topic,
-                payload: publish.payload.to_vec(),
-                retained: publish.retain,
+                topic,
+                payload,
+                retained,
             }));
         }
     }
 }
 
-fn packet_name(packet: &Packet) -> &'static str {
+fn packet_name(packet: &Incoming) -> &'static str {
     match packet {
-        Packet::Connect(_) => "CONNECT",
-        Packet::ConnAck(_) => "CONNACK",
-        Packet::Publish(_) => "PUBLISH",
-        Packet::PubAck(_) => "PUBACK",
-        Packet::PubRec(_) => "PUBREC",
-        Packet::PubRel(_) => "PUBREL",
-        Packet::PubComp(_) => "PUBCOMP",
-        Packet::Subscribe(_) => "SUBSCRIBE",
-        Packet::SubAck(_) => "SUBACK",
-        Packet::Unsubscribe(_) => "UNSUBSCRIBE",
-        Packet::UnsubAck(_) => "UNSUBACK",
-        Packet::PingReq => "PINGREQ",
-        Packet::PingResp => "PINGRESP",
-        Packet::Disconnect => "DISCONNECT",
+        Incoming::ConnAck { .. } => "CONNACK",
+        Incoming::Publish { .. } => "PUBLISH",
+        Incoming::PubAck { .. } => "PUBACK",
+        Incoming::PubRec => "PUBREC",
+        Incoming::PubRel { .. } => "PUBREL",
+        Incoming::PubComp => "PUBCOMP",
+        Incoming::SubAck { .. } => "SUBACK",
+        Incoming::UnsubAck => "UNSUBACK",
+        Incoming::PingResp => "PINGRESP",
+        Incoming::Disconnect { .. } => "DISCONNECT",
+        Incoming::ClientPacket(name) => name,
     }
 }
 

@@ -160,6 +160,16 @@ impl TasmotaDevice {
         Ok(())
     }
 
+    /// The broker refused the command (MQTT 5 PUBACK with a failure reason, e.g. an ACL).
+    pub fn handle_command_refused(&mut self, reason: &str) {
+        if self.state.pending.take().is_some() {
+            self.state.notice = Some(format!(
+                "The broker refused the command: {reason}. Check that this user may publish to {}.",
+                self.command_topic()
+            ));
+        }
+    }
+
     /// The next message to publish.
     pub fn poll_outgoing(&mut self) -> Option<OutgoingMessage> {
         self.outbox.pop_front()

@@ -374,3 +374,132 @@ fn an_unreachable_wss_broker_gets_the_certificate_hint_and_ws_does_not() {
         .unwrap()
         .contains("certificate"));
 }
+
+mod mqtt5_fallback {
+    use super::*;
+    use crate::codec::ProtocolVersion;
+    use mqttbytes::v5;
+
+    fn v5_dashboard() -> Dashboard {
+        let mut options = SessionOptions::new("c5");
+        options.protocol = ProtocolVersion::V5;
+        Dashboard::new(options, vec![DeviceConfig::tasmota("plug", "")], 1)
+    }
+
+    fn connect_protocol_level(dashboard: &mut Dashboard) -> u8 {
+        let mut bytes = Vec::new();
+        while let Some(chunk) = dashboard.poll_transmit() {
+            bytes.extend(chunk);
+        }
+        // CONNECT: fixed header (2 bytes here), "MQTT" string (6), then the protocol level.
+        assert_eq!(bytes.first(), Some(&0x10), "not a CONNECT: {bytes:?}");
+        bytes[8]
+    }
+
+    fn open(dashboard: &mut Dashboard, now: Millis) -> u8 {
+        assert_eq!(commands(dashboard).last(), Some(&TransportCommand::Open));
+        dashboard.handle_transport_open(now);
+        connect_protocol_level(dashboard)
+    }
+
+    #[test]
+    fn a_broker_refusing_the_version_gets_mqtt_311_at_once() {
+        let mut dashboard = v5_dashboard();
+        dashboard.start();
+        assert_eq!(open(&mut dashboard, T0), 5);
+        dashboard.handle_bytes(T0, &[0x20, 0x02, 0x00, 0x01]);
+        assert_eq!(
+            dashboard.link().phase,
+            LinkPhase::Connecting,
+            "waited before falling back"
+        );
+        assert_eq!(dashboard.link().protocol, ProtocolVersion::V311);
+        assert_eq!(open(&mut dashboard, T0 + 5), 4);
+        dashboard.handle_bytes(T0 + 5, &connack(ConnectReturnCode::Success));
+        assert_eq!(dashboard.link().phase, LinkPhase::Connected);
+        assert!(dashboard
+            .link()
+            .problem
+            .as_deref()
+            .unwrap()
+            .contains("MQTT 3.1.1 instead"));
+    }
+
+    #[test]
+    fn a_broker_that_drops_a_v5_connect_silently_gets_mqtt_311() {
+        let mut dashboard = v5_dashboard();
+        dashboard.start();
+        open(&mut dashboard, T0);
+        dashboard.handle_transport_closed(T0 + 20);
+        assert_eq!(open(&mut dashboard, T0 + 25), 4);
+    }
+
+    #[test]
+    fn a_broker_that_never_answers_a_v5_connect_gets_mqtt_311_after_the_timeout() {
+        let mut dashboard = v5_dashboard();
+        dashboard.start();
+        open(&mut dashboard, T0);
+        let deadline = dashboard.poll_timeout().unwrap();
+        dashboard.handle_timeout(deadline);
+        assert_eq!(open(&mut dashboard, deadline + 1), 4);
+    }
+
+    #[test]
+    fn once_v5_worked_a_later_drop_is_an_ordinary_drop() {
+        let mut dashboard = v5_dashboard();
+        dashboard.start();
+        open(&mut dashboard, T0);
+        let mut bytes = BytesMut::new();
+        v5::ConnAck::new(v5::ConnectReturnCode::Success, false)
+            .write(&mut bytes)
+            .unwrap();
+        dashboard.handle_bytes(T0, &bytes);
+        assert_eq!(dashboard.link().phase, LinkPhase::Connected);
+        dashboard.handle_transport_closed(T0 + 1_000);
+        assert!(matches!(
+            dashboard.link().phase,
+            LinkPhase::WaitingToRetry { .. }
+        ));
+        assert_eq!(dashboard.link().protocol, ProtocolVersion::V5);
+    }
+
+    #[test]
+    fn a_command_the_broker_refuses_is_shown_on_the_device() {
+        let mut dashboard = v5_dashboard();
+        dashboard.start();
+        open(&mut dashboard, T0);
+        let mut bytes = BytesMut::new();
+        v5::ConnAck::new(v5::ConnectReturnCode::Success, false)
+            .write(&mut bytes)
+            .unwrap();
+        let mut publish = v5::Publish::new(
+            "stat/plug/POWER",
+            mqttbytes::QoS::AtMostOnce,
+            b"ON".to_vec(),
+        );
+        publish.retain = false;
+        publish.write(&mut bytes).unwrap();
+        dashboard.handle_bytes(T0, &bytes);
+        while dashboard.poll_transmit().is_some() {}
+        dashboard.request(T0 + 1, 0, SwitchCommand::Off).unwrap();
+        let mut sent_bytes = BytesMut::new();
+        while let Some(chunk) = dashboard.poll_transmit() {
+            sent_bytes.extend_from_slice(&chunk);
+        }
+        let v5::Packet::Publish(command) = v5::read(&mut sent_bytes, usize::MAX).unwrap() else {
+            panic!("expected the command");
+        };
+        let mut puback = v5::PubAck::new(command.pkid);
+        puback.reason = v5::PubAckReason::NotAuthorized;
+        let mut reply = BytesMut::new();
+        puback.write(&mut reply).unwrap();
+        dashboard.handle_bytes(T0 + 2, &reply);
+        let state = dashboard.devices()[0].state();
+        assert_eq!(state.pending, None);
+        assert!(state
+            .notice
+            .as_deref()
+            .unwrap()
+            .contains("refused the command: not authorized"));
+    }
+}

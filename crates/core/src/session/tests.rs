@@ -2,7 +2,10 @@
 
 use super::*;
 use crate::backoff::Random;
-use mqttbytes::v4::{self, ConnectReturnCode, SubAck};
+use bytes::BytesMut;
+use mqttbytes::v4::{
+    self, ConnAck, ConnectReturnCode, Packet, PubAck, Publish, SubAck, SubscribeReasonCode,
+};
 
 const T0: Millis = 1_000_000;
 
@@ -104,7 +107,7 @@ fn a_refusing_connack_reports_the_reason_and_does_not_connect() {
     session.handle_bytes(T0, &connack(ConnectReturnCode::BadUserNamePassword));
     assert_eq!(
         events(&mut session),
-        [SessionEvent::Refused(ConnectRefusal::BadUserNameOrPassword)]
+        [SessionEvent::Refused(ConnectRefusal::v311(4))]
     );
     assert!(!session.is_connected());
     assert_eq!(session.poll_timeout(), None);
@@ -332,7 +335,8 @@ fn a_refused_subscription_is_reported_by_filter() {
     assert_eq!(
         events(&mut session),
         [SessionEvent::SubscriptionFailed {
-            filter: "secret/#".into()
+            filter: "secret/#".into(),
+            reason: "refused by the broker".into()
         }]
     );
 }
@@ -464,4 +468,171 @@ fn a_probe_answered_keeps_the_link() {
     session.handle_bytes(T0 + 1_050, &[0xD0, 0x00]);
     session.handle_timeout(T0 + 4_000);
     assert!(session.is_connected());
+}
+
+mod mqtt5 {
+    use super::*;
+    use mqttbytes::v5;
+
+    fn v5_session(options: impl FnOnce(&mut SessionOptions)) -> Session {
+        let mut opts = SessionOptions::new("c5");
+        opts.protocol = ProtocolVersion::V5;
+        options(&mut opts);
+        Session::new(opts)
+    }
+
+    fn v5_encode(write: impl FnOnce(&mut BytesMut) -> Result<usize, mqttbytes::Error>) -> Vec<u8> {
+        let mut buffer = BytesMut::new();
+        write(&mut buffer).unwrap();
+        buffer.to_vec()
+    }
+
+    fn v5_sent(session: &mut Session) -> Vec<v5::Packet> {
+        let mut bytes = BytesMut::new();
+        while let Some(chunk) = session.poll_transmit() {
+            bytes.extend_from_slice(&chunk);
+        }
+        let mut packets = Vec::new();
+        while !bytes.is_empty() {
+            packets.push(v5::read(&mut bytes, usize::MAX).expect("valid v5 packet"));
+        }
+        packets
+    }
+
+    fn v5_connected(options: impl FnOnce(&mut SessionOptions)) -> Session {
+        let mut session = v5_session(options);
+        session.handle_transport_open(T0);
+        v5_sent(&mut session);
+        session.handle_bytes(
+            T0,
+            &v5_encode(|b| v5::ConnAck::new(v5::ConnectReturnCode::Success, false).write(b)),
+        );
+        assert_eq!(
+            events(&mut session),
+            [SessionEvent::Connected {
+                session_present: false
+            }]
+        );
+        session
+    }
+
+    #[test]
+    fn a_v5_connect_asks_for_a_session_expiry_only_when_persistent_and_states_its_packet_limit() {
+        let mut session = v5_session(|o| {
+            o.clean_session = false;
+            o.session_expiry_secs = 600;
+        });
+        session.handle_transport_open(T0);
+        let packets = v5_sent(&mut session);
+        let [v5::Packet::Connect(connect)] = packets.as_slice() else {
+            panic!("expected a v5 CONNECT, got {packets:?}");
+        };
+        assert!(!connect.clean_session);
+        let properties = connect.properties.as_ref().unwrap();
+        assert_eq!(properties.session_expiry_interval, Some(600));
+        assert_eq!(properties.max_packet_size, Some(1024 * 1024));
+
+        let mut clean = v5_session(|_| {});
+        clean.handle_transport_open(T0);
+        let packets = v5_sent(&mut clean);
+        let [v5::Packet::Connect(connect)] = packets.as_slice() else {
+            panic!("expected a v5 CONNECT");
+        };
+        assert_eq!(
+            connect.properties.as_ref().unwrap().session_expiry_interval,
+            None
+        );
+    }
+
+    #[test]
+    fn a_v5_refusal_reports_the_reason_code_and_string() {
+        let mut session = v5_session(|_| {});
+        session.handle_transport_open(T0);
+        let mut connack = v5::ConnAck::new(v5::ConnectReturnCode::BadUserNamePassword, false);
+        let mut properties = v5::ConnAckProperties::new();
+        properties.reason_string = Some("unknown user alice".into());
+        connack.properties = Some(properties);
+        session.handle_bytes(T0, &v5_encode(|b| connack.write(b)));
+        let refusal = ConnectRefusal::v5(0x86, Some("unknown user alice".into()));
+        assert_eq!(
+            events(&mut session),
+            [SessionEvent::Refused(refusal.clone())]
+        );
+        assert!(refusal.explain().contains("unknown user alice"));
+    }
+
+    #[test]
+    fn a_311_broker_refusing_a_v5_connect_is_recognised_as_unsupported_version() {
+        let mut session = v5_session(|_| {});
+        session.handle_transport_open(T0);
+        session.handle_bytes(T0, &[0x20, 0x02, 0x00, 0x01]);
+        let events = events(&mut session);
+        let [SessionEvent::Refused(refusal)] = events.as_slice() else {
+            panic!("expected a refusal, got {events:?}");
+        };
+        assert!(refusal.is_unsupported_version());
+    }
+
+    #[test]
+    fn a_v5_puback_with_a_failure_reason_reports_the_publish_refused() {
+        let mut session = v5_connected(|_| {});
+        let id = session
+            .publish(T0, "cmnd/p/POWER", b"ON", QoS::AtLeastOnce, false)
+            .unwrap();
+        v5_sent(&mut session);
+        let mut puback = v5::PubAck::new(id);
+        puback.reason = v5::PubAckReason::NotAuthorized;
+        session.handle_bytes(T0, &v5_encode(|b| puback.write(b)));
+        let events = events(&mut session);
+        let [SessionEvent::PublishRefused { packet_id, reason }] = events.as_slice() else {
+            panic!("expected PublishRefused, got {events:?}");
+        };
+        assert_eq!(*packet_id, id);
+        assert!(reason.contains("not authorized"), "{reason}");
+    }
+
+    #[test]
+    fn a_v5_server_disconnect_is_reported_in_words() {
+        let mut session = v5_connected(|_| {});
+        let mut disconnect = v5::Disconnect::new();
+        disconnect.reason_code = v5::DisconnectReasonCode::SessionTakenOver;
+        session.handle_bytes(T0, &v5_encode(|b| disconnect.write(b)));
+        let events = events(&mut session);
+        let [SessionEvent::Lost(LossReason::ServerDisconnect(reason))] = events.as_slice() else {
+            panic!("expected a server disconnect, got {events:?}");
+        };
+        assert!(reason.contains("session taken over"), "{reason}");
+        assert!(!session.is_connected());
+    }
+
+    #[test]
+    fn v5_publishes_are_delivered_and_acknowledged_in_v5() {
+        let mut session = v5_connected(|_| {});
+        let mut publish = v5::Publish::new("stat/p/POWER", QoS::AtLeastOnce, b"ON".to_vec());
+        publish.pkid = 9;
+        session.handle_bytes(T0, &v5_encode(|b| publish.write(b)));
+        assert!(matches!(
+            events(&mut session).as_slice(),
+            [SessionEvent::Message(Message { topic, .. })] if topic == "stat/p/POWER"
+        ));
+        assert_eq!(
+            v5_sent(&mut session),
+            [v5::Packet::PubAck(v5::PubAck::new(9))]
+        );
+    }
+
+    #[test]
+    fn a_refused_v5_subscription_says_why() {
+        let mut session = v5_connected(|_| {});
+        let id = session.subscribe(T0, &["secret/#".to_string()]).unwrap();
+        v5_sent(&mut session);
+        let suback = v5::SubAck::new(id, vec![v5::SubscribeReasonCode::NotAuthorized]);
+        session.handle_bytes(T0, &v5_encode(|b| suback.write(b)));
+        let events = events(&mut session);
+        let [SessionEvent::SubscriptionFailed { filter, reason }] = events.as_slice() else {
+            panic!("expected a failed subscription, got {events:?}");
+        };
+        assert_eq!(filter, "secret/#");
+        assert!(reason.contains("not authorized"), "{reason}");
+    }
 }
