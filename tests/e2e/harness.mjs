@@ -2,8 +2,8 @@
 // embedded rumqttd), simulated Tasmota plugs from the dev kit, the built dist/ served over
 // HTTP, and Debian's headless Chromium through playwright-core. Everything on 127.0.0.1.
 
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -95,22 +95,56 @@ class Child {
   }
 }
 
-/** Mosquitto with a TCP and a WebSocket listener, restartable on the same ports. */
+/**
+ * Mosquitto with a TCP and a WebSocket listener, restartable on the same ports. With `users`
+ * (name -> password) and `acl` (an ACL file's text), the WebSocket listener requires a login
+ * and applies the ACL, while the TCP listener (the simulated devices') stays open.
+ */
 export class Mosquitto {
   static label = 'mosquitto';
+
+  constructor({ users, acl } = {}) {
+    this.users = users;
+    this.acl = acl;
+  }
 
   async start() {
     this.tcpPort ??= await freePort();
     this.wsPort ??= await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'switchboard-mosquitto-'));
     const conf = join(dir, 'mosquitto.conf');
-    writeFileSync(conf, [
-      `listener ${this.tcpPort} 127.0.0.1`,
-      `listener ${this.wsPort} 127.0.0.1`,
-      'protocol websockets',
-      'allow_anonymous true',
-      '',
-    ].join('\n'));
+    const lines = [];
+    if (this.users) {
+      const passwords = join(dir, 'passwords');
+      writeFileSync(passwords, '');
+      for (const [user, password] of Object.entries(this.users)) {
+        execFileSync('mosquitto_passwd', ['-b', passwords, user, password]);
+      }
+      const aclFile = join(dir, 'acl');
+      writeFileSync(aclFile, this.acl ?? '');
+      // Started as root, Mosquitto drops to its own user: it must be able to read these.
+      chmodSync(dir, 0o755);
+      chmodSync(passwords, 0o644);
+      chmodSync(aclFile, 0o644);
+      lines.push(
+        'per_listener_settings true',
+        `listener ${this.tcpPort} 127.0.0.1`,
+        'allow_anonymous true',
+        `listener ${this.wsPort} 127.0.0.1`,
+        'protocol websockets',
+        'allow_anonymous false',
+        `password_file ${passwords}`,
+        `acl_file ${aclFile}`,
+      );
+    } else {
+      lines.push(
+        `listener ${this.tcpPort} 127.0.0.1`,
+        `listener ${this.wsPort} 127.0.0.1`,
+        'protocol websockets',
+        'allow_anonymous true',
+      );
+    }
+    writeFileSync(conf, `${lines.join('\n')}\n`);
     this.child = new Child('mosquitto', process.env.MOSQUITTO ?? 'mosquitto', ['-c', conf]);
     await this.waitUntilListening();
   }
@@ -189,9 +223,10 @@ export async function launchBrowser() {
   });
 }
 
-/** A page fragment (`#...`) configuring a broker and Tasmota devices. */
-export function dashboardFragment(wsPort, devices) {
+/** A page fragment (`#...`) configuring a broker and Tasmota devices, plus extra parameters. */
+export function dashboardFragment(wsPort, devices, extra = {}) {
   const params = [`broker=${encodeURIComponent(`ws://127.0.0.1:${wsPort}`)}`];
+  for (const [key, value] of Object.entries(extra)) params.push(`${key}=${encodeURIComponent(value)}`);
   for (const device of devices) params.push(`device=${encodeURIComponent(device)}`);
   return `#${params.join('&')}`;
 }
