@@ -41,11 +41,18 @@ if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WASM_BIND
   cargo install --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
-# npm: binaryen's wasm-opt (Debian's binaryen 108 silently breaks the module) and playwright-core.
-want_playwright="$(node -p "require('./package.json').devDependencies['playwright-core']")"
-have_playwright="$(node -p "try { require('./node_modules/playwright-core/package.json').version } catch { '' }")"
-if ! wasm-opt --version 2>/dev/null | grep -q 'version_132' || [ "$want_playwright" != "$have_playwright" ]; then
-  say "npm ci (binaryen 132, playwright-core $want_playwright)"
+# npm: binaryen's wasm-opt (Debian's binaryen 108 silently breaks the module), playwright-core,
+# aedes and ws. Reinstalled whenever an installed version differs from package.json.
+npm_stale="$(node -e "
+  const want = require('./package.json').devDependencies;
+  const stale = Object.entries(want).filter(([name, version]) => {
+    try { return require('./node_modules/' + name + '/package.json').version !== version; }
+    catch { return true; }
+  });
+  console.log(stale.map(([name, version]) => name + '@' + version).join(' '));
+")"
+if [ -n "$npm_stale" ]; then
+  say "npm ci ($npm_stale)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
 

@@ -175,6 +175,23 @@ export class EmbeddedBroker {
   }
 }
 
+/** aedes from npm (MQTT 3.1.1), as a child process so it can be stopped and restarted. */
+export class AedesBroker {
+  static label = 'aedes';
+
+  async start() {
+    this.tcpPort ??= await freePort();
+    this.wsPort ??= await freePort();
+    const script = join(ROOT, 'tests', 'e2e', 'aedes-broker.mjs');
+    this.child = new Child('aedes', process.execPath, [script, `${this.tcpPort}`, `${this.wsPort}`]);
+    await this.child.waitForLine(/aedes ready/, 15_000);
+  }
+
+  async stop() {
+    await this.child?.stop();
+  }
+}
+
 /** Simulated Tasmota plugs connected to `broker`. `plugs` is a list of `topic` or `topic=on`. */
 export async function startPlugs(broker, plugs) {
   const child = new Child('plugs', DEVKIT, ['plugs', '--broker', `127.0.0.1:${broker.tcpPort}`, ...plugs]);

@@ -1,18 +1,18 @@
 // The walking skeleton end to end: the built page in headless Chromium, a real broker, and a
-// simulated Tasmota plug speaking the real protocol. Run against Mosquitto and against the
-// dev kit's embedded rumqttd.
+// simulated Tasmota plug speaking the real protocol. Run against Mosquitto, the dev kit's
+// embedded rumqttd, and aedes from npm.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  EmbeddedBroker, Mosquitto, dashboardFragment, eventually, launchBrowser, serveDist, sleep,
+  AedesBroker, EmbeddedBroker, Mosquitto, dashboardFragment, eventually, launchBrowser, serveDist, sleep,
   startPlugs, switchState,
 } from './harness.mjs';
 
 const PLUG = 'e2e_plug';
 const LABEL = 'Test plug';
 
-for (const Broker of [Mosquitto, EmbeddedBroker]) {
+for (const Broker of [Mosquitto, EmbeddedBroker, AedesBroker]) {
   describe(`walking skeleton against ${Broker.label}`, () => {
     let broker, plugs, server, browser, page;
     const consoleErrors = [];
@@ -59,9 +59,12 @@ for (const Broker of [Mosquitto, EmbeddedBroker]) {
       await sleep(100);
       const commandsBefore = plugs.count(new RegExp(`plug ${PLUG} received cmnd/${PLUG}/POWER "OFF"`));
       await page.getByRole('switch', { name: LABEL, exact: true }).click();
-      const during = await switchState(page, LABEL);
-      assert.equal(during.busy, 'true', 'no in-flight indication after the click');
-      assert.equal(during.checked, 'true', 'the switch moved before the device confirmed');
+      // The page renders once per animation frame: the in-flight state shows on the next one.
+      await eventually(async () => {
+        const during = await switchState(page, LABEL);
+        assert.equal(during.busy, 'true', 'no in-flight indication after the click');
+        assert.equal(during.checked, 'true', 'the switch moved before the device confirmed');
+      }, 500, 'in-flight indication');
       await plugs.waitForLine(new RegExp(`plug ${PLUG} power OFF`), 5_000);
       await eventually(async () => {
         assert.deepEqual(await switchState(page, LABEL), { checked: 'false', busy: 'false', disabled: false });
