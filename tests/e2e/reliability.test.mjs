@@ -59,6 +59,23 @@ describe('reliability against Mosquitto through a fault proxy', () => {
     t.diagnostic(`usable again ${Date.now() - resumedAt} ms after traffic resumed`);
   });
 
+  test('coming back (tab visible, network online) checks a stalled link at once, long before keepalive', async (t) => {
+    const other = await browser.newPage();
+    const broker_url = encodeURIComponent(`ws://127.0.0.1:${proxy.port}`);
+    // Default keepalive (30 s): without the wake-up check a stall would take up to 45 s to notice.
+    await other.goto(`${server.url}#broker=${broker_url}&device=tasmota%3A${PLUG}%3A${encodeURIComponent(LABEL)}`);
+    await eventually(async () => assert.equal((await switchState(other, LABEL)).disabled, false), 15_000, 'connected');
+    await proxy.stall();
+    const stalledAt = Date.now();
+    await other.evaluate(() => window.dispatchEvent(new Event('online')));
+    await eventually(async () => assert.equal((await switchState(other, LABEL)).disabled, true), 10_000, 'stall noticed after the wake-up');
+    t.diagnostic(`stall noticed ${Date.now() - stalledAt} ms after an 'online' event (keepalive 30 s)`);
+    await proxy.resume();
+    await eventually(async () => assert.equal((await switchState(other, LABEL)).disabled, false), 20_000, 'recovered');
+    await other.close();
+    await eventually(() => usable(), 20_000, 'first page recovered too');
+  });
+
   test('a cut connection is noticed at once and recovered', async (t) => {
     await proxy.cut();
     const cutAt = Date.now();
