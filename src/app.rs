@@ -93,9 +93,17 @@ pub fn App() -> impl IntoView {
         keep_alive_secs: config.keep_alive_secs,
         protocol: config.protocol.unwrap_or_default(),
     };
-    if config.broker.is_some() {
-        driver::start(initial.clone(), config.devices.clone(), signals);
-    }
+    let autostart = config
+        .broker
+        .is_some()
+        .then(|| (initial.clone(), config.devices.clone()));
+    leptos::task::spawn_local(async move {
+        // Make sure no other tab holds this tab's client id before connecting with it.
+        crate::client_id::claim().await;
+        if let Some((settings, devices)) = autostart {
+            driver::start(settings, devices, signals);
+        }
+    });
 
     view! {
         <header class="topbar">

@@ -71,7 +71,7 @@ thread_local! {
 /// Connects to a broker with these devices, replacing any previous connection.
 pub fn start(settings: BrokerSettings, devices: Vec<DeviceConfig>, signals: ViewSignals) {
     stop();
-    let mut options = SessionOptions::new(browser::client_id());
+    let mut options = SessionOptions::new(crate::client_id::client_id());
     if !settings.user.is_empty() || !settings.password.is_empty() {
         options.credentials = Some(Credentials {
             user: settings.user.clone(),

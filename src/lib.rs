@@ -5,11 +5,13 @@
 //! - [`components`]: the status bar, switch cards, connection and device forms.
 //! - [`driver`]: owns the core `Dashboard`, the WebSocket and the one timer; pumps between them.
 //! - [`transport`]: the WebSocket (subprotocol `mqtt`, binary frames as ArrayBuffer).
-//! - [`browser`]: clock, randomness, per-tab client id, page URL.
+//! - [`browser`]: clock, randomness, page URL.
+//! - [`client_id`]: a client id unique per tab (even a duplicated one), stable across reloads.
 //! - [`wake`]: visibility, network and focus events that call for an immediate link check.
 
 pub mod app;
 pub mod browser;
+pub mod client_id;
 pub mod components;
 pub mod driver;
 pub mod transport;

@@ -76,6 +76,36 @@ describe('reliability against Mosquitto through a fault proxy', () => {
     await eventually(() => usable(), 20_000, 'first page recovered too');
   });
 
+  test('a duplicated tab takes its own client id, keeps it across reloads, and no tab kicks the other off', async () => {
+    const context = await browser.newContext();
+    // "Duplicate tab" copies sessionStorage, and with it the client id: simulate exactly that.
+    await context.addInitScript(() => {
+      if (!sessionStorage.getItem('switchboard.client_id')) sessionStorage.setItem('switchboard.client_id', 'switchboard-dup0000001');
+    });
+    const url = `${server.url}#broker=${encodeURIComponent(`ws://127.0.0.1:${proxy.port}`)}&device=tasmota%3A${PLUG}%3A${encodeURIComponent(LABEL)}`;
+    const first = await context.newPage();
+    await first.goto(url);
+    await eventually(async () => assert.equal((await switchState(first, LABEL)).disabled, false), 15_000, 'first tab connected');
+    const second = await context.newPage();
+    await second.goto(url);
+    await eventually(async () => assert.equal((await switchState(second, LABEL)).disabled, false), 15_000, 'second tab connected');
+    const idOf = (page) => page.evaluate(() => sessionStorage.getItem('switchboard.client_id'));
+    const [firstId, secondId] = [await idOf(first), await idOf(second)];
+    assert.equal(firstId, 'switchboard-dup0000001', 'the first tab lost an id nobody else held');
+    assert.notEqual(secondId, firstId, 'the duplicated tab kept the same client id');
+    // Same ids would make the broker drop one connection each time the other connects.
+    for (let sample = 0; sample < 6; sample += 1) {
+      await sleep(500);
+      for (const page of [first, second]) {
+        assert.match(await page.getByRole('status').innerText(), /Connected to/);
+      }
+    }
+    await second.reload();
+    await eventually(async () => assert.equal((await switchState(second, LABEL)).disabled, false), 15_000, 'reloaded tab connected');
+    assert.equal(await idOf(second), secondId, 'a reload changed the client id');
+    await context.close();
+  });
+
   test('a cut connection is noticed at once and recovered', async (t) => {
     await proxy.cut();
     const cutAt = Date.now();

@@ -209,7 +209,7 @@ impl Dashboard {
     fn close_transport(&mut self, now: Millis, explained: Option<String>) {
         let problem = match self.transport {
             Transport::Closed => return,
-            Transport::Opening => "Cannot reach the broker at this address. Check the host and port, and that the broker is running with a WebSocket listener.",
+            Transport::Opening => "Cannot reach the broker at this address. Check the host, port and path, and that the broker is running with a WebSocket listener.",
             Transport::Open if self.session.is_connected() => "The connection to the broker was lost.",
             Transport::Open => "The broker closed the connection before accepting it: the address path, the user name or the password may be wrong.",
         };
