@@ -282,3 +282,13 @@ export function summary(values) {
   const sorted = [...values].sort((a, b) => a - b);
   return { median: sorted[Math.floor(sorted.length / 2)], max: sorted[sorted.length - 1], count: sorted.length };
 }
+
+/** Publishes `rate` messages a second on `topic` for `seconds`; resolves to the count sent. */
+export async function runFlood(broker, topic, rate, seconds) {
+  const child = new Child('flood', DEVKIT, [
+    'flood', '--broker', `127.0.0.1:${broker.tcpPort}`, '--topic', topic, '--rate', `${rate}`, '--seconds', `${seconds}`,
+  ]);
+  const line = await child.waitForLine(/flood sent \d+ messages/, (seconds + 15) * 1000);
+  await child.stop();
+  return Number(line.match(/sent (\d+)/)[1]);
+}

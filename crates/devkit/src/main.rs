@@ -7,12 +7,14 @@
 //! - [`mqtt_connection`]: the blocking TCP connection the simulators use (the core's session).
 //! - [`static_server`]: serves the built `dist/`.
 //! - [`fault_proxy`]: a TCP proxy that can cut or silently stall every connection.
+//! - [`flood`]: a steady stream of messages on one topic.
 //!
 //! Commands (all on 127.0.0.1):
 //! - `demo`: broker + three plugs + the page; prints the URL to open.
 //! - `broker`: just the embedded broker.
 //! - `plugs --broker HOST:PORT TOPIC[=on] ...`: simulated plugs against any broker.
 //! - `serve`: just the static file server.
+//! - `flood --broker HOST:PORT --topic T --rate N --seconds S`: publish N messages a second.
 //! - `proxy --listen PORT --upstream HOST:PORT`: the fault proxy; stdin lines `cut`, `stall`,
 //!   `resume`.
 //!
@@ -21,6 +23,7 @@
 
 mod broker;
 mod fault_proxy;
+mod flood;
 mod mqtt_connection;
 mod plug_runner;
 mod static_server;
@@ -42,6 +45,7 @@ const USAGE: &str = "usage:
   switchboard-devkit broker [--ws-port 9001] [--tcp-port 1883]
   switchboard-devkit plugs --broker 127.0.0.1:1883 [--tele-period SECS] TOPIC[=on] ...
   switchboard-devkit serve [--dist DIR] [--http-port 8080]
+  switchboard-devkit flood --broker 127.0.0.1:1883 --topic T [--rate 5000] [--seconds 3]
   switchboard-devkit proxy --listen PORT --upstream 127.0.0.1:9001   (stdin: cut|stall|resume)
 control lines on stdin (demo, plugs): press|unplug|plugin <topic>, latency <topic> <ms>";
 
@@ -62,6 +66,9 @@ struct Options {
     plugs: Vec<(String, bool)>,
     listen: u16,
     upstream: String,
+    topic: String,
+    rate: u32,
+    seconds: u64,
 }
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
@@ -76,6 +83,9 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         plugs: Vec::new(),
         listen: 0,
         upstream: String::new(),
+        topic: String::new(),
+        rate: 5_000,
+        seconds: 3,
     };
     let mut rest = args[1..].iter();
     while let Some(arg) = rest.next() {
@@ -96,6 +106,19 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             "--broker" => options.broker = value("--broker")?,
             "--listen" => options.listen = port(value("--listen")?, "--listen")?,
             "--upstream" => options.upstream = value("--upstream")?,
+            "--topic" => options.topic = value("--topic")?,
+            "--rate" => {
+                let text = value("--rate")?;
+                options.rate = text
+                    .parse()
+                    .map_err(|_| format!("--rate must be messages per second, got {text:?}"))?;
+            }
+            "--seconds" => {
+                let text = value("--seconds")?;
+                options.seconds = text
+                    .parse()
+                    .map_err(|_| format!("--seconds must be whole seconds, got {text:?}"))?;
+            }
             "--tele-period" => {
                 let text = value("--tele-period")?;
                 options.tele_period = text
@@ -129,6 +152,7 @@ fn main() -> ExitCode {
         "plugs" => run_plugs(&options),
         "serve" => run_serve(&options),
         "proxy" => run_proxy(&options),
+        "flood" => run_flood(&options),
         other => Err(format!("unknown command {other:?}")),
     };
     match result {
@@ -273,6 +297,24 @@ fn run_serve(options: &Options) -> Result<(), String> {
     loop {
         std::thread::park();
     }
+}
+
+fn run_flood(options: &Options) -> Result<(), String> {
+    if options.topic.is_empty() {
+        return Err(format!("flood needs --topic\n{USAGE}"));
+    }
+    let started = std::time::Instant::now();
+    let sent = flood::run_flood(
+        &options.broker,
+        &options.topic,
+        options.rate,
+        Duration::from_secs(options.seconds),
+    )?;
+    println!(
+        "flood sent {sent} messages in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn run_proxy(options: &Options) -> Result<(), String> {
