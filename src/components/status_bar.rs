@@ -24,7 +24,9 @@ pub fn StatusBar(link: RwSignal<LinkView>, clock: RwSignal<Millis>) -> impl Into
     let headline = move || {
         link.with(|l| match (&l.status.phase, l.running) {
             (_, false) | (LinkPhase::Idle, _) => "Not connected".to_string(),
-            (LinkPhase::Connecting, _) => format!("Connecting to {}…", l.url),
+            (LinkPhase::Connecting, _) => {
+                format!("Connecting to {} ({})…", l.url, l.status.protocol.label())
+            }
             (LinkPhase::Connected, _) => {
                 format!("Connected to {} ({})", l.url, l.status.protocol.label())
             }

@@ -32,6 +32,9 @@ pub const RECONNECT_FIRST: Millis = 500;
 pub const RECONNECT_CAP: Millis = 30 * SECOND;
 /// A connection that stayed up this long resets the reconnect delay.
 pub const STABLE_CONNECTION: Millis = 5 * SECOND;
+/// While MQTT 5 is untried, a broker that has not answered CONNECT within this is taken to
+/// ignore MQTT 5 (brokers answer CONNACK in milliseconds), so 3.1.1 is tried without a long wait.
+pub const V5_CONNACK_PATIENCE: Millis = 4 * SECOND;
 /// After a wake-up (tab visible again, network back), the broker must answer a ping this fast.
 pub const WAKE_PROBE_DEADLINE: Millis = 3 * SECOND;
 
@@ -108,6 +111,7 @@ pub struct Dashboard {
     connected_since: Option<Millis>,
     broker_url: String,
     v5_confirmed: bool,
+    connack_timeout: Millis,
     publish_owners: BTreeMap<u16, usize>,
 }
 
@@ -115,8 +119,13 @@ impl Dashboard {
     /// A dashboard that connects with `options`; `seed` spreads reconnect delays.
     pub fn new(options: SessionOptions, devices: Vec<DeviceConfig>, seed: u64) -> Self {
         let protocol = options.protocol;
+        let connack_timeout = options.connack_timeout;
+        let mut session = Session::new(options);
+        if protocol == ProtocolVersion::V5 {
+            session.set_connack_timeout(connack_timeout.min(V5_CONNACK_PATIENCE));
+        }
         let mut dashboard = Self {
-            session: Session::new(options),
+            session,
             devices: Vec::new(),
             link: LinkStatus {
                 phase: LinkPhase::Idle,
@@ -131,6 +140,7 @@ impl Dashboard {
             connected_since: None,
             broker_url: String::new(),
             v5_confirmed: false,
+            connack_timeout,
             publish_owners: BTreeMap::new(),
         };
         for device in devices {
@@ -385,6 +395,7 @@ impl Dashboard {
             return false;
         }
         self.session.set_protocol(ProtocolVersion::V311);
+        self.session.set_connack_timeout(self.connack_timeout);
         self.link.protocol = ProtocolVersion::V311;
         if self.transport != Transport::Closed {
             self.transport = Transport::Closed;
@@ -395,7 +406,7 @@ impl Dashboard {
             device.adapter.handle_broker_disconnected();
         }
         self.link.problem = Some(format!(
-            "MQTT 5 did not work with this broker ({why}); connecting with MQTT 3.1.1 instead."
+            "MQTT 5 did not work with this broker ({why}), so MQTT 3.1.1 is used."
         ));
         self.open_transport();
         true
@@ -413,6 +424,7 @@ impl Dashboard {
         self.link.phase = LinkPhase::Connected;
         if self.session.options().protocol == ProtocolVersion::V5 {
             self.v5_confirmed = true;
+            self.session.set_connack_timeout(self.connack_timeout);
             self.link.problem = None;
         } else if !self
             .link

@@ -249,6 +249,11 @@ impl Session {
         &self.options
     }
 
+    /// Waits this long for CONNACK from the next connection on.
+    pub fn set_connack_timeout(&mut self, timeout: Millis) {
+        self.options.connack_timeout = timeout;
+    }
+
     /// Uses another protocol version from the next connection on (a fallback).
     pub fn set_protocol(&mut self, protocol: ProtocolVersion) {
         self.options.protocol = protocol;

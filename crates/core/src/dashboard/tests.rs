@@ -422,7 +422,7 @@ mod mqtt5_fallback {
             .problem
             .as_deref()
             .unwrap()
-            .contains("MQTT 3.1.1 instead"));
+            .contains("so MQTT 3.1.1 is used"));
     }
 
     #[test]
@@ -440,6 +440,11 @@ mod mqtt5_fallback {
         dashboard.start();
         open(&mut dashboard, T0);
         let deadline = dashboard.poll_timeout().unwrap();
+        assert_eq!(
+            deadline,
+            T0 + V5_CONNACK_PATIENCE,
+            "waited the full CONNACK timeout"
+        );
         dashboard.handle_timeout(deadline);
         assert_eq!(open(&mut dashboard, deadline + 1), 4);
     }
