@@ -58,7 +58,7 @@ cargo build -p switchboard-devkit
 ls -l dist
 step_done "release build"
 
-step "end-to-end (headless Chromium, Mosquitto and rumqttd, simulated plugs)"
+step "end-to-end (headless Chromium; Mosquitto, rumqttd, aedes; simulated plugs, fault proxy)"
 node --test --test-reporter=spec tests/e2e/ 2>&1 | tee "$LOG_DIR/e2e.log"
 step_done "end-to-end"
 
