@@ -9,7 +9,7 @@ use switchboard_core::config::validate_broker_url;
 use switchboard_core::codec::ProtocolVersion;
 
 use crate::app::DeviceRow;
-use crate::components::text_field::{FormError, TextField};
+use crate::components::text_field::{CheckField, FormError, TextField};
 use crate::driver::{self, BrokerSettings, ViewSignals};
 
 /// The connection form.
@@ -75,28 +75,16 @@ pub fn ConnectionPanel(initial: BrokerSettings, signals: ViewSignals) -> impl In
                         autocomplete="current-password"
                     />
                 </div>
-                <label class="check">
-                    <input
-                        type="checkbox"
-                        name="mqtt5"
-                        prop:checked=move || mqtt5.get()
-                        on:change=move |ev| mqtt5.set(event_target_checked(&ev))
-                    />
-                    <span>
-                        "Use MQTT 5 (clearer error messages; falls back to 3.1.1 if the broker does not support it)."
-                    </span>
-                </label>
-                <label class="check">
-                    <input
-                        type="checkbox"
-                        name="persistent_session"
-                        prop:checked=move || persistent.get()
-                        on:change=move |ev| persistent.set(event_target_checked(&ev))
-                    />
-                    <span>
-                        "Keep my session on the broker (clean session off). Devices that queue messages for this page, like the Pico W relay board, need it."
-                    </span>
-                </label>
+                <CheckField
+                    name="mqtt5"
+                    value=mqtt5
+                    caption="Use MQTT 5 (clearer error messages; falls back to 3.1.1 if the broker does not support it)."
+                />
+                <CheckField
+                    name="persistent_session"
+                    value=persistent
+                    caption="Keep my session on the broker (clean session off). Devices that queue messages for this page, like the Pico W relay board, need it."
+                />
                 <FormError error=error />
                 <button type="submit" class="primary">"Connect"</button>
             </form>

@@ -1,5 +1,5 @@
-//! A labelled text input bound to a signal, and the form's error line: the pieces every form
-//! on the page repeats.
+//! A labelled text input and a labelled checkbox bound to signals, and the form's error line:
+//! the pieces every form on the page repeats.
 
 use leptos::prelude::*;
 
@@ -35,6 +35,29 @@ pub fn TextField(
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
             />
+        </label>
+    }
+}
+
+/// A checkbox with its caption beside it, reading and writing `value`.
+#[component]
+pub fn CheckField(
+    /// The visible caption, also the checkbox's accessible name.
+    caption: &'static str,
+    /// The input's `name`.
+    name: &'static str,
+    /// The signal the checkbox edits.
+    value: RwSignal<bool>,
+) -> impl IntoView {
+    view! {
+        <label class="check">
+            <input
+                type="checkbox"
+                name=name
+                prop:checked=move || value.get()
+                on:change=move |ev| value.set(event_target_checked(&ev))
+            />
+            <span>{caption}</span>
         </label>
     }
 }

@@ -292,3 +292,22 @@ export async function runFlood(broker, topic, rate, seconds) {
   await child.stop();
   return Number(line.match(/sent (\d+)/)[1]);
 }
+
+/**
+ * The usual stack for a suite: a started `broker`, simulated `plugs` on it, the page served,
+ * and a browser. `stop()` tears it all down, in reverse order.
+ */
+export async function startStack(broker, plugTopics) {
+  await broker.start();
+  const stack = { broker };
+  stack.plugs = await startPlugs(broker, plugTopics);
+  stack.server = await serveDist();
+  stack.browser = await launchBrowser();
+  stack.stop = async () => {
+    await stack.browser?.close();
+    await stack.server?.stop();
+    await stack.plugs?.stop();
+    await broker.stop();
+  };
+  return stack;
+}

@@ -4,8 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  EmbeddedBroker, Mosquitto, dashboardFragment, eventually, launchBrowser, serveDist, startPlugs,
-  switchState,
+  EmbeddedBroker, Mosquitto, dashboardFragment, eventually, startStack, switchState,
 } from './harness.mjs';
 
 const PLUG = 'acl_plug';
@@ -22,20 +21,15 @@ const ACL = [
 describe('Mosquitto with a password file and an ACL', () => {
   let broker, plugs, server, browser;
 
+  let stack;
+
   before(async () => {
-    broker = new Mosquitto({ users: { alice: 'alice-secret', viewer: 'viewer-secret' }, acl: ACL });
-    await broker.start();
-    plugs = await startPlugs(broker, [`${PLUG}=off`]);
-    server = await serveDist();
-    browser = await launchBrowser();
+    const mosquitto = new Mosquitto({ users: { alice: 'alice-secret', viewer: 'viewer-secret' }, acl: ACL });
+    stack = await startStack(mosquitto, [`${PLUG}=off`]);
+    ({ broker, plugs, server, browser } = stack);
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-    await plugs?.stop();
-    await broker?.stop();
-  });
+  after(async () => stack?.stop());
 
   for (const mqtt of ['3.1.1', '5']) {
     const open = async (extra) => {
@@ -94,22 +88,16 @@ describe('Mosquitto with a password file and an ACL', () => {
 });
 
 describe('embedded rumqttd asked for MQTT 5', () => {
-  let broker, plugs, server, browser;
+  let broker, server, browser;
+
+  let stack;
 
   before(async () => {
-    broker = new EmbeddedBroker();
-    await broker.start();
-    plugs = await startPlugs(broker, ['v5_plug=on']);
-    server = await serveDist();
-    browser = await launchBrowser();
+    stack = await startStack(new EmbeddedBroker(), ['v5_plug=on']);
+    ({ broker, server, browser } = stack);
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-    await plugs?.stop();
-    await broker?.stop();
-  });
+  after(async () => stack?.stop());
 
   test('falls back to MQTT 3.1.1 by itself and says so', async () => {
     const page = await browser.newPage();

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   AedesBroker, EmbeddedBroker, Mosquitto, dashboardFragment, eventually, launchBrowser, serveDist, sleep,
-  startPlugs, switchState,
+  startStack, switchState,
 } from './harness.mjs';
 
 const PLUG = 'e2e_plug';
@@ -17,20 +17,14 @@ for (const Broker of [Mosquitto, EmbeddedBroker, AedesBroker]) {
     let broker, plugs, server, browser, page;
     const consoleErrors = [];
 
+    let stack;
+
     before(async () => {
-      broker = new Broker();
-      await broker.start();
-      plugs = await startPlugs(broker, [`${PLUG}=on`]);
-      server = await serveDist();
-      browser = await launchBrowser();
+      stack = await startStack(new Broker(), [`${PLUG}=on`]);
+      ({ broker, plugs, server, browser } = stack);
     });
 
-    after(async () => {
-      await browser?.close();
-      await server?.stop();
-      await plugs?.stop();
-      await broker?.stop();
-    });
+    after(async () => stack?.stop());
 
     test('the switch starts disabled, then shows the state the device reports', async () => {
       plugs.send(`latency ${PLUG} 1500`);
