@@ -14,7 +14,7 @@
 //!
 //! Not here: sockets, timers, rendering (the app crate), MQTT framing (`session`).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use mqttbytes::QoS;
 
@@ -113,6 +113,11 @@ pub struct Dashboard {
     v5_confirmed: bool,
     connack_timeout: Millis,
     publish_owners: BTreeMap<u16, usize>,
+    /// Which devices listen on each exact topic, so a message reaches its devices without
+    /// asking every device (1,000 devices would make every message cost 1,000 checks).
+    routes: HashMap<String, Vec<usize>>,
+    /// Devices with a wildcard subscription: they see every message.
+    wildcard_listeners: Vec<usize>,
 }
 
 impl Dashboard {
@@ -142,6 +147,8 @@ impl Dashboard {
             v5_confirmed: false,
             connack_timeout,
             publish_owners: BTreeMap::new(),
+            routes: HashMap::new(),
+            wildcard_listeners: Vec::new(),
         };
         for device in devices {
             dashboard.add_device(0, device);
@@ -165,8 +172,17 @@ impl Dashboard {
         let adapter = match &config.address {
             DeviceAddress::Tasmota { topic } => TasmotaDevice::new(topic.clone()),
         };
+        let index = self.devices.len();
+        for filter in adapter.subscriptions() {
+            if filter.contains(['+', '#']) {
+                if !self.wildcard_listeners.contains(&index) {
+                    self.wildcard_listeners.push(index);
+                }
+            } else {
+                self.routes.entry(filter).or_default().push(index);
+            }
+        }
         self.devices.push(DashboardDevice { config, adapter });
-        let index = self.devices.len() - 1;
         if self.session.is_connected() {
             let filters = self.devices[index].adapter.subscriptions();
             if self.session.subscribe(now, &filters).is_ok() {
@@ -349,7 +365,11 @@ impl Dashboard {
             match event {
                 SessionEvent::Connected { .. } => self.handle_connected(now),
                 SessionEvent::Message(message) => {
-                    for index in 0..self.devices.len() {
+                    let mut listeners = self.wildcard_listeners.clone();
+                    if let Some(exact) = self.routes.get(&message.topic) {
+                        listeners.extend(exact.iter().copied());
+                    }
+                    for index in listeners {
                         if self.devices[index].adapter.handle_message(
                             now,
                             &message.topic,
