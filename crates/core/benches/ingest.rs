@@ -21,7 +21,7 @@ fn encoded_reports(devices: usize) -> Vec<Vec<u8>> {
     let mut stream = BytesMut::new();
     for i in 0..MESSAGES {
         let topic = format!("stat/plug_{}/POWER", i % devices);
-        let payload: &[u8] = if (i / devices) % 2 == 0 {
+        let payload: &[u8] = if (i / devices).is_multiple_of(2) {
             b"ON"
         } else {
             b"OFF"
