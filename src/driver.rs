@@ -220,31 +220,34 @@ fn render() {
     let views = DRIVER.with(|cell| {
         let slot = cell.borrow();
         let driver = slot.as_ref()?;
-        Some((driver.signals, driver.link_view(), driver.device_views()))
+        Some((
+            driver.signals,
+            driver.link_view(),
+            driver.changed_device_views(),
+        ))
     });
     // Signals are written after the borrow ends, so nothing they trigger can re-enter it.
-    if let Some((signals, link, devices)) = views {
-        if signals.link.with_untracked(|old| *old != link) {
-            signals.link.set(link);
+    let Some((signals, link, changed)) = views else {
+        return;
+    };
+    if signals.link.with_untracked(|old| *old != link) {
+        signals.link.set(link);
+    }
+    let mut added = Vec::new();
+    for (index, view) in changed {
+        match signals
+            .devices
+            .with_untracked(|rows| rows.get(index).map(|row| row.view))
+        {
+            Some(signal) => signal.set(view),
+            None => added.push(DeviceRow {
+                index,
+                view: RwSignal::new(view),
+            }),
         }
-        signals.devices.with_untracked(|rows| {
-            for (row, view) in rows.iter().zip(&devices) {
-                if row.view.with_untracked(|old| old != view) {
-                    row.view.set(view.clone());
-                }
-            }
-        });
-        let known = signals.devices.with_untracked(Vec::len);
-        if devices.len() > known {
-            signals.devices.update(|rows| {
-                for (index, view) in devices.into_iter().enumerate().skip(known) {
-                    rows.push(DeviceRow {
-                        index,
-                        view: RwSignal::new(view),
-                    });
-                }
-            });
-        }
+    }
+    if !added.is_empty() {
+        signals.devices.update(|rows| rows.extend(added));
     }
 }
 
@@ -327,14 +330,29 @@ impl Driver {
         }
     }
 
-    fn device_views(&self) -> Vec<DeviceView> {
-        self.dashboard
-            .devices()
-            .iter()
-            .map(|device| DeviceView {
-                config: device.config.clone(),
-                state: device.state().clone(),
-            })
-            .collect()
+    /// Views of the devices whose state differs from what the page shows, or that the page
+    /// does not show yet. Only those are cloned: a frame costs one comparison per device.
+    fn changed_device_views(&self) -> Vec<(usize, DeviceView)> {
+        self.signals.devices.with_untracked(|rows| {
+            self.dashboard
+                .devices()
+                .iter()
+                .enumerate()
+                .filter(|(index, device)| {
+                    rows.get(*index).is_none_or(|row| {
+                        row.view.with_untracked(|shown| {
+                            shown.state != *device.state() || shown.config != device.config
+                        })
+                    })
+                })
+                .map(|(index, device)| {
+                    let view = DeviceView {
+                        config: device.config.clone(),
+                        state: device.state().clone(),
+                    };
+                    (index, view)
+                })
+                .collect()
+        })
     }
 }

@@ -159,15 +159,17 @@ export class Mosquitto {
   }
 }
 
-/** The dev kit's embedded rumqttd. */
-export class EmbeddedBroker {
-  static label = 'embedded rumqttd';
+/** A broker run as a child process, so it can be stopped and restarted on the same ports. */
+class ProcessBroker {
+  constructor(name, command, args, ready) {
+    Object.assign(this, { name, command, args, ready });
+  }
 
   async start() {
     this.tcpPort ??= await freePort();
     this.wsPort ??= await freePort();
-    this.child = new Child('rumqttd', DEVKIT, ['broker', '--tcp-port', `${this.tcpPort}`, '--ws-port', `${this.wsPort}`]);
-    await this.child.waitForLine(/broker ready/, 15_000);
+    this.child = new Child(this.name, this.command, this.args(this.tcpPort, this.wsPort));
+    await this.child.waitForLine(this.ready, 15_000);
   }
 
   async stop() {
@@ -175,20 +177,22 @@ export class EmbeddedBroker {
   }
 }
 
-/** aedes from npm (MQTT 3.1.1), as a child process so it can be stopped and restarted. */
-export class AedesBroker {
+/** The dev kit's embedded rumqttd. */
+export class EmbeddedBroker extends ProcessBroker {
+  static label = 'embedded rumqttd';
+
+  constructor() {
+    super('rumqttd', DEVKIT, (tcp, ws) => ['broker', '--tcp-port', `${tcp}`, '--ws-port', `${ws}`], /broker ready/);
+  }
+}
+
+/** aedes from npm (MQTT 3.1.1). */
+export class AedesBroker extends ProcessBroker {
   static label = 'aedes';
 
-  async start() {
-    this.tcpPort ??= await freePort();
-    this.wsPort ??= await freePort();
+  constructor() {
     const script = join(ROOT, 'tests', 'e2e', 'aedes-broker.mjs');
-    this.child = new Child('aedes', process.execPath, [script, `${this.tcpPort}`, `${this.wsPort}`]);
-    await this.child.waitForLine(/aedes ready/, 15_000);
-  }
-
-  async stop() {
-    await this.child?.stop();
+    super('aedes', process.execPath, (tcp, ws) => [script, `${tcp}`, `${ws}`], /aedes ready/);
   }
 }
 

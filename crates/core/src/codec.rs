@@ -106,6 +106,62 @@ pub fn decode(version: ProtocolVersion, frame: &mut BytesMut) -> Result<Incoming
     }
 }
 
+/// Parses the packets a server may send with the `v4` or `v5` readers of mqttbytes; `$other`
+/// handles DISCONNECT (which only MQTT 5 servers send).
+macro_rules! read_server_packet {
+    ($version:ident, $packet_type:expr, $header:ident, $bytes:ident, $other:expr) => {{
+        match $packet_type {
+            PacketType::ConnAck => $version::ConnAck::read($header, $bytes).map(Packet::ConnAck),
+            PacketType::Publish => $version::Publish::read($header, $bytes).map(Packet::Publish),
+            PacketType::PubAck => $version::PubAck::read($header, $bytes).map(Packet::PubAck),
+            PacketType::PubRec => $version::PubRec::read($header, $bytes).map(Packet::PubRec),
+            PacketType::PubRel => $version::PubRel::read($header, $bytes).map(Packet::PubRel),
+            PacketType::PubComp => $version::PubComp::read($header, $bytes).map(Packet::PubComp),
+            PacketType::SubAck => $version::SubAck::read($header, $bytes).map(Packet::SubAck),
+            PacketType::UnsubAck => $version::UnsubAck::read($header, $bytes).map(Packet::UnsubAck),
+            _ => $other,
+        }
+        .map_err(|e| format!("{e:?}"))
+    }};
+}
+
+/// CONNECT with the fields both versions share, from the `v4` or `v5` module of mqttbytes.
+macro_rules! connect_for {
+    ($version:ident, $options:expr) => {{
+        let options: &SessionOptions = $options;
+        let mut connect = $version::Connect::new(options.client_id.clone());
+        connect.keep_alive = options.keep_alive_secs;
+        // MQTT 5 calls it Clean Start; there a session outlives the connection only with an expiry.
+        connect.clean_session = options.clean_session;
+        connect.login = options
+            .credentials
+            .as_ref()
+            .map(|c| $version::Login::new(c.user.clone(), c.password.clone()));
+        connect.last_will = options.will.as_ref().map(|will| {
+            $version::LastWill::new(
+                will.topic.clone(),
+                will.payload.clone(),
+                QoS::AtLeastOnce,
+                will.retain,
+            )
+        });
+        connect
+    }};
+}
+
+/// PUBLISH from an [`OutgoingPublish`], with the `v4` or `v5` module of mqttbytes.
+macro_rules! publish_for {
+    ($version:ident, $publish:expr) => {{
+        let publish: &OutgoingPublish = $publish;
+        let mut packet =
+            $version::Publish::new(publish.topic.clone(), publish.qos, publish.payload.clone());
+        packet.pkid = publish.packet_id;
+        packet.retain = publish.retain;
+        packet.dup = publish.dup;
+        packet
+    }};
+}
+
 /// Splits a whole frame into its fixed header and bytes, and names its type. Only the packets
 /// a server may send are parsed below: mqttbytes' own `read` also parses CONNECT, SUBSCRIBE...,
 /// which a client never needs, and costs 24 KB of wasm for MQTT 5 alone.
@@ -132,18 +188,7 @@ fn decode_v4(frame: &mut BytesMut) -> Result<Incoming, String> {
     if let Some(incoming) = client_packet(packet_type) {
         return Ok(incoming);
     }
-    let packet = match packet_type {
-        PacketType::ConnAck => v4::ConnAck::read(header, bytes).map(Packet::ConnAck),
-        PacketType::Publish => v4::Publish::read(header, bytes).map(Packet::Publish),
-        PacketType::PubAck => v4::PubAck::read(header, bytes).map(Packet::PubAck),
-        PacketType::PubRec => v4::PubRec::read(header, bytes).map(Packet::PubRec),
-        PacketType::PubRel => v4::PubRel::read(header, bytes).map(Packet::PubRel),
-        PacketType::PubComp => v4::PubComp::read(header, bytes).map(Packet::PubComp),
-        PacketType::SubAck => v4::SubAck::read(header, bytes).map(Packet::SubAck),
-        PacketType::UnsubAck => v4::UnsubAck::read(header, bytes).map(Packet::UnsubAck),
-        _ => Ok(Packet::Disconnect),
-    }
-    .map_err(|e| format!("{e:?}"))?;
+    let packet = read_server_packet!(v4, packet_type, header, bytes, Ok(Packet::Disconnect))?;
     Ok(match packet {
         Packet::ConnAck(connack) => Incoming::ConnAck {
             session_present: connack.session_present,
@@ -205,18 +250,13 @@ fn decode_v5(frame: &mut BytesMut) -> Result<Incoming, String> {
     if let Some(incoming) = client_packet(packet_type) {
         return Ok(incoming);
     }
-    let packet = match packet_type {
-        PacketType::ConnAck => v5::ConnAck::read(header, bytes).map(Packet::ConnAck),
-        PacketType::Publish => v5::Publish::read(header, bytes).map(Packet::Publish),
-        PacketType::PubAck => v5::PubAck::read(header, bytes).map(Packet::PubAck),
-        PacketType::PubRec => v5::PubRec::read(header, bytes).map(Packet::PubRec),
-        PacketType::PubRel => v5::PubRel::read(header, bytes).map(Packet::PubRel),
-        PacketType::PubComp => v5::PubComp::read(header, bytes).map(Packet::PubComp),
-        PacketType::SubAck => v5::SubAck::read(header, bytes).map(Packet::SubAck),
-        PacketType::UnsubAck => v5::UnsubAck::read(header, bytes).map(Packet::UnsubAck),
-        _ => v5::Disconnect::read(header, bytes).map(Packet::Disconnect),
-    }
-    .map_err(|e| format!("{e:?}"))?;
+    let packet = read_server_packet!(
+        v5,
+        packet_type,
+        header,
+        bytes,
+        v5::Disconnect::read(header, bytes).map(Packet::Disconnect)
+    )?;
     Ok(match packet {
         Packet::ConnAck(connack) => Incoming::ConnAck {
             session_present: connack.session_present,
@@ -294,41 +334,9 @@ pub fn encode_connect(
 ) -> Result<Vec<u8>, String> {
     let mut buffer = BytesMut::new();
     let result = match version {
-        ProtocolVersion::V311 => {
-            let mut connect = v4::Connect::new(options.client_id.clone());
-            connect.keep_alive = options.keep_alive_secs;
-            connect.clean_session = options.clean_session;
-            connect.login = options
-                .credentials
-                .as_ref()
-                .map(|c| v4::Login::new(c.user.clone(), c.password.clone()));
-            connect.last_will = options.will.as_ref().map(|will| {
-                v4::LastWill::new(
-                    will.topic.clone(),
-                    will.payload.clone(),
-                    QoS::AtLeastOnce,
-                    will.retain,
-                )
-            });
-            connect.write(&mut buffer)
-        }
+        ProtocolVersion::V311 => connect_for!(v4, options).write(&mut buffer),
         ProtocolVersion::V5 => {
-            let mut connect = v5::Connect::new(options.client_id.clone());
-            connect.keep_alive = options.keep_alive_secs;
-            // MQTT 5 calls it Clean Start; the session outlives the connection only with an expiry.
-            connect.clean_session = options.clean_session;
-            connect.login = options
-                .credentials
-                .as_ref()
-                .map(|c| v5::Login::new(c.user.clone(), c.password.clone()));
-            connect.last_will = options.will.as_ref().map(|will| {
-                v5::LastWill::new(
-                    will.topic.clone(),
-                    will.payload.clone(),
-                    QoS::AtLeastOnce,
-                    will.retain,
-                )
-            });
+            let mut connect = connect_for!(v5, options);
             connect.properties = Some(v5::ConnectProperties {
                 session_expiry_interval: (!options.clean_session)
                     .then_some(options.session_expiry_secs),
@@ -371,22 +379,8 @@ pub fn encode_publish(
 ) -> Result<Vec<u8>, String> {
     let mut buffer = BytesMut::new();
     let result = match version {
-        ProtocolVersion::V311 => {
-            let mut packet =
-                v4::Publish::new(publish.topic.clone(), publish.qos, publish.payload.clone());
-            packet.pkid = publish.packet_id;
-            packet.retain = publish.retain;
-            packet.dup = publish.dup;
-            packet.write(&mut buffer)
-        }
-        ProtocolVersion::V5 => {
-            let mut packet =
-                v5::Publish::new(publish.topic.clone(), publish.qos, publish.payload.clone());
-            packet.pkid = publish.packet_id;
-            packet.retain = publish.retain;
-            packet.dup = publish.dup;
-            packet.write(&mut buffer)
-        }
+        ProtocolVersion::V311 => publish_for!(v4, publish).write(&mut buffer),
+        ProtocolVersion::V5 => publish_for!(v5, publish).write(&mut buffer),
     };
     finish(result, buffer)
 }

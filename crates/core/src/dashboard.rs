@@ -22,7 +22,7 @@ use crate::backoff::{Backoff, Random};
 use crate::codec::ProtocolVersion;
 use crate::config::{DeviceAddress, DeviceConfig};
 use crate::device::{CommandError, SwitchCommand, SwitchState};
-use crate::session::{LossReason, Session, SessionEvent, SessionOptions};
+use crate::session::{LossReason, Message, Session, SessionEvent, SessionOptions};
 use crate::tasmota::TasmotaDevice;
 use crate::time::{Millis, SECOND};
 
@@ -111,6 +111,7 @@ pub struct Dashboard {
     connected_since: Option<Millis>,
     broker_url: String,
     v5_confirmed: bool,
+    fallback_note: Option<String>,
     connack_timeout: Millis,
     publish_owners: BTreeMap<u16, usize>,
     /// Which devices listen on each exact topic, so a message reaches its devices without
@@ -145,6 +146,7 @@ impl Dashboard {
             connected_since: None,
             broker_url: String::new(),
             v5_confirmed: false,
+            fallback_note: None,
             connack_timeout,
             publish_owners: BTreeMap::new(),
             routes: HashMap::new(),
@@ -364,21 +366,7 @@ impl Dashboard {
         while let Some(event) = self.session.poll_event() {
             match event {
                 SessionEvent::Connected { .. } => self.handle_connected(now),
-                SessionEvent::Message(message) => {
-                    let mut listeners = self.wildcard_listeners.clone();
-                    if let Some(exact) = self.routes.get(&message.topic) {
-                        listeners.extend(exact.iter().copied());
-                    }
-                    for index in listeners {
-                        if self.devices[index].adapter.handle_message(
-                            now,
-                            &message.topic,
-                            &message.payload,
-                        ) {
-                            self.flush_device(now, index);
-                        }
-                    }
-                }
+                SessionEvent::Message(message) => self.route_message(now, &message),
                 SessionEvent::Refused(refusal) => {
                     if refusal.is_unsupported_version()
                         && self.fall_back_to_v311("the broker refused the protocol version")
@@ -408,6 +396,29 @@ impl Dashboard {
         }
     }
 
+    /// Hands a message to the devices listening on its topic. Runs for every message: the
+    /// listener lists are borrowed out and put back, so routing allocates nothing.
+    fn route_message(&mut self, now: Millis, message: &Message) {
+        let wildcard = std::mem::take(&mut self.wildcard_listeners);
+        let exact = self
+            .routes
+            .get_mut(&message.topic)
+            .map(std::mem::take)
+            .unwrap_or_default();
+        for &index in wildcard.iter().chain(&exact) {
+            if self.devices[index]
+                .adapter
+                .handle_message(now, &message.topic, &message.payload)
+            {
+                self.flush_device(now, index);
+            }
+        }
+        self.wildcard_listeners = wildcard;
+        if let Some(slot) = self.routes.get_mut(&message.topic) {
+            *slot = exact;
+        }
+    }
+
     /// Switches to MQTT 3.1.1 and reconnects at once, if MQTT 5 was in use and never worked
     /// with this broker. Returns false when there is nothing to fall back from.
     fn fall_back_to_v311(&mut self, why: &str) -> bool {
@@ -425,9 +436,9 @@ impl Dashboard {
         for device in &mut self.devices {
             device.adapter.handle_broker_disconnected();
         }
-        self.link.problem = Some(format!(
-            "MQTT 5 did not work with this broker ({why}), so MQTT 3.1.1 is used."
-        ));
+        let note = format!("MQTT 5 did not work with this broker ({why}), so MQTT 3.1.1 is used.");
+        self.fallback_note = Some(note.clone());
+        self.link.problem = Some(note);
         self.open_transport();
         true
     }
@@ -445,15 +456,9 @@ impl Dashboard {
         if self.session.options().protocol == ProtocolVersion::V5 {
             self.v5_confirmed = true;
             self.session.set_connack_timeout(self.connack_timeout);
-            self.link.problem = None;
-        } else if !self
-            .link
-            .problem
-            .as_deref()
-            .is_some_and(|p| p.starts_with("MQTT 5 did not work"))
-        {
-            self.link.problem = None;
         }
+        // After a fall back the note stays: it explains the version shown.
+        self.link.problem = self.fallback_note.clone();
         self.connected_since = Some(now);
         let filters: Vec<String> = self
             .devices
@@ -498,7 +503,7 @@ fn certificate_hint(broker_url: &str) -> Option<String> {
     let rest = broker_url
         .get(..6)
         .filter(|scheme| scheme.eq_ignore_ascii_case("wss://"))
-        .map(|_| &broker_url[6..])?;
+        .and_then(|_| broker_url.get(6..))?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
     Some(format!(
         "If the broker uses a self-signed certificate, open https://{authority}/ once in this browser and accept it."

@@ -386,6 +386,14 @@ mod mqtt5_fallback {
         Dashboard::new(options, vec![DeviceConfig::tasmota("plug", "")], 1)
     }
 
+    fn v5_connack() -> BytesMut {
+        let mut bytes = BytesMut::new();
+        v5::ConnAck::new(v5::ConnectReturnCode::Success, false)
+            .write(&mut bytes)
+            .unwrap();
+        bytes
+    }
+
     fn connect_protocol_level(dashboard: &mut Dashboard) -> u8 {
         let mut bytes = Vec::new();
         while let Some(chunk) = dashboard.poll_transmit() {
@@ -454,10 +462,7 @@ mod mqtt5_fallback {
         let mut dashboard = v5_dashboard();
         dashboard.start();
         open(&mut dashboard, T0);
-        let mut bytes = BytesMut::new();
-        v5::ConnAck::new(v5::ConnectReturnCode::Success, false)
-            .write(&mut bytes)
-            .unwrap();
+        let bytes = v5_connack();
         dashboard.handle_bytes(T0, &bytes);
         assert_eq!(dashboard.link().phase, LinkPhase::Connected);
         dashboard.handle_transport_closed(T0 + 1_000);
@@ -473,10 +478,7 @@ mod mqtt5_fallback {
         let mut dashboard = v5_dashboard();
         dashboard.start();
         open(&mut dashboard, T0);
-        let mut bytes = BytesMut::new();
-        v5::ConnAck::new(v5::ConnectReturnCode::Success, false)
-            .write(&mut bytes)
-            .unwrap();
+        let mut bytes = v5_connack();
         let mut publish = v5::Publish::new(
             "stat/plug/POWER",
             mqttbytes::QoS::AtMostOnce,
