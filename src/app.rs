@@ -5,16 +5,18 @@
 
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
+use switchboard_core::adapter::{Device, DeviceAction};
 use switchboard_core::config::{parse_page_url, DeviceConfig};
 use switchboard_core::dashboard::{LinkPhase, LinkStatus};
-use switchboard_core::device::SwitchState;
+use switchboard_core::device::DeviceState;
 use switchboard_core::time::Millis;
 
 use crate::browser;
 use crate::components::add_device_form::AddDeviceForm;
 use crate::components::connection_panel::ConnectionPanel;
+use crate::components::device_card::DeviceCard;
+use crate::components::group_bar::GroupBar;
 use crate::components::status_bar::StatusBar;
-use crate::components::switch_card::SwitchCard;
 use crate::driver::{self, BrokerSettings, ViewSignals};
 
 /// The broker link as the page shows it.
@@ -44,12 +46,29 @@ impl Default for LinkView {
 }
 
 /// One device as the page shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DeviceView {
     /// What the user configured.
     pub config: DeviceConfig,
-    /// What is known about its switch.
-    pub state: SwitchState,
+    /// What is known about it.
+    pub state: DeviceState,
+    /// The extra actions its kind offers.
+    pub actions: &'static [DeviceAction],
+    /// True if "send toggle" works without a known state.
+    pub toggles_blind: bool,
+}
+
+impl DeviceView {
+    /// The view of a device nothing is known about yet.
+    pub fn initial(config: DeviceConfig) -> Self {
+        let device = Device::new(&config, "");
+        Self {
+            state: device.state().clone(),
+            actions: device.actions(),
+            toggles_blind: device.toggles_without_state(),
+            config,
+        }
+    }
 }
 
 /// A device's place in the list and its signal.
@@ -61,6 +80,16 @@ pub struct DeviceRow {
     pub view: RwSignal<DeviceView>,
 }
 
+impl DeviceRow {
+    /// A row for a device that is not connected yet.
+    pub fn waiting(index: usize, config: DeviceConfig) -> Self {
+        Self {
+            index,
+            view: RwSignal::new(DeviceView::initial(config)),
+        }
+    }
+}
+
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
@@ -70,13 +99,7 @@ pub fn App() -> impl IntoView {
         .devices
         .iter()
         .enumerate()
-        .map(|(index, device)| DeviceRow {
-            index,
-            view: RwSignal::new(DeviceView {
-                config: device.clone(),
-                state: SwitchState::default(),
-            }),
-        })
+        .map(|(index, device)| DeviceRow::waiting(index, device.clone()))
         .collect();
     let signals = ViewSignals {
         link: RwSignal::new(LinkView::default()),
@@ -113,6 +136,7 @@ pub fn App() -> impl IntoView {
         <main class="content">
             <ConfigProblems problems=problems />
             <DeviceList signals=signals />
+            <GroupBar signals=signals />
             <section class="panels">
                 <ConnectionPanel initial=initial signals=signals />
                 <AddDeviceForm signals=signals />
@@ -143,13 +167,13 @@ fn DeviceList(signals: ViewSignals) -> impl IntoView {
     let is_empty = move || signals.devices.with(Vec::is_empty);
     view! {
         <Show when=move || !is_empty() fallback=|| view! {
-            <p class="empty">"No devices yet. Add a Tasmota device below, or open a link that lists them (device=tasmota:<topic>)."</p>
+            <p class="empty">"No devices yet. Add one below, or open a link that lists them (device=tasmota:<topic>, device=shelly:<prefix>, ...)."</p>
         }>
             <ul class="cards" aria-label="Devices">
                 <For
                     each=move || signals.devices.get()
                     key=|row| row.index
-                    children=move |row| view! { <SwitchCard row=row /> }
+                    children=move |row| view! { <DeviceCard row=row /> }
                 />
             </ul>
         </Show>

@@ -11,11 +11,13 @@ use std::cell::RefCell;
 
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
+use switchboard_core::adapter::DeviceAction;
 use switchboard_core::codec::ProtocolVersion;
 use switchboard_core::config::{check_mixed_content, DeviceConfig};
 use switchboard_core::dashboard::Dashboard;
 use switchboard_core::device::{CommandError, SwitchCommand};
 use switchboard_core::session::{Credentials, SessionOptions};
+use switchboard_core::tasmota::DEFAULT_GROUP_TOPIC;
 use switchboard_core::time::Millis;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
@@ -115,9 +117,25 @@ pub fn is_running() -> bool {
     DRIVER.with(|cell| cell.borrow().is_some())
 }
 
-/// The user operated a switch.
-pub fn request(device: usize, command: SwitchCommand) -> Result<(), CommandError> {
-    let result = with_dashboard(|d| d.request(browser::now(), device, command))
+/// The user operated a switch (`channel` of `device`).
+pub fn request(device: usize, channel: usize, command: SwitchCommand) -> Result<(), CommandError> {
+    let result = with_dashboard(|d| d.request(browser::now(), device, channel, command))
+        .unwrap_or(Err(CommandError::BrokerOffline));
+    pump();
+    result
+}
+
+/// The user asked a device for something besides switching.
+pub fn act(device: usize, action: DeviceAction) -> Result<(), CommandError> {
+    let result = with_dashboard(|d| d.act(browser::now(), device, action))
+        .unwrap_or(Err(CommandError::BrokerOffline));
+    pump();
+    result
+}
+
+/// The user confirmed "all off" for the Tasmota group.
+pub fn tasmota_group_off() -> Result<(), CommandError> {
+    let result = with_dashboard(|d| d.tasmota_group_off(browser::now(), DEFAULT_GROUP_TOPIC))
         .unwrap_or(Err(CommandError::BrokerOffline));
     pump();
     result
@@ -349,6 +367,8 @@ impl Driver {
                     let view = DeviceView {
                         config: device.config.clone(),
                         state: device.state().clone(),
+                        actions: device.actions(),
+                        toggles_blind: device.toggles_without_state(),
                     };
                     (index, view)
                 })

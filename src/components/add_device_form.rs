@@ -1,65 +1,114 @@
-//! Adds a Tasmota device by its topic (and an optional label).
+//! Adds a device of any kind: Tasmota, Shelly (Gen2+ and Gen1), a JSON board's pin, or a
+//! command/state pair.
 //!
-//! The topic is checked like a URL's `device=` value; a duplicate is refused with a message.
+//! The fields are turned into the same one-line form a URL's `device=` uses and checked by
+//! the same parser, so the form and links accept exactly the same devices and word their
+//! problems the same way. A duplicate is refused with a message.
 
 use leptos::prelude::*;
-use switchboard_core::config::{validate_device_topic, DeviceConfig};
-use switchboard_core::device::SwitchState;
+use switchboard_core::config::{parse_device_spec, DeviceConfig};
 
-use crate::app::{DeviceRow, DeviceView};
 use crate::components::text_field::{FormError, TextField};
 use crate::driver::{self, ViewSignals};
 
 /// The "add a device" form.
 #[component]
 pub fn AddDeviceForm(signals: ViewSignals) -> impl IntoView {
+    let kind = RwSignal::new(String::from("tasmota"));
     let topic = RwSignal::new(String::new());
+    let pin = RwSignal::new(String::new());
+    let role = RwSignal::new(String::from("relay"));
+    let state_topic = RwSignal::new(String::new());
+    let path = RwSignal::new(String::new());
+    let availability = RwSignal::new(String::new());
     let label = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        let topic_text = topic.get_untracked().trim().to_string();
-        if let Err(why) = validate_device_topic(&topic_text) {
-            error.set(Some(format!("Cannot add this device: {why}")));
+        let fields = [&topic, &pin, &state_topic, &path, &availability, &label]
+            .map(|f| f.get_untracked().trim().to_string());
+        let [topic_text, pin_text, state_text, path_text, avty_text, label_text] = fields;
+        if [&topic_text, &pin_text, &state_text, &avty_text]
+            .iter()
+            .any(|t| t.contains(':'))
+        {
+            error.set(Some("Cannot add this device: topics and pins cannot contain \":\" (it separates the fields of a device link).".into()));
             return;
         }
-        let device = DeviceConfig::tasmota(topic_text.clone(), label.get_untracked().trim());
-        let duplicate = signals.devices.with_untracked(|rows| {
-            rows.iter().any(|row| {
-                row.view
-                    .with_untracked(|v| v.config.address == device.address)
-            })
-        });
-        if duplicate {
-            error.set(Some(format!(
-                "\"{topic_text}\" is already on the dashboard."
-            )));
+        let spec = match kind.get_untracked().as_str() {
+            "jsonrelay" => format!(
+                "jsonrelay:{topic_text}:{pin_text}:{}:{label_text}",
+                role.get_untracked()
+            ),
+            "generic" => {
+                let mut spec = format!("generic:{topic_text}:{state_text}:{label_text}");
+                if !path_text.is_empty() {
+                    spec.push_str(&format!(":path={path_text}"));
+                }
+                if !avty_text.is_empty() {
+                    spec.push_str(&format!(":avty={avty_text}"));
+                }
+                spec
+            }
+            other => format!("{other}:{topic_text}:{label_text}"),
+        };
+        let device = match parse_device_spec(&spec) {
+            Ok(device) => device,
+            Err(why) => {
+                error.set(Some(format!("Cannot add this device. {why}")));
+                return;
+            }
+        };
+        if let Err(why) = add(signals, device) {
+            error.set(Some(why));
             return;
         }
         error.set(None);
-        topic.set(String::new());
-        label.set(String::new());
-        if driver::is_running() {
-            driver::add_device(device);
-        } else {
-            signals.devices.update(|rows| {
-                let index = rows.len();
-                rows.push(DeviceRow {
-                    index,
-                    view: RwSignal::new(DeviceView {
-                        config: device,
-                        state: SwitchState::default(),
-                    }),
-                });
-            });
+        for field in [topic, pin, state_topic, path, availability, label] {
+            field.set(String::new());
         }
+    };
+    let address_field = move || {
+        match kind.get().as_str() {
+        "shelly" => view! { <TextField caption="Topic prefix" name="topic" value=topic placeholder="shellyplugsg3-a8032ab29be0" /> }.into_any(),
+        "shellygen1" => view! { <TextField caption="Device id" name="topic" value=topic placeholder="shellyplug-s-7AB3C1" /> }.into_any(),
+        "jsonrelay" => view! {
+            <TextField caption="Board topic" name="topic" value=topic placeholder="garage/relays" />
+            <TextField caption="Pin" name="pin" value=pin placeholder="GP16" />
+            <label class="field">
+                <span>"Pin drives"</span>
+                <select name="role" on:change=move |ev| role.set(event_target_value(&ev)) prop:value=move || role.get()>
+                    <option value="relay">"A relay"</option>
+                    <option value="momentary">"A momentary relay (pulse)"</option>
+                    <option value="contact">"Nothing: it is a contact (read only)"</option>
+                </select>
+            </label>
+        }.into_any(),
+        "generic" => view! {
+            <TextField caption="Command topic" name="topic" value=topic placeholder="home/lamp/set" />
+            <TextField caption="State topic (optional)" name="state" value=state_topic placeholder="home/lamp" />
+            <TextField caption="JSON path (optional)" name="path" value=path placeholder="$.state" />
+            <TextField caption="Availability topic (optional)" name="availability" value=availability placeholder="home/lamp/status" />
+        }.into_any(),
+        _ => view! { <TextField caption="Topic" name="topic" value=topic placeholder="tasmota_487D21" /> }.into_any(),
+    }
     };
     view! {
         <details class="panel">
-            <summary>"Add a Tasmota device"</summary>
+            <summary>"Add a device"</summary>
             <form class="form" on:submit=on_submit novalidate>
+                <label class="field">
+                    <span>"Kind"</span>
+                    <select name="kind" on:change=move |ev| { kind.set(event_target_value(&ev)); error.set(None); } prop:value=move || kind.get()>
+                        <option value="tasmota">"Tasmota"</option>
+                        <option value="shelly">"Shelly Gen2, Gen3, Gen4"</option>
+                        <option value="shellygen1">"Shelly Gen1"</option>
+                        <option value="jsonrelay">"JSON relay board (one pin)"</option>
+                        <option value="generic">"Command and state topics"</option>
+                    </select>
+                </label>
                 <div class="field-row">
-                    <TextField caption="Topic" name="topic" value=topic placeholder="tasmota_487D21" />
+                    {address_field}
                     <TextField caption="Label (optional)" name="label" value=label placeholder="Desk lamp" />
                 </div>
                 <FormError error=error />
@@ -67,4 +116,30 @@ pub fn AddDeviceForm(signals: ViewSignals) -> impl IntoView {
             </form>
         </details>
     }
+}
+
+/// Adds `device` to the dashboard (or to the list shown before connecting); refuses a
+/// device that is already there.
+pub fn add(signals: ViewSignals, device: DeviceConfig) -> Result<(), String> {
+    let duplicate = signals.devices.with_untracked(|rows| {
+        rows.iter().any(|row| {
+            row.view
+                .with_untracked(|v| v.config.address == device.address)
+        })
+    });
+    if duplicate {
+        return Err(format!(
+            "\"{}\" is already on the dashboard.",
+            device.address.summary()
+        ));
+    }
+    if driver::is_running() {
+        driver::add_device(device);
+    } else {
+        signals.devices.update(|rows| {
+            let index = rows.len();
+            rows.push(crate::app::DeviceRow::waiting(index, device));
+        });
+    }
+    Ok(())
 }

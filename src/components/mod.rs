@@ -1,13 +1,20 @@
 //! The page's parts, one component family per file.
 //!
 //! - [`status_bar`]: the broker link in words (`role="status"`), with "retry now".
-//! - [`switch_card`]: one device: its `role="switch"` button, state in words, "send toggle".
+//! - [`device_card`]: one device: name, address, its channels, readings, answers, problems.
+//! - [`channel_control`]: one channel: a switch, a press button, a contact indicator or an
+//!   unconfirmed on/off pair, with its state in words.
+//! - [`readings_line`]: power, energy, voltage, temperature, signal, uptime.
+//! - [`group_bar`]: the Tasmota group "all off" with its confirmation step.
 //! - [`connection_panel`]: broker address, user and password.
-//! - [`add_device_form`]: add a Tasmota device by topic.
+//! - [`add_device_form`]: add a device of any kind.
 //! - [`text_field`]: a labelled input bound to a signal, and a form's error line.
 
 pub mod add_device_form;
+pub mod channel_control;
 pub mod connection_panel;
+pub mod device_card;
+pub mod group_bar;
+pub mod readings_line;
 pub mod status_bar;
-pub mod switch_card;
 pub mod text_field;

@@ -139,13 +139,13 @@ describe('configuration errors in the link, with the page hosted under a sub-pat
     page.on('requestfailed', (request) => failedRequests.push(request.url()));
     page.on('response', (response) => response.status() >= 400 && failedRequests.push(response.url()));
     assert.match(server.url, /\/apps\/switchboard\/$/);
-    await page.goto(`${server.url}#broker=http%3A%2F%2Fhost%3A9001&device=shelly%3Aabc&device=tasmota%3Agood`);
+    await page.goto(`${server.url}#broker=http%3A%2F%2Fhost%3A9001&device=zigbee%3Aabc&device=tasmota%3Agood`);
     const alert = await eventually(async () => {
       const text = await page.getByRole('alert').innerText();
       assert.match(text, /ws:\/\/host:9001/);
       return text;
     }, 10_000, 'problems listed');
-    assert.match(alert, /"shelly" is not supported yet/);
+    assert.match(alert, /kind "zigbee" is not known/);
     assert.equal((await switchState(page, 'good')).disabled, true);
     assert.match(await page.getByRole('status').innerText(), /Not connected/);
     assert.deepEqual(failedRequests, [], 'assets failed to load from the sub-path');

@@ -65,7 +65,7 @@ fn main() {
         let on = dashboard
             .devices()
             .iter()
-            .filter(|d| d.state().power.is_some())
+            .filter(|d| d.state().channels[0].power.is_some())
             .count();
         assert_eq!(on, devices, "every device should have a state");
         println!(

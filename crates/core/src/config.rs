@@ -9,50 +9,9 @@
 //! valid is kept and every invalid value yields a specific problem to show.
 
 use crate::codec::ProtocolVersion;
-
-/// A device kind and its address.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DeviceAddress {
-    /// A Tasmota device by its `%topic%`.
-    Tasmota {
-        /// The device's `%topic%`.
-        topic: String,
-    },
-}
-
-/// One device on the dashboard.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceConfig {
-    /// How to reach it.
-    pub address: DeviceAddress,
-    /// What the user calls it (defaults to its topic).
-    pub label: String,
-}
-
-impl DeviceConfig {
-    /// A Tasmota device; an empty label falls back to the topic.
-    pub fn tasmota(topic: impl Into<String>, label: impl Into<String>) -> Self {
-        let topic = topic.into();
-        let label = label.into();
-        let label = if label.trim().is_empty() {
-            topic.clone()
-        } else {
-            label
-        };
-        Self {
-            address: DeviceAddress::Tasmota { topic },
-            label,
-        }
-    }
-
-    /// The `device=` value that describes this device.
-    pub fn to_spec(&self) -> String {
-        match &self.address {
-            DeviceAddress::Tasmota { topic } if *topic == self.label => format!("tasmota:{topic}"),
-            DeviceAddress::Tasmota { topic } => format!("tasmota:{topic}:{}", self.label),
-        }
-    }
-}
+pub use crate::device_config::{
+    parse_device_spec, validate_device_topic, DeviceAddress, DeviceConfig,
+};
 
 /// Everything a URL can say about the dashboard.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -232,67 +191,29 @@ pub fn check_mixed_content(page_protocol: &str, broker_url: &str) -> Result<(), 
     }
 }
 
-/// Reads `tasmota:<topic>[:<label>]`.
-pub fn parse_device_spec(spec: &str) -> Result<DeviceConfig, String> {
-    if !spec.contains(':') {
-        return Err(format!(
-            "Device \"{spec}\": write it as tasmota:<topic> or tasmota:<topic>:<label>."
-        ));
-    }
-    let mut parts = spec.splitn(3, ':');
-    let kind = parts.next().unwrap_or("");
-    let topic = parts.next().unwrap_or("").trim();
-    let label = parts.next().unwrap_or("").trim();
-    match kind {
-        "tasmota" => {
-            validate_device_topic(topic).map_err(|why| format!("Device \"{spec}\": {why}"))?;
-            Ok(DeviceConfig::tasmota(topic, label))
-        }
-        "" => Err(format!(
-            "Device \"{spec}\": write it as tasmota:<topic> or tasmota:<topic>:<label>."
-        )),
-        other => Err(format!(
-            "Device \"{spec}\": the kind \"{other}\" is not supported yet. Write it as tasmota:<topic> or tasmota:<topic>:<label>."
-        )),
-    }
-}
-
-/// Checks a device's topic: not empty, no MQTT wildcards.
-pub fn validate_device_topic(topic: &str) -> Result<(), String> {
-    if topic.is_empty() {
-        Err("the topic is missing (Tasmota shows it under Configuration > MQTT > Topic).".into())
-    } else if topic.contains(['+', '#']) {
-        Err(format!(
-            "the topic \"{topic}\" contains + or #, which MQTT reserves for wildcards."
-        ))
-    } else if topic.contains('\0') {
-        Err("the topic contains a NUL character.".into())
-    } else {
-        Ok(())
-    }
-}
-
-/// Decodes `%XX` escapes and `+` (as a space), as browsers encode form values.
+/// Decodes `%XX` escapes and `+` (as a space), as browsers encode form values. A `%` not
+/// followed by two hex digits stays as it is (as in the WHATWG URL standard), so a Tasmota
+/// FullTopic such as `%prefix%/%topic%/` survives being typed into a URL unencoded.
 pub fn percent_decode(input: &str) -> Result<String, String> {
     let bytes = input.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = bytes
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok())
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| format!("\"{input}\" has a broken %-escape"))?;
-                out.push(hex);
+        let escaped = (bytes[i] == b'%')
+            .then(|| bytes.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], escaped) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
                 i += 3;
             }
-            b'+' => {
+            (b'+', _) => {
                 out.push(b' ');
                 i += 1;
             }
-            byte => {
+            (byte, _) => {
                 out.push(byte);
                 i += 1;
             }
@@ -386,20 +307,20 @@ mod tests {
     fn invalid_values_give_specific_problems_and_valid_ones_are_kept() {
         let (config, problems) = parse_page_url(
             "",
-            "broker=http://host:9001&device=shelly:abc&device=tasmota:&device=tasmota:a/%2B/b&device=tasmota:ok&color=red&device=tasmota:ok",
+            "broker=http://host:9001&device=jsonrelay:abc&device=tasmota:&device=tasmota:a/%2B/b&device=tasmota:ok&color=red&device=tasmota:ok",
         );
         assert_eq!(config.broker, None);
         assert_eq!(config.devices, [DeviceConfig::tasmota("ok", "")]);
         assert_eq!(problems.len(), 6, "{problems:#?}");
         assert!(problems[0].contains("ws://host:9001"), "{}", problems[0]);
-        assert!(problems[1].contains("\"shelly\" is not supported yet"));
+        assert!(problems[1].contains("pin is missing"), "{}", problems[1]);
         assert!(problems[2].contains("topic is missing"));
         assert!(problems[3].contains("wildcards"));
         assert!(problems[4].contains("Unknown URL parameter \"color\""));
         assert!(problems[5].contains("listed twice"));
         let missing_kind = parse_device_spec("desk_lamp").unwrap_err();
         assert!(
-            missing_kind.contains("write it as tasmota:<topic>"),
+            missing_kind.contains("Write it as tasmota:<topic>"),
             "{missing_kind}"
         );
     }
@@ -432,9 +353,14 @@ mod tests {
     }
 
     #[test]
-    fn broken_escapes_are_reported_not_panicked_on() {
-        let (_, problems) = parse_page_url("", "broker=%E2%28&user=%zz&pass=%");
-        assert_eq!(problems.len(), 3, "{problems:?}");
+    fn escapes_that_are_not_utf8_are_reported_and_stray_percent_signs_kept() {
+        let (config, problems) = parse_page_url("", "broker=%E2%28&user=%zz&pass=%");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("UTF-8"));
+        assert_eq!(config.user.as_deref(), Some("%zz"));
+        assert_eq!(config.password.as_deref(), Some("%"));
+        let (config, _) = parse_page_url("", "device=tasmota:desk:Desk:ft=%prefix%/%topic%/");
+        assert_eq!(config.devices.len(), 1);
     }
 
     #[test]

@@ -14,16 +14,17 @@
 //!
 //! Not here: sockets, timers, rendering (the app crate), MQTT framing (`session`).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use mqttbytes::QoS;
 
+use crate::adapter::{Device, DeviceAction};
 use crate::backoff::{Backoff, Random};
 use crate::codec::ProtocolVersion;
-use crate::config::{DeviceAddress, DeviceConfig};
-use crate::device::{CommandError, SwitchCommand, SwitchState};
+use crate::device::{CommandError, DeviceState, OutgoingMessage, SwitchCommand};
+use crate::device_config::{DeviceAddress, DeviceConfig};
 use crate::session::{LossReason, Message, Session, SessionEvent, SessionOptions};
-use crate::tasmota::TasmotaDevice;
+use crate::tasmota::TasmotaProtocol;
 use crate::time::{Millis, SECOND};
 
 /// First reconnect delay ceiling.
@@ -88,13 +89,23 @@ enum Transport {
 pub struct DashboardDevice {
     /// What the user configured.
     pub config: DeviceConfig,
-    adapter: TasmotaDevice,
+    adapter: Device,
 }
 
 impl DashboardDevice {
-    /// What the page knows about its switch.
-    pub fn state(&self) -> &SwitchState {
+    /// What the page knows about the device.
+    pub fn state(&self) -> &DeviceState {
         self.adapter.state()
+    }
+
+    /// The extra actions its kind offers.
+    pub fn actions(&self) -> &'static [DeviceAction] {
+        self.adapter.actions()
+    }
+
+    /// True if "send toggle" works without a known state.
+    pub fn toggles_without_state(&self) -> bool {
+        self.adapter.toggles_without_state()
     }
 }
 
@@ -119,6 +130,10 @@ pub struct Dashboard {
     routes: HashMap<String, Vec<usize>>,
     /// Devices with a wildcard subscription: they see every message.
     wildcard_listeners: Vec<usize>,
+    /// State questions sent at `queries_sent_at`: several pins of one board ask the same
+    /// question, which is sent once.
+    queries_sent: HashSet<(String, Vec<u8>)>,
+    queries_sent_at: Millis,
 }
 
 impl Dashboard {
@@ -151,6 +166,8 @@ impl Dashboard {
             publish_owners: BTreeMap::new(),
             routes: HashMap::new(),
             wildcard_listeners: Vec::new(),
+            queries_sent: HashSet::new(),
+            queries_sent_at: 0,
         };
         for device in devices {
             dashboard.add_device(0, device);
@@ -171,10 +188,9 @@ impl Dashboard {
 
     /// Adds a device; if connected, subscribes and asks for its state at once.
     pub fn add_device(&mut self, now: Millis, config: DeviceConfig) -> usize {
-        let adapter = match &config.address {
-            DeviceAddress::Tasmota { topic } => TasmotaDevice::new(topic.clone()),
-        };
         let index = self.devices.len();
+        let rpc_source = format!("{}-d{index}", self.session.options().client_id);
+        let adapter = Device::new(&config, &rpc_source);
         for filter in adapter.subscriptions() {
             if filter.contains(['+', '#']) {
                 if !self.wildcard_listeners.contains(&index) {
@@ -293,20 +309,66 @@ impl Dashboard {
         }
     }
 
-    /// The user operated a switch.
+    /// The user operated a switch (`channel` of `device`).
     pub fn request(
         &mut self,
         now: Millis,
         device: usize,
+        channel: usize,
         command: SwitchCommand,
     ) -> Result<(), CommandError> {
         let entry = self
             .devices
             .get_mut(device)
             .ok_or(CommandError::NoSuchDevice)?;
-        entry.adapter.request(now, command)?;
+        entry.adapter.request(now, channel, command)?;
         self.flush_device(now, device);
         Ok(())
+    }
+
+    /// The user asked a device for something besides switching (refresh, stats, address).
+    pub fn act(
+        &mut self,
+        now: Millis,
+        device: usize,
+        action: DeviceAction,
+    ) -> Result<(), CommandError> {
+        let entry = self
+            .devices
+            .get_mut(device)
+            .ok_or(CommandError::NoSuchDevice)?;
+        entry.adapter.act(action)?;
+        self.flush_device(now, device);
+        Ok(())
+    }
+
+    /// Switches off every relay of every Tasmota device listening to `group` (by default
+    /// `tasmotas`), using the FullTopic of the first Tasmota device on the dashboard. The
+    /// devices' own reports then move their switches.
+    pub fn tasmota_group_off(&mut self, now: Millis, group: &str) -> Result<(), CommandError> {
+        if !self.session.is_connected() {
+            return Err(CommandError::BrokerOffline);
+        }
+        let like = self
+            .devices
+            .iter()
+            .find_map(|d| match &d.config.address {
+                DeviceAddress::Tasmota(address) => Some(address.clone()),
+                _ => None,
+            })
+            .ok_or(CommandError::NoSuchDevice)?;
+        self.publish(now, None, TasmotaProtocol::group_off(&like, group));
+        Ok(())
+    }
+
+    /// Marks the devices whose address equals `address` as withdrawn from (or back in) the
+    /// broker's discovery.
+    pub fn set_removed(&mut self, address: &DeviceAddress, removed: bool) {
+        for device in &mut self.devices {
+            if device.config.address == *address {
+                device.adapter.set_removed(removed);
+            }
+        }
     }
 
     /// What to do with the WebSocket.
@@ -478,20 +540,40 @@ impl Dashboard {
 
     fn flush_device(&mut self, now: Millis, index: usize) {
         while let Some(message) = self.devices[index].adapter.poll_outgoing() {
-            match self.session.publish(
-                now,
-                &message.topic,
-                &message.payload,
-                QoS::AtLeastOnce,
-                false,
-            ) {
-                Ok(packet_id) => {
+            self.publish(now, Some(index), message);
+        }
+    }
+
+    /// Publishes at QoS 1, never retained; an identical state question already sent at this
+    /// instant (by another pin of the same board) is not sent twice.
+    fn publish(&mut self, now: Millis, owner: Option<usize>, message: OutgoingMessage) {
+        if message.is_query {
+            if self.queries_sent_at != now {
+                self.queries_sent.clear();
+                self.queries_sent_at = now;
+            }
+            if !self
+                .queries_sent
+                .insert((message.topic.clone(), message.payload.clone()))
+            {
+                return;
+            }
+        }
+        match self.session.publish(
+            now,
+            &message.topic,
+            &message.payload,
+            QoS::AtLeastOnce,
+            false,
+        ) {
+            Ok(packet_id) => {
+                if let Some(index) = owner {
                     self.publish_owners.insert(packet_id, index);
                 }
-                Err(error) => {
-                    self.link.problem =
-                        Some(format!("Could not send to \"{}\": {error}.", message.topic));
-                }
+            }
+            Err(error) => {
+                self.link.problem =
+                    Some(format!("Could not send to \"{}\": {error}.", message.topic));
             }
         }
     }

@@ -1,19 +1,26 @@
-//! The shape every device adapter shares: what the page knows about one switch.
+//! The shape every device adapter shares: what the page knows about one device.
 //!
-//! A switch is usable only when its state is *known now*: reported by the device since the
-//! broker connection (re)started, with the device not announced offline and no command awaiting
-//! confirmation. Adapters never publish retained messages: [`OutgoingMessage`] has no retain
-//! flag, so a command cannot come back as a "ghost" at the device's next reconnect.
+//! A device has one or more channels (a relay, a momentary relay, a read-only contact), live
+//! readings (power, energy, voltage, ...) and an availability. A channel is usable only when
+//! its state is *known now*: reported by the device since the broker connection (re)started,
+//! with the device not announced offline and no command awaiting confirmation. Adapters never
+//! publish retained messages: [`OutgoingMessage`] has no retain flag, so a command cannot come
+//! back as a "ghost" at the device's next reconnect.
 
 use crate::time::{Millis, SECOND};
 
 /// How long a command may wait for the device to confirm it.
 pub const CONFIRMATION_TIMEOUT: Millis = 5 * SECOND;
+/// The most channels one device may have (Tasmota's `POWER1..POWER8`, a Shelly Pro 4PM, ...);
+/// a message naming a higher channel is ignored rather than growing the card without bound.
+pub const MAX_CHANNELS: usize = 8;
+/// The longest text answer (e.g. a board's `stats` line) kept for display.
+pub const MAX_TEXT_ANSWER: usize = 200;
 
 /// Whether the device says it is connected to the broker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Availability {
-    /// Nothing heard yet (no LWT retained, or not subscribed yet).
+    /// Nothing heard yet (no availability topic, or nothing retained on it).
     #[default]
     Unknown,
     /// The device announced itself online, or just reported its state.
@@ -22,10 +29,10 @@ pub enum Availability {
     Offline,
 }
 
-/// What the user asked a switch to do.
+/// What the user asked a channel to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SwitchCommand {
-    /// Switch on.
+    /// Switch on (for a momentary relay: press).
     On,
     /// Switch off.
     Off,
@@ -33,74 +40,175 @@ pub enum SwitchCommand {
     Toggle,
 }
 
+/// What a channel drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChannelRole {
+    /// A relay that stays where it is switched.
+    #[default]
+    Relay,
+    /// A relay the device pulses and releases by itself (a garage door opener).
+    Momentary,
+    /// A read-only input (a door contact): shown, never commanded.
+    Contact,
+}
+
 /// A command that was sent and awaits the device's confirmation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PendingCommand {
-    /// The state that confirms it; `None` when toggling a device of unknown state.
+    /// The state that confirms it; `None` when toggling a channel of unknown state.
     pub target: Option<bool>,
     /// When to give up waiting.
     pub deadline: Millis,
 }
 
-/// Everything the page shows about one switch.
+/// One switchable (or readable) output of a device.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct SwitchState {
+pub struct Channel {
+    /// The device's own name for it, if it told us one (e.g. Tasmota's FriendlyName2).
+    pub name: Option<String>,
+    /// What it drives.
+    pub role: ChannelRole,
     /// The last state the device reported, if any.
     pub power: Option<bool>,
     /// True when `power` was reported during the current broker connection and the device
     /// has not gone offline since; false means `power` (if any) is history.
     pub power_is_current: bool,
+    /// A command awaiting confirmation.
+    pub pending: Option<PendingCommand>,
+    /// False for a device that never reports its state (a command-only pair): commands are
+    /// sent and shown as unconfirmed instead of waiting for a confirmation that cannot come.
+    pub confirmable: bool,
+    /// For a channel that cannot be confirmed: the last state the page asked for.
+    pub last_unconfirmed: Option<bool>,
+}
+
+/// Live measurements, as far as the device reports them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Readings {
+    /// Active power in watts.
+    pub power_w: Option<f64>,
+    /// Energy used today in kWh.
+    pub energy_today_kwh: Option<f64>,
+    /// Energy counter in kWh.
+    pub energy_total_kwh: Option<f64>,
+    /// Mains voltage in volts.
+    pub voltage_v: Option<f64>,
+    /// Current in amperes.
+    pub current_a: Option<f64>,
+    /// Temperature in °C (device or sensor).
+    pub temperature_c: Option<f64>,
+    /// Wi-Fi signal strength in dBm.
+    pub wifi_dbm: Option<f64>,
+    /// Wi-Fi link quality in percent (Tasmota's `RSSI`), when no dBm value is given.
+    pub wifi_percent: Option<f64>,
+    /// Seconds since the device started.
+    pub uptime_secs: Option<u64>,
+}
+
+impl Readings {
+    /// True when nothing was reported.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// Everything the page shows about one device.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DeviceState {
     /// The device's availability.
     pub availability: Availability,
     /// True while the page is connected to the broker.
     pub broker_connected: bool,
-    /// A command awaiting confirmation.
-    pub pending: Option<PendingCommand>,
+    /// Its channels, at least one.
+    pub channels: Vec<Channel>,
+    /// Its measurements.
+    pub readings: Readings,
     /// The last problem worth telling the user about (cleared by the next confirmation).
     pub notice: Option<String>,
+    /// The device's last plain answer to a question (e.g. a board's `stats` line, its IP).
+    pub answer: Option<String>,
     /// State queries sent since the last answer (a wrong topic never answers).
     pub unanswered_queries: u32,
+    /// The broker's discovery entry for this device was withdrawn.
+    pub removed: bool,
 }
 
-impl SwitchState {
-    /// The switch may be operated: state known now, device and broker reachable, nothing pending.
-    pub fn is_operable(&self) -> bool {
-        self.broker_connected
-            && self.availability != Availability::Offline
-            && self.power_is_current
-            && self.pending.is_none()
+impl DeviceState {
+    /// A device with `channels` channels of `role`.
+    pub fn with_channels(count: usize, role: ChannelRole, confirmable: bool) -> Self {
+        Self {
+            channels: (0..count.clamp(1, MAX_CHANNELS))
+                .map(|_| Channel {
+                    role,
+                    confirmable,
+                    ..Channel::default()
+                })
+                .collect(),
+            ..Self::default()
+        }
+    }
+
+    /// The device can be reached: broker connected and device not announced offline.
+    pub fn is_reachable(&self) -> bool {
+        self.broker_connected && self.availability != Availability::Offline
+    }
+
+    /// The channel may be operated: state known now, device and broker reachable, nothing
+    /// pending. A command-only channel needs no known state; a contact is never operable.
+    pub fn is_operable(&self, channel: usize) -> bool {
+        self.check_command(channel, SwitchCommand::On).is_ok()
+            && self
+                .channels
+                .get(channel)
+                .is_some_and(|c| c.power_is_current || !c.confirmable)
     }
 
     /// The plain "send toggle" action may be used (the state need not be known).
-    pub fn can_send_toggle(&self) -> bool {
-        self.broker_connected
-            && self.availability != Availability::Offline
-            && self.pending.is_none()
+    pub fn can_send_toggle(&self, channel: usize) -> bool {
+        self.check_command(channel, SwitchCommand::Toggle).is_ok()
     }
 
-    /// Checks that `command` may be sent now.
-    pub fn check_command(&self, command: SwitchCommand) -> Result<(), CommandError> {
-        if !self.broker_connected {
+    /// Checks that `command` may be sent to `channel` now.
+    pub fn check_command(
+        &self,
+        channel: usize,
+        command: SwitchCommand,
+    ) -> Result<(), CommandError> {
+        let entry = self
+            .channels
+            .get(channel)
+            .ok_or(CommandError::NoSuchDevice)?;
+        if entry.role == ChannelRole::Contact {
+            Err(CommandError::ReadOnly)
+        } else if !self.broker_connected {
             Err(CommandError::BrokerOffline)
         } else if self.availability == Availability::Offline {
             Err(CommandError::DeviceOffline)
-        } else if self.pending.is_some() {
+        } else if entry.pending.is_some() {
             Err(CommandError::Busy)
-        } else if command != SwitchCommand::Toggle && !self.power_is_current {
+        } else if command != SwitchCommand::Toggle && entry.confirmable && !entry.power_is_current {
             Err(CommandError::StateUnknown)
         } else {
             Ok(())
         }
     }
 
-    /// The state that will confirm `command`, given what is known now.
-    pub fn target_of(&self, command: SwitchCommand) -> Option<bool> {
-        match command {
-            SwitchCommand::On => Some(true),
-            SwitchCommand::Off => Some(false),
-            SwitchCommand::Toggle if self.power_is_current => self.power.map(|on| !on),
-            SwitchCommand::Toggle => None,
+    /// The state that will confirm `command` on `channel`, given what is known now.
+    pub fn target_of(&self, channel: usize, command: SwitchCommand) -> Option<bool> {
+        let entry = self.channels.get(channel)?;
+        match (entry.role, command) {
+            // The device releases a momentary relay by itself: its final report is "off".
+            (ChannelRole::Momentary, _) => Some(false),
+            (_, SwitchCommand::On) => Some(true),
+            (_, SwitchCommand::Off) => Some(false),
+            (_, SwitchCommand::Toggle) if entry.power_is_current => entry.power.map(|on| !on),
+            (_, SwitchCommand::Toggle) => None,
         }
+    }
+
+    /// The first pending command, if any channel has one.
+    pub fn any_pending(&self) -> bool {
+        self.channels.iter().any(|c| c.pending.is_some())
     }
 }
 
@@ -115,8 +223,12 @@ pub enum CommandError {
     StateUnknown,
     /// A previous command still awaits confirmation.
     Busy,
-    /// No such device.
+    /// No such device or channel.
     NoSuchDevice,
+    /// The channel is an input (a contact): it cannot be switched.
+    ReadOnly,
+    /// This kind of device has no such action.
+    Unsupported,
 }
 
 impl CommandError {
@@ -128,6 +240,8 @@ impl CommandError {
             Self::StateUnknown => "Not sent: the device's state is not known yet.",
             Self::Busy => "Not sent: the previous command is still awaiting confirmation.",
             Self::NoSuchDevice => "Not sent: no such device.",
+            Self::ReadOnly => "Not sent: this is an input that can only be read.",
+            Self::Unsupported => "Not sent: this kind of device has no such action.",
         }
     }
 }
@@ -139,6 +253,28 @@ pub struct OutgoingMessage {
     pub topic: String,
     /// Payload bytes.
     pub payload: Vec<u8>,
+    /// True for a question about state: identical questions from several devices on the same
+    /// board may be sent once.
+    pub is_query: bool,
+}
+
+impl OutgoingMessage {
+    /// A command.
+    pub fn command(topic: impl Into<String>, payload: impl Into<Vec<u8>>) -> Self {
+        Self {
+            topic: topic.into(),
+            payload: payload.into(),
+            is_query: false,
+        }
+    }
+
+    /// A question about state.
+    pub fn query(topic: impl Into<String>, payload: impl Into<Vec<u8>>) -> Self {
+        Self {
+            is_query: true,
+            ..Self::command(topic, payload)
+        }
+    }
 }
 
 /// Reads a state word as devices write it: `ON`/`OFF`, `1`/`0`, `true`/`false` (any case).
@@ -159,67 +295,113 @@ pub fn parse_power_word(word: &str) -> Option<bool> {
     }
 }
 
+/// A state from a JSON value: a state word, a boolean, or the numbers 1 and 0.
+pub fn parse_power_value(value: &serde_json::Value) -> Option<bool> {
+    match value {
+        serde_json::Value::Bool(on) => Some(*on),
+        serde_json::Value::String(word) => parse_power_word(word),
+        serde_json::Value::Number(n) => match n.as_u64() {
+            Some(1) => Some(true),
+            Some(0) => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Text cut to `max` characters (on a character boundary), for untrusted strings kept on screen.
+pub fn clip_text(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn ready(role: ChannelRole) -> DeviceState {
+        let mut state = DeviceState::with_channels(1, role, true);
+        state.broker_connected = true;
+        state.availability = Availability::Online;
+        state.channels[0].power = Some(true);
+        state.channels[0].power_is_current = true;
+        state
+    }
+
     #[test]
-    fn power_words_in_any_case_are_read_and_others_are_not() {
+    fn power_words_and_json_values_in_any_form_are_read_and_others_are_not() {
         assert_eq!(parse_power_word("ON"), Some(true));
         assert_eq!(parse_power_word("off"), Some(false));
         assert_eq!(parse_power_word(" 1 "), Some(true));
         assert_eq!(parse_power_word("false"), Some(false));
         assert_eq!(parse_power_word(""), None);
         assert_eq!(parse_power_word("TOGGLE"), None);
+        assert_eq!(parse_power_value(&serde_json::json!(true)), Some(true));
+        assert_eq!(parse_power_value(&serde_json::json!(0)), Some(false));
+        assert_eq!(parse_power_value(&serde_json::json!(2)), None);
+        assert_eq!(parse_power_value(&serde_json::json!("OFF")), Some(false));
+        assert_eq!(parse_power_value(&serde_json::json!(null)), None);
     }
 
     #[test]
-    fn a_switch_is_operable_only_with_current_state_reachable_and_idle() {
-        let ready = SwitchState {
-            power: Some(true),
-            power_is_current: true,
-            availability: Availability::Online,
-            broker_connected: true,
-            ..Default::default()
-        };
-        assert!(ready.is_operable());
-        assert!(!SwitchState {
-            broker_connected: false,
-            ..ready.clone()
-        }
-        .is_operable());
-        assert!(!SwitchState {
-            availability: Availability::Offline,
-            ..ready.clone()
-        }
-        .is_operable());
-        assert!(!SwitchState {
-            power_is_current: false,
-            ..ready.clone()
-        }
-        .is_operable());
-        let pending = Some(PendingCommand {
+    fn a_channel_is_operable_only_with_current_state_reachable_and_idle() {
+        let state = ready(ChannelRole::Relay);
+        assert!(state.is_operable(0));
+        assert!(!state.is_operable(1), "a channel that does not exist");
+        let mut offline = state.clone();
+        offline.availability = Availability::Offline;
+        assert!(!offline.is_operable(0));
+        let mut no_broker = state.clone();
+        no_broker.broker_connected = false;
+        assert!(!no_broker.is_operable(0));
+        let mut stale = state.clone();
+        stale.channels[0].power_is_current = false;
+        assert!(!stale.is_operable(0));
+        let mut pending = state.clone();
+        pending.channels[0].pending = Some(PendingCommand {
             target: Some(false),
             deadline: 0,
         });
-        assert!(!SwitchState {
-            pending,
-            ..ready.clone()
-        }
-        .is_operable());
+        assert!(!pending.is_operable(0));
+    }
+
+    #[test]
+    fn a_contact_is_never_commanded_and_a_command_only_channel_needs_no_state() {
+        assert_eq!(
+            ready(ChannelRole::Contact).check_command(0, SwitchCommand::Toggle),
+            Err(CommandError::ReadOnly)
+        );
+        let mut blind = DeviceState::with_channels(1, ChannelRole::Relay, false);
+        blind.broker_connected = true;
+        assert!(blind.is_operable(0));
+        assert_eq!(blind.check_command(0, SwitchCommand::On), Ok(()));
     }
 
     #[test]
     fn toggle_is_allowed_without_a_known_state_but_on_and_off_are_not() {
-        let unknown = SwitchState {
-            broker_connected: true,
-            ..Default::default()
-        };
-        assert_eq!(unknown.check_command(SwitchCommand::Toggle), Ok(()));
-        assert_eq!(unknown.target_of(SwitchCommand::Toggle), None);
+        let mut unknown = DeviceState::with_channels(1, ChannelRole::Relay, true);
+        unknown.broker_connected = true;
+        assert_eq!(unknown.check_command(0, SwitchCommand::Toggle), Ok(()));
+        assert_eq!(unknown.target_of(0, SwitchCommand::Toggle), None);
         assert_eq!(
-            unknown.check_command(SwitchCommand::On),
+            unknown.check_command(0, SwitchCommand::On),
             Err(CommandError::StateUnknown)
         );
+    }
+
+    #[test]
+    fn a_momentary_press_is_confirmed_by_the_release() {
+        assert_eq!(
+            ready(ChannelRole::Momentary).target_of(0, SwitchCommand::On),
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn long_untrusted_text_is_clipped_on_a_character_boundary() {
+        assert_eq!(clip_text("ñañaña", 3), "ñañ…");
+        assert_eq!(clip_text("short", 10), "short");
     }
 }

@@ -9,22 +9,36 @@
 //! - [`session`]: the MQTT client session, 3.1.1 or 5 (CONNECT, SUBSCRIBE, PUBLISH QoS 0/1, keepalive);
 //!   inputs are `handle_*`, outputs are drained with `poll_*`.
 //! - [`backoff`]: growing delays with full jitter, for reconnects and repeated state queries.
-//! - [`device`]: the shape every device adapter shares (power, availability, pending command).
-//! - [`tasmota`]: the Tasmota adapter (default FullTopic `%prefix%/%topic%/`).
+//! - [`device`]: the shape every device shares: channels, readings, availability, pending commands.
+//! - [`device_core`]: the behaviour every adapter shares (confirmation, timeouts, retries, echoes).
+//! - [`adapter`]: [`adapter::Device`], one shape for every kind, and the [`adapter::Protocol`] trait.
+//! - [`tasmota`], [`shelly`], [`shelly_gen1`], [`json_relay`], [`generic`]: how each kind talks.
+//! - [`json_read`]: forgiving readers for devices' JSON (numbers as strings, paths).
+//! - [`device_config`]: one device's configuration and its `device=` form.
 //! - [`config`]: the dashboard configuration read from a page URL (query and fragment).
 //! - [`dashboard`]: one broker link plus its devices; what the browser glue drives.
 //!
 //! What this crate deliberately does not do: open sockets, read clocks, draw anything, or
 //! store anything. The browser glue in the app crate and the dev kit's simulators do that.
 
+pub mod adapter;
 pub mod backoff;
 pub mod codec;
 pub mod config;
 pub mod connect_refusal;
 pub mod dashboard;
 pub mod device;
+pub mod device_config;
+pub mod device_core;
+pub mod generic;
+pub mod json_read;
+pub mod json_relay;
 pub mod packet_reader;
 pub mod reason_code;
 pub mod session;
+pub mod shelly;
+pub mod shelly_gen1;
 pub mod tasmota;
+#[cfg(test)]
+mod test_support;
 pub mod time;

@@ -120,18 +120,25 @@ fn after_connack_it_subscribes_for_every_device_and_asks_each_for_its_state() {
     let Packet::Subscribe(subscribe) = &packets[0] else {
         panic!("first packet after CONNACK was not SUBSCRIBE: {packets:?}");
     };
-    assert_eq!(subscribe.filters.len(), 8);
+    assert_eq!(subscribe.filters.len(), 14);
+    let questions: Vec<_> = publishes(&packets)
+        .into_iter()
+        .filter(|(topic, _, _)| topic.ends_with("/STATE"))
+        .collect();
     assert_eq!(
-        publishes(&packets),
+        questions,
         [
-            ("cmnd/a/POWER".into(), String::new(), false),
-            ("cmnd/b/POWER".into(), String::new(), false)
+            ("cmnd/a/STATE".into(), String::new(), false),
+            ("cmnd/b/STATE".into(), String::new(), false)
         ]
     );
-    assert!(dashboard.devices().iter().all(|d| !d.state().is_operable()));
+    assert!(dashboard
+        .devices()
+        .iter()
+        .all(|d| !d.state().is_operable(0)));
     dashboard.handle_bytes(T0, &from_broker("stat/b/POWER", "ON"));
-    assert!(!dashboard.devices()[0].state().is_operable());
-    assert!(dashboard.devices()[1].state().is_operable());
+    assert!(!dashboard.devices()[0].state().is_operable(0));
+    assert!(dashboard.devices()[1].state().is_operable(0));
 }
 
 #[test]
@@ -139,19 +146,24 @@ fn a_click_publishes_a_non_retained_command_and_the_switch_follows_the_device() 
     let mut dashboard = dashboard(&["plug"]);
     connect(&mut dashboard, T0);
     dashboard.handle_bytes(T0, &from_broker("stat/plug/POWER", "OFF"));
-    dashboard.request(T0 + 1, 0, SwitchCommand::Toggle).unwrap();
+    dashboard
+        .request(T0 + 1, 0, 0, SwitchCommand::Toggle)
+        .unwrap();
     let packets = broker_answers(&mut dashboard, T0 + 1);
     assert_eq!(
         publishes(&packets),
         [("cmnd/plug/POWER".into(), "TOGGLE".into(), false)]
     );
-    assert!(dashboard.devices()[0].state().pending.is_some());
+    assert!(dashboard.devices()[0].state().channels[0].pending.is_some());
     dashboard.handle_bytes(
         T0 + 80,
         &from_broker("stat/plug/RESULT", r#"{"POWER":"ON"}"#),
     );
     let state = dashboard.devices()[0].state();
-    assert_eq!((state.power, state.pending), (Some(true), None));
+    assert_eq!(
+        (state.channels[0].power, state.channels[0].pending),
+        (Some(true), None)
+    );
 }
 
 #[test]
@@ -160,7 +172,7 @@ fn a_drop_disables_every_switch_and_schedules_a_jittered_retry() {
     connect(&mut dashboard, T0);
     dashboard.handle_bytes(T0, &from_broker("stat/plug/POWER", "ON"));
     dashboard.handle_transport_closed(T0 + 100);
-    assert!(!dashboard.devices()[0].state().is_operable());
+    assert!(!dashboard.devices()[0].state().is_operable(0));
     let LinkPhase::WaitingToRetry { retry_at } = dashboard.link().phase else {
         panic!("no retry scheduled: {:?}", dashboard.link());
     };
@@ -265,7 +277,7 @@ fn after_a_reconnect_it_resubscribes_asks_again_and_never_replays_a_command() {
     let mut dashboard = dashboard(&["plug"]);
     connect(&mut dashboard, T0);
     dashboard.handle_bytes(T0, &from_broker("stat/plug/POWER", "ON"));
-    dashboard.request(T0, 0, SwitchCommand::Off).unwrap();
+    dashboard.request(T0, 0, 0, SwitchCommand::Off).unwrap();
     dashboard.handle_transport_closed(T0 + 10);
     assert!(dashboard.devices()[0]
         .state()
@@ -281,10 +293,11 @@ fn after_a_reconnect_it_resubscribes_asks_again_and_never_replays_a_command() {
     let packets = broker_answers(&mut dashboard, T0 + 1_000);
     assert!(matches!(packets[0], Packet::Subscribe(_)));
     assert_eq!(
-        publishes(&packets),
-        [("cmnd/plug/POWER".into(), String::new(), false)]
+        publishes(&packets)[0],
+        ("cmnd/plug/STATE".into(), String::new(), false),
+        "a command was replayed or the state not asked for"
     );
-    assert!(!dashboard.devices()[0].state().is_operable());
+    assert!(!dashboard.devices()[0].state().is_operable(0));
 }
 
 #[test]
@@ -318,10 +331,94 @@ fn a_device_added_while_connected_is_subscribed_and_queried_at_once() {
     connect(&mut dashboard, T0);
     dashboard.add_device(T0 + 5, DeviceConfig::tasmota("late", "Late"));
     let packets = broker_answers(&mut dashboard, T0 + 5);
-    assert!(matches!(&packets[0], Packet::Subscribe(s) if s.filters.len() == 4));
+    assert!(matches!(&packets[0], Packet::Subscribe(s) if s.filters.len() == 7));
+    assert_eq!(
+        publishes(&packets)[0],
+        ("cmnd/late/STATE".into(), String::new(), false)
+    );
+}
+
+#[test]
+fn pins_of_one_board_ask_once_and_each_reads_its_own_key() {
+    let devices = [
+        "jsonrelay:pico:GP16",
+        "jsonrelay:pico:GP17",
+        "jsonrelay:pico:GP1:contact",
+    ]
+    .map(|spec| crate::device_config::parse_device_spec(spec).unwrap());
+    let mut dashboard = Dashboard::new(SessionOptions::new("c"), devices.to_vec(), 1);
+    let packets = connect(&mut dashboard, T0);
     assert_eq!(
         publishes(&packets),
-        [("cmnd/late/POWER".into(), String::new(), false)]
+        [("pico".into(), r#"{"CMD":"refresh"}"#.into(), false)]
+    );
+    dashboard.handle_bytes(T0, &from_broker("pico", r#"{"CMD":"refresh"}"#));
+    dashboard.handle_bytes(
+        T0,
+        &from_broker("pico", r#"{"GP1": 1, "GP16": 0, "GP17": 1}"#),
+    );
+    let powers: Vec<_> = dashboard
+        .devices()
+        .iter()
+        .map(|d| d.state().channels[0].power)
+        .collect();
+    assert_eq!(powers, [Some(false), Some(true), Some(true)]);
+}
+
+#[test]
+fn every_kind_on_one_dashboard_gets_its_own_messages() {
+    let specs = [
+        "tasmota:plug",
+        "shelly:shellyplus1-01",
+        "shellygen1:shelly1-02",
+        "jsonrelay:pico:GP16",
+        "generic:lamp/set:lamp",
+    ];
+    let devices = specs.map(|spec| crate::device_config::parse_device_spec(spec).unwrap());
+    let mut dashboard = Dashboard::new(SessionOptions::new("tab7"), devices.to_vec(), 1);
+    connect(&mut dashboard, T0);
+    let reports = [
+        ("stat/plug/POWER", "ON"),
+        (
+            "shellyplus1-01/events/rpc",
+            r#"{"method":"NotifyStatus","params":{"switch:0":{"output":true}}}"#,
+        ),
+        ("shellies/shelly1-02/relay/0", "on"),
+        ("pico", r#"{"GP16": 1}"#),
+        ("lamp", "ON"),
+    ];
+    for (index, (topic, payload)) in reports.iter().enumerate() {
+        dashboard.handle_bytes(T0, &from_broker(topic, payload));
+        let on: Vec<bool> = dashboard
+            .devices()
+            .iter()
+            .map(|d| d.state().channels[0].power == Some(true))
+            .collect();
+        let expected: Vec<bool> = (0..specs.len()).map(|i| i <= index).collect();
+        assert_eq!(on, expected, "after {topic}");
+    }
+    let shelly_answers = dashboard.devices()[1]
+        .adapter
+        .subscriptions()
+        .contains(&"tab7-d1/rpc".to_string());
+    assert!(
+        shelly_answers,
+        "RPC answers are not addressed to this tab and device"
+    );
+}
+
+#[test]
+fn group_off_goes_to_the_tasmota_group_topic_and_needs_the_broker() {
+    let mut dashboard = dashboard(&["plug"]);
+    assert_eq!(
+        dashboard.tasmota_group_off(T0, "tasmotas"),
+        Err(CommandError::BrokerOffline)
+    );
+    connect(&mut dashboard, T0);
+    dashboard.tasmota_group_off(T0, "tasmotas").unwrap();
+    assert_eq!(
+        publishes(&broker_answers(&mut dashboard, T0)),
+        [("cmnd/tasmotas/POWER0".into(), "OFF".into(), false)]
     );
 }
 
@@ -333,7 +430,7 @@ fn a_wake_up_while_connected_probes_the_link_and_a_silent_one_is_dropped_within_
     assert_eq!(sent(&mut dashboard), [Packet::PingReq]);
     dashboard.handle_timeout(T0 + 60_000 + WAKE_PROBE_DEADLINE);
     assert_eq!(commands(&mut dashboard), [TransportCommand::Close]);
-    assert!(!dashboard.devices()[0].state().is_operable());
+    assert!(!dashboard.devices()[0].state().is_operable(0));
 }
 
 #[test]
@@ -488,7 +585,7 @@ mod mqtt5_fallback {
         publish.write(&mut bytes).unwrap();
         dashboard.handle_bytes(T0, &bytes);
         while dashboard.poll_transmit().is_some() {}
-        dashboard.request(T0 + 1, 0, SwitchCommand::Off).unwrap();
+        dashboard.request(T0 + 1, 0, 0, SwitchCommand::Off).unwrap();
         let mut sent_bytes = BytesMut::new();
         while let Some(chunk) = dashboard.poll_transmit() {
             sent_bytes.extend_from_slice(&chunk);
@@ -502,7 +599,7 @@ mod mqtt5_fallback {
         puback.write(&mut reply).unwrap();
         dashboard.handle_bytes(T0 + 2, &reply);
         let state = dashboard.devices()[0].state();
-        assert_eq!(state.pending, None);
+        assert_eq!(state.channels[0].pending, None);
         assert!(state
             .notice
             .as_deref()

@@ -1,0 +1,277 @@
+//! One shape for every device kind: a [`Device`] is a [`DeviceCore`] (state, outbox, retries)
+//! plus a protocol module that knows how its kind talks.
+//!
+//! A protocol module implements [`Protocol`]: which topics to subscribe to, how to read a
+//! message into state reports, how to ask for the state, how to phrase a command. Everything
+//! else (confirmation, timeouts, availability, when to ask again) is the core's, so every kind
+//! behaves the same on screen.
+
+use crate::device::{CommandError, DeviceState, OutgoingMessage, SwitchCommand};
+use crate::device_config::{DeviceAddress, DeviceConfig};
+use crate::device_core::DeviceCore;
+use crate::generic::GenericProtocol;
+use crate::json_relay::JsonRelayProtocol;
+use crate::shelly::ShellyProtocol;
+use crate::shelly_gen1::ShellyGen1Protocol;
+use crate::tasmota::TasmotaProtocol;
+use crate::time::Millis;
+
+/// A question or action a device kind may offer besides switching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceAction {
+    /// Ask the device to report every state again.
+    Refresh,
+    /// Ask for the device's statistics (a JSON board's `stats`).
+    Stats,
+    /// Ask for the device's IP address.
+    Address,
+}
+
+/// How one device kind talks.
+pub trait Protocol {
+    /// The topic filters the device needs.
+    fn subscriptions(&self) -> Vec<String>;
+    /// Reads a message into `core`; false if the topic is not this device's.
+    fn handle_message(&mut self, core: &mut DeviceCore, topic: &str, payload: &[u8]) -> bool;
+    /// Queues the question(s) for the state; `first` after every (re)connect. Returns false
+    /// if this kind cannot be asked (then the page waits for the device to speak).
+    fn ask_state(&mut self, core: &mut DeviceCore, first: bool) -> bool;
+    /// Queues the message(s) for a command the core already accepted.
+    fn send_command(&mut self, core: &mut DeviceCore, channel: usize, command: SwitchCommand);
+    /// The topic a command for `channel` goes to (to word a refusal).
+    fn command_topic(&self, channel: usize) -> String;
+    /// Queues an extra action, if the kind has it.
+    fn send_action(
+        &mut self,
+        _core: &mut DeviceCore,
+        _action: DeviceAction,
+    ) -> Result<(), CommandError> {
+        Err(CommandError::Unsupported)
+    }
+    /// True if the device can toggle by itself; otherwise a toggle needs the current state.
+    fn toggles_without_state(&self) -> bool {
+        true
+    }
+    /// The actions this kind offers.
+    fn actions(&self) -> &'static [DeviceAction] {
+        &[]
+    }
+}
+
+/// The protocol module of each kind.
+#[derive(Debug, Clone)]
+pub enum Adapter {
+    /// Tasmota.
+    Tasmota(TasmotaProtocol),
+    /// Shelly Gen2+.
+    Shelly(ShellyProtocol),
+    /// Shelly Gen1.
+    ShellyGen1(ShellyGen1Protocol),
+    /// A JSON relay board's pin.
+    JsonRelay(JsonRelayProtocol),
+    /// A command/state pair.
+    Generic(GenericProtocol),
+}
+
+impl Adapter {
+    fn protocol(&self) -> &dyn Protocol {
+        match self {
+            Self::Tasmota(p) => p,
+            Self::Shelly(p) => p,
+            Self::ShellyGen1(p) => p,
+            Self::JsonRelay(p) => p,
+            Self::Generic(p) => p,
+        }
+    }
+
+    fn protocol_mut(&mut self) -> &mut dyn Protocol {
+        match self {
+            Self::Tasmota(p) => p,
+            Self::Shelly(p) => p,
+            Self::ShellyGen1(p) => p,
+            Self::JsonRelay(p) => p,
+            Self::Generic(p) => p,
+        }
+    }
+}
+
+/// A device of any kind.
+#[derive(Debug, Clone)]
+pub struct Device {
+    core: DeviceCore,
+    adapter: Adapter,
+}
+
+impl Device {
+    /// The device `config` describes; `rpc_source` names this page to devices that answer by
+    /// RPC (unique per tab and device).
+    pub fn new(config: &DeviceConfig, rpc_source: &str) -> Self {
+        let (adapter, state) = match &config.address {
+            DeviceAddress::Tasmota(address) => {
+                let p = TasmotaProtocol::new(address.clone());
+                let s = p.initial_state();
+                (Adapter::Tasmota(p), s)
+            }
+            DeviceAddress::Shelly { prefix } => {
+                let p = ShellyProtocol::new(prefix.clone(), rpc_source.to_string());
+                let s = p.initial_state();
+                (Adapter::Shelly(p), s)
+            }
+            DeviceAddress::ShellyGen1 { id } => {
+                let p = ShellyGen1Protocol::new(id.clone());
+                let s = p.initial_state();
+                (Adapter::ShellyGen1(p), s)
+            }
+            DeviceAddress::JsonRelay { topic, pin, role } => {
+                let p = JsonRelayProtocol::new(topic.clone(), pin.clone(), *role);
+                let s = p.initial_state();
+                (Adapter::JsonRelay(p), s)
+            }
+            DeviceAddress::Generic(address) => {
+                let p = GenericProtocol::new(address.clone());
+                let s = p.initial_state();
+                (Adapter::Generic(p), s)
+            }
+        };
+        Self {
+            core: DeviceCore::new(state),
+            adapter,
+        }
+    }
+
+    /// What the page shows.
+    pub fn state(&self) -> &DeviceState {
+        &self.core.state
+    }
+
+    /// The extra actions this kind offers.
+    pub fn actions(&self) -> &'static [DeviceAction] {
+        self.adapter.protocol().actions()
+    }
+
+    /// True if "send toggle" works without a known state (the device toggles by itself).
+    pub fn toggles_without_state(&self) -> bool {
+        self.adapter.protocol().toggles_without_state()
+    }
+
+    /// The topic filters this device needs.
+    pub fn subscriptions(&self) -> Vec<String> {
+        self.adapter.protocol().subscriptions()
+    }
+
+    /// The broker connection is up and subscriptions are on their way: ask for the state.
+    pub fn handle_broker_connected(&mut self, now: Millis) {
+        self.core.handle_broker_connected();
+        self.ask(now, true);
+    }
+
+    /// The broker connection is gone: nothing known is current any more.
+    pub fn handle_broker_disconnected(&mut self) {
+        self.core.handle_broker_disconnected();
+    }
+
+    /// A message arrived; returns true if it was one of this device's topics.
+    pub fn handle_message(&mut self, now: Millis, topic: &str, payload: &[u8]) -> bool {
+        if self.core.take_echo(topic, payload) {
+            return true;
+        }
+        let handled = self
+            .adapter
+            .protocol_mut()
+            .handle_message(&mut self.core, topic, payload);
+        if self.core.take_query_wanted() {
+            self.core.reset_asking();
+            self.ask(now, false);
+        }
+        handled
+    }
+
+    /// A timer fired: give up on an unconfirmed command, or ask again for the state.
+    pub fn handle_timeout(&mut self, now: Millis) {
+        if self.core.expire_pending(now) {
+            self.core.reset_asking();
+            self.ask(now, false);
+        } else if self.core.query_due(now) {
+            self.ask(now, false);
+        }
+    }
+
+    /// Sends a command to `channel`, if the state allows it.
+    pub fn request(
+        &mut self,
+        now: Millis,
+        channel: usize,
+        command: SwitchCommand,
+    ) -> Result<(), CommandError> {
+        let blind = self
+            .core
+            .state
+            .channels
+            .get(channel)
+            .is_some_and(|c| !c.power_is_current);
+        if command == SwitchCommand::Toggle
+            && blind
+            && !self.adapter.protocol().toggles_without_state()
+        {
+            self.core.state.check_command(channel, command)?;
+            return Err(CommandError::StateUnknown);
+        }
+        self.core.begin_command(now, channel, command)?;
+        self.adapter
+            .protocol_mut()
+            .send_command(&mut self.core, channel, command);
+        Ok(())
+    }
+
+    /// Sends an extra action (refresh, stats, ...), if this kind has it.
+    pub fn act(&mut self, action: DeviceAction) -> Result<(), CommandError> {
+        if !self.core.state.is_reachable() {
+            return Err(if self.core.state.broker_connected {
+                CommandError::DeviceOffline
+            } else {
+                CommandError::BrokerOffline
+            });
+        }
+        self.adapter
+            .protocol_mut()
+            .send_action(&mut self.core, action)
+    }
+
+    /// The broker refused a publish of this device (MQTT 5 PUBACK with a failure reason).
+    pub fn handle_command_refused(&mut self, reason: &str) {
+        if self.core.state.any_pending() {
+            let topic = self.adapter.protocol().command_topic(0);
+            self.core.command_failed(
+                None,
+                format!("The broker refused the command: {reason}. Check that this user may publish to {topic}."),
+            );
+        }
+    }
+
+    /// The broker's discovery entry for this device was withdrawn (or came back).
+    pub fn set_removed(&mut self, removed: bool) {
+        self.core.state.removed = removed;
+    }
+
+    /// The next message to publish.
+    pub fn poll_outgoing(&mut self) -> Option<OutgoingMessage> {
+        self.core.poll_outgoing()
+    }
+
+    /// When [`Device::handle_timeout`] should run next.
+    pub fn poll_timeout(&self) -> Option<Millis> {
+        self.core.poll_timeout()
+    }
+
+    fn ask(&mut self, now: Millis, first: bool) {
+        if !self.core.state.is_reachable() {
+            self.core.stop_asking();
+            return;
+        }
+        if self.adapter.protocol_mut().ask_state(&mut self.core, first) {
+            self.core.asked(now);
+        } else {
+            self.core.stop_asking();
+        }
+    }
+}

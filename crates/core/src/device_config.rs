@@ -1,0 +1,531 @@
+//! What the user configured for one device, and its one-line form in a URL (`device=`).
+//!
+//! Grammar (fields separated by `:`; the label may contain colons; trailing `key=value`
+//! fields are options):
+//! - `tasmota:<topic>[:<label>][:ft=<FullTopic>][:prefixes=<cmnd>,<stat>,<tele>]`
+//! - `shelly:<topic prefix>[:<label>]` (Gen2, Gen3, Gen4: RPC over MQTT)
+//! - `shellygen1:<device id>[:<label>]` (`shellies/<id>/relay/N`)
+//! - `jsonrelay:<topic>:<pin>[:relay|momentary|contact][:<label>]`
+//! - `generic:<command topic>:<state topic or nothing>[:<label>][:on=][:off=][:state_on=]`
+//!   `[:state_off=][:path=][:avty=<topic>][:avty_on=][:avty_off=]`
+//!
+//! Every problem is a sentence that says what to write instead.
+
+use crate::device::ChannelRole;
+
+/// Tasmota's default FullTopic.
+pub const TASMOTA_DEFAULT_FULL_TOPIC: &str = "%prefix%/%topic%/";
+/// Tasmota's default prefixes (Prefix1..3).
+pub const TASMOTA_DEFAULT_PREFIXES: [&str; 3] = ["cmnd", "stat", "tele"];
+
+/// Where a Tasmota device's topics are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TasmotaAddress {
+    /// The device's `%topic%` (e.g. `tasmota_487D21`).
+    pub topic: String,
+    /// FullTopic with `%prefix%` (and possibly `%topic%`) left in, e.g. `home/%topic%/%prefix%/`.
+    pub full_topic: String,
+    /// Prefix1..3: command, status, telemetry.
+    pub prefixes: [String; 3],
+}
+
+impl TasmotaAddress {
+    /// A device with the default FullTopic and prefixes.
+    pub fn new(topic: impl Into<String>) -> Self {
+        Self {
+            topic: topic.into(),
+            full_topic: TASMOTA_DEFAULT_FULL_TOPIC.into(),
+            prefixes: TASMOTA_DEFAULT_PREFIXES.map(String::from),
+        }
+    }
+
+    /// The topic for `command` under prefix `index` (0 command, 1 status, 2 telemetry).
+    pub fn topic_for(&self, index: usize, command: &str) -> String {
+        let prefix = self.prefixes.get(index).map_or("", String::as_str);
+        let mut topic = self
+            .full_topic
+            .replace("%prefix%", prefix)
+            .replace("%topic%", &self.topic);
+        if !topic.ends_with('/') {
+            topic.push('/');
+        }
+        topic.push_str(command);
+        topic
+    }
+}
+
+/// A device with a command topic and (maybe) a state topic, modelled on Home Assistant's
+/// MQTT switch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenericAddress {
+    /// Where commands go.
+    pub command_topic: String,
+    /// Where the device reports its state; `None`: it never does.
+    pub state_topic: Option<String>,
+    /// Payload that switches on.
+    pub payload_on: String,
+    /// Payload that switches off.
+    pub payload_off: String,
+    /// State payload meaning "on" (default: `payload_on`).
+    pub state_on: Option<String>,
+    /// State payload meaning "off" (default: `payload_off`).
+    pub state_off: Option<String>,
+    /// A path into a JSON state payload, e.g. `POWER` or `$.relay.on`.
+    pub value_path: Option<String>,
+    /// Where the device says whether it is online.
+    pub availability_topic: Option<String>,
+    /// Payload meaning online.
+    pub available: String,
+    /// Payloads meaning offline (comma-separated).
+    pub not_available: String,
+}
+
+impl GenericAddress {
+    /// A pair with payloads `ON`/`OFF` and no availability topic.
+    pub fn new(command_topic: impl Into<String>, state_topic: Option<String>) -> Self {
+        Self {
+            command_topic: command_topic.into(),
+            state_topic,
+            payload_on: "ON".into(),
+            payload_off: "OFF".into(),
+            state_on: None,
+            state_off: None,
+            value_path: None,
+            availability_topic: None,
+            available: "online".into(),
+            not_available: "offline".into(),
+        }
+    }
+}
+
+/// A device kind and its address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceAddress {
+    /// A Tasmota device.
+    Tasmota(TasmotaAddress),
+    /// A Shelly Gen2+ device by its topic prefix.
+    Shelly {
+        /// `topic_prefix`, by default the device id (e.g. `shellyplugsg3-a8032ab29be0`).
+        prefix: String,
+    },
+    /// A Shelly Gen1 device by its id (`shellies/<id>/...`).
+    ShellyGen1 {
+        /// e.g. `shellyplug-s-7AB3C1`.
+        id: String,
+    },
+    /// One pin of a JSON relay board.
+    JsonRelay {
+        /// The board's topic (both directions).
+        topic: String,
+        /// The JSON key, e.g. `GP16`.
+        pin: String,
+        /// What the pin drives.
+        role: ChannelRole,
+    },
+    /// A plain command/state pair.
+    Generic(GenericAddress),
+}
+
+impl DeviceAddress {
+    /// The kind in words, for the card.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Self::Tasmota(_) => "Tasmota",
+            Self::Shelly { .. } => "Shelly",
+            Self::ShellyGen1 { .. } => "Shelly Gen1",
+            Self::JsonRelay { .. } => "JSON board",
+            Self::Generic(_) => "MQTT pair",
+        }
+    }
+
+    /// The address in a few words (the main topic).
+    pub fn summary(&self) -> String {
+        match self {
+            Self::Tasmota(t) => t.topic.clone(),
+            Self::Shelly { prefix } => prefix.clone(),
+            Self::ShellyGen1 { id } => id.clone(),
+            Self::JsonRelay { topic, pin, .. } => format!("{topic} {pin}"),
+            Self::Generic(g) => g.command_topic.clone(),
+        }
+    }
+}
+
+/// One device on the dashboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceConfig {
+    /// How to reach it.
+    pub address: DeviceAddress,
+    /// What the user calls it (defaults to its topic).
+    pub label: String,
+}
+
+impl DeviceConfig {
+    /// A device; an empty label falls back to the address.
+    pub fn new(address: DeviceAddress, label: impl Into<String>) -> Self {
+        let label = label.into().trim().to_string();
+        let label = if label.is_empty() {
+            default_label(&address)
+        } else {
+            label
+        };
+        Self { address, label }
+    }
+
+    /// A Tasmota device with the default FullTopic.
+    pub fn tasmota(topic: impl Into<String>, label: impl Into<String>) -> Self {
+        Self::new(DeviceAddress::Tasmota(TasmotaAddress::new(topic)), label)
+    }
+
+    /// The `device=` value that describes this device.
+    pub fn to_spec(&self) -> String {
+        let label_part = if self.label == default_label(&self.address) {
+            String::new()
+        } else {
+            format!(":{}", self.label)
+        };
+        match &self.address {
+            DeviceAddress::Tasmota(t) => {
+                let mut spec = format!("tasmota:{}{label_part}", t.topic);
+                if t.full_topic != TASMOTA_DEFAULT_FULL_TOPIC {
+                    spec.push_str(&format!(":ft={}", t.full_topic));
+                }
+                if t.prefixes != TASMOTA_DEFAULT_PREFIXES {
+                    spec.push_str(&format!(":prefixes={}", t.prefixes.join(",")));
+                }
+                spec
+            }
+            DeviceAddress::Shelly { prefix } => format!("shelly:{prefix}{label_part}"),
+            DeviceAddress::ShellyGen1 { id } => format!("shellygen1:{id}{label_part}"),
+            DeviceAddress::JsonRelay { topic, pin, role } => {
+                format!("jsonrelay:{topic}:{pin}:{}{label_part}", role_name(*role))
+            }
+            DeviceAddress::Generic(g) => {
+                let mut spec = format!(
+                    "generic:{}:{}{label_part}",
+                    g.command_topic,
+                    g.state_topic.as_deref().unwrap_or("")
+                );
+                let defaults = GenericAddress::new("", None);
+                let mut option = |key: &str, value: &str, default: &str| {
+                    if value != default {
+                        spec.push_str(&format!(":{key}={value}"));
+                    }
+                };
+                option("on", &g.payload_on, &defaults.payload_on);
+                option("off", &g.payload_off, &defaults.payload_off);
+                option("state_on", g.state_on.as_deref().unwrap_or(""), "");
+                option("state_off", g.state_off.as_deref().unwrap_or(""), "");
+                option("path", g.value_path.as_deref().unwrap_or(""), "");
+                option("avty", g.availability_topic.as_deref().unwrap_or(""), "");
+                option("avty_on", &g.available, &defaults.available);
+                option("avty_off", &g.not_available, &defaults.not_available);
+                spec
+            }
+        }
+    }
+}
+
+fn default_label(address: &DeviceAddress) -> String {
+    match address {
+        DeviceAddress::Tasmota(t) => t.topic.clone(),
+        DeviceAddress::Shelly { prefix } => prefix.clone(),
+        DeviceAddress::ShellyGen1 { id } => id.clone(),
+        DeviceAddress::JsonRelay { pin, .. } => pin.clone(),
+        DeviceAddress::Generic(g) => g.command_topic.clone(),
+    }
+}
+
+/// How a channel role is written in a spec.
+pub fn role_name(role: ChannelRole) -> &'static str {
+    match role {
+        ChannelRole::Relay => "relay",
+        ChannelRole::Momentary => "momentary",
+        ChannelRole::Contact => "contact",
+    }
+}
+
+const FORMS: &str = "Write it as tasmota:<topic>, shelly:<prefix>, shellygen1:<id>, jsonrelay:<topic>:<pin>[:relay|momentary|contact] or generic:<command topic>:<state topic>, each optionally followed by :<label>.";
+
+/// Reads one `device=` value.
+pub fn parse_device_spec(spec: &str) -> Result<DeviceConfig, String> {
+    let fail = |why: String| format!("Device \"{spec}\": {why}");
+    let Some((kind, rest)) = spec.split_once(':') else {
+        return Err(fail(FORMS.into()));
+    };
+    let fields: Vec<&str> = rest.split(':').collect();
+    match kind.trim() {
+        "tasmota" => {
+            let topic = fields[0].trim();
+            validate_device_topic(topic).map_err(fail)?;
+            let (label, options) = label_and_options(&fields[1..], &["ft", "prefixes"]);
+            let mut address = TasmotaAddress::new(topic);
+            for (key, value) in options.map_err(fail)? {
+                match key {
+                    "ft" => address.full_topic = parse_full_topic(value).map_err(fail)?,
+                    _ => address.prefixes = parse_prefixes(value).map_err(fail)?,
+                }
+            }
+            Ok(DeviceConfig::new(DeviceAddress::Tasmota(address), label))
+        }
+        "shelly" | "shellygen1" => {
+            let id = fields[0].trim();
+            validate_device_topic(id).map_err(fail)?;
+            let (label, options) = label_and_options(&fields[1..], &[]);
+            options.map_err(fail)?;
+            let address = if kind.trim() == "shelly" {
+                DeviceAddress::Shelly { prefix: id.into() }
+            } else {
+                DeviceAddress::ShellyGen1 { id: id.into() }
+            };
+            Ok(DeviceConfig::new(address, label))
+        }
+        "jsonrelay" => {
+            let topic = fields[0].trim();
+            validate_device_topic(topic).map_err(fail)?;
+            let pin = fields.get(1).map_or("", |p| p.trim());
+            if pin.is_empty() || pin.contains(['"', '\\']) {
+                return Err(fail("the pin is missing or invalid: write the JSON key the board uses, e.g. jsonrelay:garage/board:GP16.".into()));
+            }
+            let (role, label_from) = match fields.get(2).map(|r| r.trim()) {
+                Some("relay") => (ChannelRole::Relay, 3),
+                Some("momentary") => (ChannelRole::Momentary, 3),
+                Some("contact") => (ChannelRole::Contact, 3),
+                _ => (ChannelRole::Relay, 2),
+            };
+            let (label, options) = label_and_options(fields.get(label_from..).unwrap_or(&[]), &[]);
+            options.map_err(fail)?;
+            let address = DeviceAddress::JsonRelay {
+                topic: topic.into(),
+                pin: pin.into(),
+                role,
+            };
+            Ok(DeviceConfig::new(address, label))
+        }
+        "generic" => {
+            let command = fields[0].trim();
+            validate_device_topic(command).map_err(|why| fail(format!("(command topic) {why}")))?;
+            let Some(state) = fields.get(1).map(|s| s.trim()) else {
+                return Err(fail("write the state topic after the command topic (generic:<command topic>:<state topic>), or leave it empty (generic:<command topic>:) for a device that never reports.".into()));
+            };
+            let state_topic = if state.is_empty() {
+                None
+            } else {
+                validate_device_topic(state).map_err(|why| fail(format!("(state topic) {why}")))?;
+                Some(state.to_string())
+            };
+            let keys = [
+                "on",
+                "off",
+                "state_on",
+                "state_off",
+                "path",
+                "avty",
+                "avty_on",
+                "avty_off",
+            ];
+            let (label, options) = label_and_options(&fields[2..], &keys);
+            let mut address = GenericAddress::new(command, state_topic);
+            for (key, value) in options.map_err(fail)? {
+                let value = value.to_string();
+                match key {
+                    "on" => address.payload_on = value,
+                    "off" => address.payload_off = value,
+                    "state_on" => address.state_on = Some(value),
+                    "state_off" => address.state_off = Some(value),
+                    "path" => address.value_path = Some(value),
+                    "avty" => {
+                        validate_device_topic(&value)
+                            .map_err(|why| fail(format!("(availability topic) {why}")))?;
+                        address.availability_topic = Some(value);
+                    }
+                    "avty_on" => address.available = value,
+                    _ => address.not_available = value,
+                }
+            }
+            Ok(DeviceConfig::new(DeviceAddress::Generic(address), label))
+        }
+        "" => Err(fail(FORMS.into())),
+        other => Err(fail(format!("the kind \"{other}\" is not known. {FORMS}"))),
+    }
+}
+
+/// `key=value` options of a device spec, in order.
+type Options<'a> = Vec<(&'a str, &'a str)>;
+
+/// Splits the fields after the address into a label (which may contain colons) and trailing
+/// `key=value` options with keys from `known`.
+fn label_and_options<'a>(
+    fields: &[&'a str],
+    known: &[&str],
+) -> (String, Result<Options<'a>, String>) {
+    let is_option = |field: &str| {
+        field
+            .split_once('=')
+            .is_some_and(|(key, _)| known.contains(&key.trim()))
+    };
+    let split = fields
+        .iter()
+        .position(|f| is_option(f))
+        .unwrap_or(fields.len());
+    let label = fields[..split].join(":").trim().to_string();
+    let options = fields[split..]
+        .iter()
+        .map(|field| match field.split_once('=') {
+            Some((key, value)) if known.contains(&key.trim()) => Ok((key.trim(), value)),
+            _ => Err(format!(
+                "\"{field}\" after an option is not an option (known: {}).",
+                known.join(", ")
+            )),
+        })
+        .collect();
+    (label, options)
+}
+
+fn parse_full_topic(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if !value.contains("%prefix%") {
+        return Err(format!("the FullTopic \"{value}\" must contain %prefix% (Tasmota's default is %prefix%/%topic%/)."));
+    }
+    for token in ["%hostname%", "%id%"] {
+        if value.contains(token) {
+            return Err(format!(
+                "the FullTopic \"{value}\" uses {token}: write the device's value in its place."
+            ));
+        }
+    }
+    if value.contains(['+', '#']) {
+        return Err(format!("the FullTopic \"{value}\" contains + or #."));
+    }
+    Ok(value.to_string())
+}
+
+fn parse_prefixes(value: &str) -> Result<[String; 3], String> {
+    let parts: Vec<String> = value.split(',').map(|p| p.trim().to_string()).collect();
+    match <[String; 3]>::try_from(parts) {
+        Ok(prefixes)
+            if prefixes
+                .iter()
+                .all(|p| !p.is_empty() && !p.contains(['+', '#', '/'])) =>
+        {
+            Ok(prefixes)
+        }
+        _ => Err(format!(
+            "prefixes \"{value}\" must be three names, e.g. prefixes=cmnd,stat,tele."
+        )),
+    }
+}
+
+/// Checks a device's topic: not empty, no MQTT wildcards.
+pub fn validate_device_topic(topic: &str) -> Result<(), String> {
+    if topic.is_empty() {
+        Err("the topic is missing (Tasmota shows it under Configuration > MQTT > Topic).".into())
+    } else if topic.contains(['+', '#']) {
+        Err(format!(
+            "the topic \"{topic}\" contains + or #, which MQTT reserves for wildcards."
+        ))
+    } else if topic.contains('\0') {
+        Err("the topic contains a NUL character.".into())
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_reads_back_from_its_own_spec() {
+        let mut generic = GenericAddress::new("home/lamp/set", Some("home/lamp".into()));
+        generic.value_path = Some("$.state".into());
+        generic.availability_topic = Some("home/lamp/available".into());
+        generic.payload_on = "1".into();
+        let mut custom_tasmota = TasmotaAddress::new("desk");
+        custom_tasmota.full_topic = "home/%topic%/%prefix%/".into();
+        custom_tasmota.prefixes = ["c".into(), "s".into(), "t".into()];
+        let devices = [
+            DeviceConfig::tasmota("plug", ""),
+            DeviceConfig::tasmota("plug", "Kitchen: kettle"),
+            DeviceConfig::new(DeviceAddress::Tasmota(custom_tasmota), "Desk"),
+            DeviceConfig::new(
+                DeviceAddress::Shelly {
+                    prefix: "shellyplugsg3-a8032ab29be0".into(),
+                },
+                "Heater",
+            ),
+            DeviceConfig::new(
+                DeviceAddress::ShellyGen1 {
+                    id: "shelly1-AB".into(),
+                },
+                "",
+            ),
+            DeviceConfig::new(
+                DeviceAddress::JsonRelay {
+                    topic: "garage/board".into(),
+                    pin: "GP18".into(),
+                    role: ChannelRole::Momentary,
+                },
+                "Garage door",
+            ),
+            DeviceConfig::new(DeviceAddress::Generic(generic), "Lamp"),
+            DeviceConfig::new(
+                DeviceAddress::Generic(GenericAddress::new("fan/cmd", None)),
+                "",
+            ),
+        ];
+        for device in devices {
+            let spec = device.to_spec();
+            assert_eq!(parse_device_spec(&spec), Ok(device), "{spec}");
+        }
+    }
+
+    #[test]
+    fn specs_as_users_write_them() {
+        let board = parse_device_spec("jsonrelay:pico/relays:GP1:contact:Front door").unwrap();
+        assert_eq!(board.label, "Front door");
+        assert!(matches!(
+            board.address,
+            DeviceAddress::JsonRelay {
+                role: ChannelRole::Contact,
+                ..
+            }
+        ));
+        let plain = parse_device_spec("jsonrelay:pico/relays:GP16:Lamp").unwrap();
+        assert_eq!(plain.label, "Lamp");
+        let blind = parse_device_spec("generic:salon/luz/cmd::Salon").unwrap();
+        let DeviceAddress::Generic(g) = &blind.address else {
+            panic!("{blind:?}")
+        };
+        assert_eq!(
+            (g.state_topic.as_deref(), blind.label.as_str()),
+            (None, "Salon")
+        );
+        let custom = parse_device_spec("tasmota:desk:Desk:ft=home/%prefix%/%topic%").unwrap();
+        let DeviceAddress::Tasmota(t) = &custom.address else {
+            panic!()
+        };
+        assert_eq!(t.topic_for(0, "POWER2"), "home/cmnd/desk/POWER2");
+        assert_eq!(t.topic_for(2, "LWT"), "home/tele/desk/LWT");
+    }
+
+    #[test]
+    fn bad_specs_say_what_to_write() {
+        let cases = [
+            ("desk", "Write it as tasmota:<topic>"),
+            ("zigbee:x", "kind \"zigbee\" is not known"),
+            ("tasmota:", "topic is missing"),
+            ("shelly:a/+", "wildcards"),
+            ("jsonrelay:board", "pin is missing"),
+            ("generic:a/set", "state topic after the command topic"),
+            ("generic:a/#:a", "(command topic) the topic"),
+            ("tasmota:desk:ft=home/desk", "must contain %prefix%"),
+            ("tasmota:desk:ft=%prefix%/%hostname%/", "%hostname%"),
+            ("tasmota:desk:prefixes=a,b", "three names"),
+            ("tasmota:desk:ft=%prefix%/desk/:Desk", "is not an option"),
+        ];
+        for (spec, expected) in cases {
+            let problem = parse_device_spec(spec).unwrap_err();
+            assert!(problem.contains(expected), "{spec}: {problem}");
+        }
+    }
+}

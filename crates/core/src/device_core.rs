@@ -1,0 +1,272 @@
+//! The behaviour every adapter shares, so each protocol module only says how its device talks.
+//!
+//! [`DeviceCore`] owns a device's [`DeviceState`] and its outbox, and applies what a protocol
+//! module observed: a state report confirms a pending command and makes the state current, an
+//! availability change disables or re-enables the channels, a command starts a confirmation
+//! timer. It also keeps the retry schedule for state questions and recognises the broker
+//! echoing the page's own commands back on a topic the device also reports on (a JSON board
+//! uses one topic both ways): an echo is never read as the device's report.
+
+use std::collections::VecDeque;
+
+use crate::backoff::Backoff;
+use crate::device::{
+    Availability, Channel, CommandError, DeviceState, OutgoingMessage, PendingCommand,
+    SwitchCommand, CONFIRMATION_TIMEOUT, MAX_CHANNELS,
+};
+use crate::time::{Millis, SECOND};
+
+/// First delay before asking again for a state that did not come.
+pub const STATE_QUERY_FIRST_RETRY: Millis = 2 * SECOND;
+/// Longest delay between two state queries.
+pub const STATE_QUERY_MAX_RETRY: Millis = 60 * SECOND;
+/// Own publishes remembered to recognise their echo; older ones are forgotten.
+const MAX_EXPECTED_ECHOES: usize = 16;
+
+/// A device's state, outbox and retry schedule.
+#[derive(Debug, Clone)]
+pub struct DeviceCore {
+    /// What the page shows.
+    pub state: DeviceState,
+    query_backoff: Backoff,
+    next_query_at: Option<Millis>,
+    query_wanted: bool,
+    outbox: VecDeque<OutgoingMessage>,
+    expected_echoes: VecDeque<(String, Vec<u8>)>,
+}
+
+impl DeviceCore {
+    /// A device starting from `state` (its channels already laid out).
+    pub fn new(state: DeviceState) -> Self {
+        Self {
+            state,
+            query_backoff: Backoff::new(STATE_QUERY_FIRST_RETRY, STATE_QUERY_MAX_RETRY),
+            next_query_at: None,
+            query_wanted: false,
+            outbox: VecDeque::new(),
+            expected_echoes: VecDeque::new(),
+        }
+    }
+
+    /// The broker link is up: nothing known is current until the device says it again.
+    pub fn handle_broker_connected(&mut self) {
+        self.state.broker_connected = true;
+        self.state.availability = Availability::Unknown;
+        for channel in &mut self.state.channels {
+            channel.power_is_current = false;
+        }
+        self.query_backoff.reset();
+    }
+
+    /// The broker link is gone: commands in flight are reported unconfirmed.
+    pub fn handle_broker_disconnected(&mut self) {
+        self.state.broker_connected = false;
+        self.next_query_at = None;
+        self.outbox.clear();
+        self.expected_echoes.clear();
+        let mut dropped = false;
+        for channel in &mut self.state.channels {
+            channel.power_is_current = false;
+            dropped |= channel.pending.take().is_some();
+        }
+        if dropped {
+            self.state.notice = Some("Not confirmed: the connection to the broker dropped. Check the device's state before trying again.".into());
+        }
+    }
+
+    /// The device reported `on` for `channel` (growing the channel list up to [`MAX_CHANNELS`]).
+    pub fn report_power(&mut self, channel: usize, on: bool) {
+        let Some(entry) = self.channel_mut(channel) else {
+            return;
+        };
+        entry.power = Some(on);
+        entry.power_is_current = true;
+        if entry
+            .pending
+            .is_some_and(|p| p.target.is_none_or(|target| target == on))
+        {
+            entry.pending = None;
+            self.state.notice = None;
+        }
+        self.heard_from_device();
+    }
+
+    /// The device answered: it is online, and the question need not be repeated.
+    pub fn heard_from_device(&mut self) {
+        self.state.availability = Availability::Online;
+        self.next_query_at = None;
+        self.state.unanswered_queries = 0;
+        self.query_backoff.reset();
+    }
+
+    /// The device's availability topic spoke.
+    pub fn report_availability(&mut self, online: bool) {
+        if online {
+            let was_offline = self.state.availability == Availability::Offline;
+            self.state.availability = Availability::Online;
+            let stale = self.state.channels.iter().any(|c| !c.power_is_current);
+            if was_offline && stale {
+                self.query_wanted = true;
+            }
+        } else {
+            self.state.availability = Availability::Offline;
+            self.next_query_at = None;
+            let mut dropped = false;
+            for channel in &mut self.state.channels {
+                channel.power_is_current = false;
+                dropped |= channel.pending.take().is_some();
+            }
+            if dropped {
+                self.state.notice = Some("Not confirmed: the device went offline.".into());
+            }
+        }
+    }
+
+    /// The device's name for `channel`.
+    pub fn name_channel(&mut self, channel: usize, name: &str) {
+        let name = crate::device::clip_text(name.trim(), 60);
+        if let Some(entry) = self.channel_mut(channel) {
+            entry.name = (!name.is_empty()).then_some(name);
+        }
+    }
+
+    /// Makes sure the device has at least `count` channels (capped at [`MAX_CHANNELS`]).
+    pub fn ensure_channels(&mut self, count: usize) {
+        if let Some(last) = count.min(MAX_CHANNELS).checked_sub(1) {
+            self.channel_mut(last);
+        }
+    }
+
+    /// A command was refused by the device or the broker: stop waiting and say why.
+    pub fn command_failed(&mut self, channel: Option<usize>, notice: String) {
+        for (index, entry) in self.state.channels.iter_mut().enumerate() {
+            if channel.is_none_or(|c| c == index) {
+                entry.pending = None;
+            }
+        }
+        self.state.notice = Some(notice);
+    }
+
+    /// Checks and records a command; the protocol module then queues its message(s).
+    pub fn begin_command(
+        &mut self,
+        now: Millis,
+        channel: usize,
+        command: SwitchCommand,
+    ) -> Result<(), CommandError> {
+        self.state.check_command(channel, command)?;
+        let target = self.state.target_of(channel, command);
+        if let Some(entry) = self.state.channels.get_mut(channel) {
+            if entry.confirmable {
+                entry.pending = Some(PendingCommand {
+                    target,
+                    deadline: now + CONFIRMATION_TIMEOUT,
+                });
+            } else {
+                entry.last_unconfirmed = target;
+            }
+        }
+        self.state.notice = None;
+        Ok(())
+    }
+
+    /// Queues a message.
+    pub fn send(&mut self, message: OutgoingMessage) {
+        self.outbox.push_back(message);
+    }
+
+    /// Queues a message on a topic this device also listens to: its echo will be ignored.
+    pub fn send_expecting_echo(&mut self, message: OutgoingMessage) {
+        if self.expected_echoes.len() == MAX_EXPECTED_ECHOES {
+            self.expected_echoes.pop_front();
+        }
+        self.expected_echoes
+            .push_back((message.topic.clone(), message.payload.clone()));
+        self.outbox.push_back(message);
+    }
+
+    /// True (once) if this message is the broker handing back one of our own publishes.
+    pub fn take_echo(&mut self, topic: &str, payload: &[u8]) -> bool {
+        let found = self
+            .expected_echoes
+            .iter()
+            .position(|(t, p)| t == topic && p == payload);
+        found
+            .and_then(|index| self.expected_echoes.remove(index))
+            .is_some()
+    }
+
+    /// A question was sent: count it and plan the next one.
+    pub fn asked(&mut self, now: Millis) {
+        self.state.unanswered_queries = self.state.unanswered_queries.saturating_add(1);
+        self.next_query_at = Some(now + self.query_backoff.next_delay());
+    }
+
+    /// Stops asking (the device cannot be reached, or cannot be asked).
+    pub fn stop_asking(&mut self) {
+        self.next_query_at = None;
+    }
+
+    /// Starts the question schedule from its first delay.
+    pub fn reset_asking(&mut self) {
+        self.query_backoff.reset();
+    }
+
+    /// True when it is time to ask again.
+    pub fn query_due(&self, now: Millis) -> bool {
+        self.next_query_at.is_some_and(|at| now >= at)
+    }
+
+    /// True (once) when the device came back and its state should be asked for.
+    pub fn take_query_wanted(&mut self) -> bool {
+        std::mem::take(&mut self.query_wanted)
+    }
+
+    /// Gives up on commands whose confirmation is overdue; true if any did.
+    pub fn expire_pending(&mut self, now: Millis) -> bool {
+        let mut expired = false;
+        for channel in &mut self.state.channels {
+            if channel.pending.is_some_and(|p| now >= p.deadline) {
+                channel.pending = None;
+                expired = true;
+            }
+        }
+        if expired {
+            self.state.notice = Some(format!(
+                "No confirmation from the device within {} s: it may be offline, or its topic may be wrong.",
+                CONFIRMATION_TIMEOUT / SECOND
+            ));
+        }
+        expired
+    }
+
+    /// The next message to publish.
+    pub fn poll_outgoing(&mut self) -> Option<OutgoingMessage> {
+        self.outbox.pop_front()
+    }
+
+    /// When something is due: a confirmation deadline or the next question.
+    pub fn poll_timeout(&self) -> Option<Millis> {
+        self.state
+            .channels
+            .iter()
+            .filter_map(|c| c.pending.map(|p| p.deadline))
+            .chain(self.next_query_at)
+            .min()
+    }
+
+    fn channel_mut(&mut self, channel: usize) -> Option<&mut Channel> {
+        if channel >= MAX_CHANNELS {
+            return None;
+        }
+        while self.state.channels.len() <= channel {
+            let template = self.state.channels.first().cloned().unwrap_or_default();
+            self.state.channels.push(Channel {
+                role: template.role,
+                confirmable: template.confirmable,
+                ..Channel::default()
+            });
+        }
+        self.state.channels.get_mut(channel)
+    }
+}

@@ -1,0 +1,108 @@
+//! One device's card: its name and address, one control per channel, live readings, the
+//! device's answers, and any problem in words.
+//!
+//! Each control mirrors only what the device reported (see [`super::channel_control`]). The
+//! card is greyed while the device or the broker is offline, and says so when the broker's
+//! discovery no longer lists the device.
+
+use leptos::prelude::*;
+use switchboard_core::adapter::DeviceAction;
+use switchboard_core::device::{Availability, DeviceState};
+
+use crate::app::DeviceRow;
+use crate::components::channel_control::ChannelControl;
+use crate::components::readings_line::ReadingsLine;
+use crate::driver;
+
+/// A device card.
+#[component]
+pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
+    let view = row.view;
+    let index = row.index;
+    let refused = RwSignal::new(None::<&'static str>);
+    let label = move || view.with(|v| v.config.label.clone());
+    let address = move || {
+        view.with(|v| {
+            format!(
+                "{} · {}",
+                v.config.address.kind_name(),
+                v.config.address.summary()
+            )
+        })
+    };
+    let card_class = move || view.with(|v| card_class(&v.state));
+    let channel_count = move || view.with(|v| v.state.channels.len());
+    let notice = move || {
+        refused
+            .get()
+            .map(str::to_string)
+            .or_else(|| view.with(|v| v.state.notice.clone()))
+    };
+    let answer = move || view.with(|v| v.state.answer.clone());
+    let removed = move || view.with(|v| v.state.removed);
+    let actions = move || view.with(|v| v.actions);
+    let reachable = move || view.with(|v| v.state.is_reachable());
+
+    view! {
+        <li class=card_class>
+            <div class="card-title">
+                <span class="card-label">{label}</span>
+                <span class="card-topic">{address}</span>
+            </div>
+            <ul class="channels">
+                {move || {
+                    (0..channel_count())
+                        .map(|channel| view! { <ChannelControl view=view device=index channel=channel refused=refused /> })
+                        .collect_view()
+                }}
+            </ul>
+            <ReadingsLine view=view />
+            {move || answer().map(|a| view! { <p class="card-answer">{a}</p> })}
+            {move || {
+                let actions = actions();
+                (!actions.is_empty()).then(|| view! {
+                    <div class="card-actions">
+                        {actions.iter().map(|&action| view! {
+                            <button
+                                type="button"
+                                class="chip"
+                                disabled=move || !reachable()
+                                on:click=move |_| refused.set(driver::act(index, action).err().map(|e| e.explain()))
+                            >
+                                {action_name(action)}
+                            </button>
+                        }).collect_view()}
+                    </div>
+                })
+            }}
+            {move || removed().then(|| view! {
+                <p class="card-notice">"The broker's discovery no longer lists this device: it may have been removed or renamed."</p>
+            })}
+            {move || notice().map(|n| view! { <p class="card-notice" role="alert">{n}</p> })}
+        </li>
+    }
+}
+
+fn card_class(state: &DeviceState) -> String {
+    let mut class = String::from("card");
+    if !state.broker_connected || state.availability == Availability::Offline {
+        class.push_str(" is-offline");
+    } else if state.any_pending() {
+        class.push_str(" is-pending");
+    } else if state
+        .channels
+        .iter()
+        .any(|c| c.power == Some(true) && c.power_is_current)
+    {
+        class.push_str(" is-on");
+    }
+    class
+}
+
+fn action_name(action: DeviceAction) -> &'static str {
+    match action {
+        DeviceAction::Refresh => "Refresh",
+        DeviceAction::Stats => "Stats",
+        DeviceAction::Address => "IP address",
+    }
+}

@@ -1,0 +1,67 @@
+//! Tasmota's group topic as one button: "All off" switches every relay of every Tasmota
+//! device in the group (`cmnd/tasmotas/POWER0 OFF`), including devices not on this page, so it
+//! asks for a second tap within a few seconds. Switches then move as each device reports.
+
+use gloo_timers::callback::Timeout;
+use leptos::prelude::*;
+use switchboard_core::config::DeviceAddress;
+use switchboard_core::tasmota::DEFAULT_GROUP_TOPIC;
+
+use crate::driver::{self, ViewSignals};
+
+/// How long the confirmation step stays armed.
+const CONFIRM_WINDOW_MS: u32 = 4_000;
+
+/// The group bar, shown when the dashboard has a Tasmota device.
+#[component]
+pub fn GroupBar(signals: ViewSignals) -> impl IntoView {
+    let armed = RwSignal::new(false);
+    let message = RwSignal::new(None::<String>);
+    let has_tasmota = move || {
+        signals.devices.with(|rows| {
+            rows.iter().any(|row| {
+                row.view
+                    .with(|v| matches!(v.config.address, DeviceAddress::Tasmota(_)))
+            })
+        })
+    };
+    let connected = move || {
+        signals.link.with(|l| {
+            l.running && l.status.phase == switchboard_core::dashboard::LinkPhase::Connected
+        })
+    };
+    let on_click = move |_| {
+        if !armed.get_untracked() {
+            armed.set(true);
+            message.set(None);
+            Timeout::new(CONFIRM_WINDOW_MS, move || armed.set(false)).forget();
+            return;
+        }
+        armed.set(false);
+        message.set(Some(match driver::tasmota_group_off() {
+            Ok(()) => format!("Sent \"all off\" to the Tasmota group \"{DEFAULT_GROUP_TOPIC}\": each switch moves when its device reports."),
+            Err(e) => e.explain().to_string(),
+        }));
+    };
+    move || {
+        has_tasmota().then(|| {
+            view! {
+                <div class="group-bar">
+                    <button
+                        type="button"
+                        class=move || if armed.get() { "chip is-armed" } else { "chip" }
+                        disabled=move || !connected()
+                        on:click=on_click
+                    >
+                        {move || if armed.get() {
+                            format!("Tap again: every Tasmota device in group \"{DEFAULT_GROUP_TOPIC}\" off")
+                        } else {
+                            "All Tasmota devices off".to_string()
+                        }}
+                    </button>
+                    {move || message.get().map(|m| view! { <p class="group-message" aria-live="polite">{m}</p> })}
+                </div>
+            }
+        })
+    }
+}

@@ -1,0 +1,76 @@
+//! A device's live measurements in one line: power, energy, voltage, current, temperature,
+//! Wi-Fi signal and uptime, each only when the device reports it.
+
+use leptos::prelude::*;
+use switchboard_core::device::Readings;
+
+use crate::app::DeviceView;
+
+/// The readings, or nothing when the device reports none.
+#[component]
+pub fn ReadingsLine(view: RwSignal<DeviceView>) -> impl IntoView {
+    let items = move || view.with(|v| describe(&v.state.readings));
+    move || {
+        let items = items();
+        (!items.is_empty()).then(|| {
+            view! {
+                <dl class="readings">
+                    {items.into_iter().map(|(term, value)| view! {
+                        <div class="reading"><dt>{term}</dt><dd>{value}</dd></div>
+                    }).collect_view()}
+                </dl>
+            }
+        })
+    }
+}
+
+/// (name, value with unit) for each reading present.
+pub fn describe(r: &Readings) -> Vec<(&'static str, String)> {
+    let mut items = Vec::new();
+    let mut add = |term, value: Option<String>| {
+        if let Some(value) = value {
+            items.push((term, value));
+        }
+    };
+    add("Power", r.power_w.map(|w| format!("{} W", trim(w, 1))));
+    add(
+        "Today",
+        r.energy_today_kwh.map(|k| format!("{} kWh", trim(k, 2))),
+    );
+    add(
+        "Total",
+        r.energy_total_kwh.map(|k| format!("{} kWh", trim(k, 1))),
+    );
+    add("Voltage", r.voltage_v.map(|v| format!("{} V", trim(v, 0))));
+    add("Current", r.current_a.map(|a| format!("{} A", trim(a, 2))));
+    add(
+        "Temp.",
+        r.temperature_c.map(|t| format!("{} °C", trim(t, 1))),
+    );
+    add(
+        "Wi-Fi",
+        r.wifi_dbm
+            .map(|d| format!("{} dBm", trim(d, 0)))
+            .or_else(|| r.wifi_percent.map(|p| format!("{} %", trim(p, 0)))),
+    );
+    add("Up", r.uptime_secs.map(uptime));
+    items
+}
+
+fn trim(value: f64, decimals: usize) -> String {
+    let text = format!("{value:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
+fn uptime(secs: u64) -> String {
+    let (days, hours, minutes) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60);
+    match (days, hours) {
+        (0, 0) => format!("{minutes} min"),
+        (0, _) => format!("{hours} h {minutes} min"),
+        _ => format!("{days} d {hours} h"),
+    }
+}
