@@ -7,7 +7,7 @@
 
 use leptos::prelude::*;
 use switchboard_core::adapter::DeviceAction;
-use switchboard_core::device::{Availability, DeviceState};
+use switchboard_core::device::{Availability, ChannelRole, DeviceState};
 
 use crate::app::DeviceRow;
 use crate::components::channel_control::ChannelControl;
@@ -62,10 +62,11 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
                 let actions = actions();
                 (!actions.is_empty()).then(|| view! {
                     <div class="card-actions">
+                        <span>"Ask the board:"</span>
                         {actions.iter().map(|&action| view! {
                             <button
                                 type="button"
-                                class="chip"
+                                class="link-button"
                                 disabled=move || !reachable()
                                 on:click=move |_| refused.set(driver::act(index, action).err().map(|e| e.explain()))
                             >
@@ -92,7 +93,7 @@ fn card_class(state: &DeviceState) -> String {
     } else if state
         .channels
         .iter()
-        .any(|c| c.power == Some(true) && c.power_is_current)
+        .any(|c| c.role != ChannelRole::Contact && c.power == Some(true) && c.power_is_current)
     {
         class.push_str(" is-on");
     }
@@ -101,8 +102,8 @@ fn card_class(state: &DeviceState) -> String {
 
 fn action_name(action: DeviceAction) -> &'static str {
     match action {
-        DeviceAction::Refresh => "Refresh",
-        DeviceAction::Stats => "Stats",
+        DeviceAction::Refresh => "refresh",
+        DeviceAction::Stats => "stats",
         DeviceAction::Address => "IP address",
     }
 }

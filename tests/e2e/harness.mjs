@@ -197,10 +197,18 @@ export class AedesBroker extends ProcessBroker {
 }
 
 /** Simulated Tasmota plugs connected to `broker`. `plugs` is a list of `topic` or `topic=on`. */
-export async function startPlugs(broker, plugs) {
-  const child = new Child('plugs', DEVKIT, ['plugs', '--broker', `127.0.0.1:${broker.tcpPort}`, ...plugs]);
+/** The name a simulated device goes by in the dev kit's log: `kind:name[:relays][=on]` -> name. */
+export function simName(spec) {
+  const bare = spec.split('=')[0];
+  return bare.includes(':') ? bare.split(':')[1] : bare;
+}
+
+export const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+export async function startPlugs(broker, plugs, { telePeriod = 300 } = {}) {
+  const child = new Child('plugs', DEVKIT, ['plugs', '--broker', `127.0.0.1:${broker.tcpPort}`, '--tele-period', String(telePeriod), ...plugs]);
   for (const plug of plugs) {
-    await child.waitForLine(new RegExp(`plug ${plug.split('=')[0]} connected`), 15_000);
+    await child.waitForLine(new RegExp(`plug ${escapeRegExp(simName(plug))} connected`), 15_000);
   }
   return child;
 }
@@ -301,10 +309,10 @@ export async function runFlood(broker, topic, rate, seconds) {
  * The usual stack for a suite: a started `broker`, simulated `plugs` on it, the page served,
  * and a browser. `stop()` tears it all down, in reverse order.
  */
-export async function startStack(broker, plugTopics) {
+export async function startStack(broker, plugTopics, plugOptions = {}) {
   await broker.start();
   const stack = { broker };
-  stack.plugs = await startPlugs(broker, plugTopics);
+  stack.plugs = await startPlugs(broker, plugTopics, plugOptions);
   stack.server = await serveDist();
   stack.browser = await launchBrowser();
   stack.stop = async () => {

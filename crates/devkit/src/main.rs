@@ -24,8 +24,12 @@
 mod broker;
 mod fault_proxy;
 mod flood;
+mod generic_lamp;
+mod json_board;
 mod mqtt_connection;
 mod plug_runner;
+mod shelly_plug;
+mod sim_device;
 mod static_server;
 mod tasmota_plug;
 
@@ -38,21 +42,34 @@ use std::sync::mpsc::{self, Sender};
 use std::time::Duration;
 
 use plug_runner::{spawn_plug, PlugControl, PlugSettings};
-use switchboard_core::config::{DashboardConfig, DeviceConfig};
+use switchboard_core::config::{parse_device_spec, DashboardConfig, DeviceConfig};
 
 const USAGE: &str = "usage:
   switchboard-devkit demo  [--dist DIR] [--http-port 8080] [--ws-port 9001] [--tcp-port 1883]
   switchboard-devkit broker [--ws-port 9001] [--tcp-port 1883]
-  switchboard-devkit plugs --broker 127.0.0.1:1883 [--tele-period SECS] TOPIC[=on] ...
+  switchboard-devkit plugs --broker 127.0.0.1:1883 [--tele-period SECS] DEVICE[=on] ...
+      DEVICE: <tasmota topic> | tasmota:<topic>[:<relays>] | shelly:<prefix> | jsonboard:<topic> | generic:<base>
   switchboard-devkit serve [--dist DIR] [--http-port 8080]
   switchboard-devkit flood --broker 127.0.0.1:1883 --topic T [--rate 5000] [--seconds 3]
   switchboard-devkit proxy --listen PORT --upstream 127.0.0.1:9001   (stdin: cut|stall|resume)
-control lines on stdin (demo, plugs): press|unplug|plugin <topic>, latency <topic> <ms>";
+control lines on stdin (demo, plugs): press|unplug|plugin <name>, latency <name> <ms>";
 
-const DEMO_PLUGS: [(&str, &str, bool); 3] = [
-    ("desk_lamp", "Desk lamp", true),
-    ("heater", "Heater", false),
-    ("coffee", "Coffee machine", false),
+/// The demo's simulated devices (one of each kind) and how the page lists them.
+const DEMO_DEVICES: [&str; 5] = [
+    "tasmota:desk_lamp=on",
+    "tasmota:power_strip:3",
+    "shelly:shellyplugsg3-demo",
+    "jsonboard:garage/board",
+    "generic:home/fan",
+];
+const DEMO_PAGE_DEVICES: [&str; 7] = [
+    "tasmota:desk_lamp:Desk lamp",
+    "tasmota:power_strip:Power strip",
+    "shelly:shellyplugsg3-demo:Heater",
+    "jsonrelay:garage/board:GP18:momentary:Garage door",
+    "jsonrelay:garage/board:GP1:contact:Garage side door",
+    "jsonrelay:garage/board:GP16:relay:Garden lights",
+    "generic:home/fan/set:home/fan:Fan:avty=home/fan/status",
 ];
 
 struct Options {
@@ -63,7 +80,7 @@ struct Options {
     tcp_port: u16,
     broker: String,
     tele_period: u64,
-    plugs: Vec<(String, bool)>,
+    plugs: Vec<String>,
     listen: u16,
     upstream: String,
     topic: String,
@@ -126,11 +143,9 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
                     .map_err(|_| format!("--tele-period must be seconds, got {text:?}"))?;
             }
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
-            plug => {
-                let (topic, state) = plug.split_once('=').unwrap_or((plug, "off"));
-                options
-                    .plugs
-                    .push((topic.to_string(), state.eq_ignore_ascii_case("on")));
+            device => {
+                sim_device::parse_sim_spec(device)?;
+                options.plugs.push(device.to_string());
             }
         }
     }
@@ -194,24 +209,25 @@ fn start_broker(options: &Options) -> Result<(), String> {
 
 fn start_plugs(
     broker: &str,
-    plugs: &[(String, bool)],
+    specs: &[String],
     tele_period: u64,
-) -> HashMap<String, Sender<PlugControl>> {
+) -> Result<HashMap<String, Sender<PlugControl>>, String> {
     let mut controls = HashMap::new();
-    for (topic, power) in plugs {
+    for spec in specs {
+        let device = sim_device::parse_sim_spec(spec)?;
+        let name = device.name().to_string();
         let (sender, receiver) = mpsc::channel();
         spawn_plug(
             PlugSettings {
                 broker: broker.to_string(),
-                topic: topic.clone(),
-                power: *power,
+                device,
                 tele_period: Duration::from_secs(tele_period.max(1)),
             },
             receiver,
         );
-        controls.insert(topic.clone(), sender);
+        controls.insert(name, sender);
     }
-    controls
+    Ok(controls)
 }
 
 fn start_server(options: &Options) -> Result<(), String> {
@@ -237,17 +253,15 @@ fn run_demo(options: &Options) -> Result<(), String> {
     }
     start_broker(options)?;
     start_server(options)?;
-    let plugs: Vec<(String, bool)> = DEMO_PLUGS
+    let specs = DEMO_DEVICES.map(String::from);
+    let controls = start_plugs(&loopback(options.tcp_port).to_string(), &specs, 10)?;
+    let devices = DEMO_PAGE_DEVICES
         .iter()
-        .map(|(t, _, on)| (t.to_string(), *on))
-        .collect();
-    let controls = start_plugs(&loopback(options.tcp_port).to_string(), &plugs, 60);
+        .map(|spec| parse_device_spec(spec))
+        .collect::<Result<Vec<DeviceConfig>, String>>()?;
     let config = DashboardConfig {
         broker: Some(format!("ws://127.0.0.1:{}", options.ws_port)),
-        devices: DEMO_PLUGS
-            .iter()
-            .map(|(topic, label, _)| DeviceConfig::tasmota(*topic, *label))
-            .collect(),
+        devices,
         ..Default::default()
     };
     println!("Switchboard demo is running:");
@@ -255,7 +269,7 @@ fn run_demo(options: &Options) -> Result<(), String> {
         "  broker   mqtt://127.0.0.1:{}  ws://127.0.0.1:{}",
         options.tcp_port, options.ws_port
     );
-    println!("  plugs    {}", DEMO_PLUGS.map(|p| p.0).join(", "));
+    println!("  devices  {}", DEMO_DEVICES.join(", "));
     println!();
     println!(
         "Open http://127.0.0.1:{}/#{}",
@@ -263,7 +277,7 @@ fn run_demo(options: &Options) -> Result<(), String> {
         config.to_fragment()
     );
     println!();
-    println!("Type \"press heater\" to press a plug's button, \"unplug heater\" / \"plugin heater\" to take it away and back. Ctrl-C stops.");
+    println!("Type \"press desk_lamp\" to press a device's button (\"press garage/board\" opens the side door), \"unplug shellyplugsg3-demo\" / \"plugin shellyplugsg3-demo\" to take it away and back. Ctrl-C stops.");
     read_controls(controls)
 }
 
@@ -282,7 +296,7 @@ fn run_plugs(options: &Options) -> Result<(), String> {
     if options.plugs.is_empty() {
         return Err(format!("name at least one plug topic\n{USAGE}"));
     }
-    let controls = start_plugs(&options.broker, &options.plugs, options.tele_period);
+    let controls = start_plugs(&options.broker, &options.plugs, options.tele_period)?;
     println!("plugs ready");
     read_controls(controls)
 }

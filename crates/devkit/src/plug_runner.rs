@@ -1,5 +1,5 @@
-//! Runs simulated plugs against a broker over TCP, one thread each, and takes control
-//! commands (button presses, power loss, reply latency) from a channel.
+//! Runs simulated devices of any kind against a broker over TCP, one thread each, and takes
+//! control commands (button presses, power loss, reply latency) from a channel.
 //!
 //! A plug reconnects by itself after the broker goes away (every 300 ms), the way firmware
 //! does; "unplug" cuts its connection without DISCONNECT so the broker publishes its will, and
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use switchboard_core::session::{QoS, SessionEvent, SessionOptions, Will};
 
 use crate::mqtt_connection::MqttConnection;
-use crate::tasmota_plug::{PlugPublish, TasmotaPlug};
+use crate::sim_device::{PlugPublish, SimDevice};
 
 /// What can be done to a running plug.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,14 +27,12 @@ pub enum PlugControl {
     SetLatency(u64),
 }
 
-/// Settings for one plug thread.
+/// Settings for one device thread.
 pub struct PlugSettings {
     /// Broker TCP address, e.g. `127.0.0.1:1883`.
     pub broker: String,
-    /// The plug's topic.
-    pub topic: String,
-    /// Initial relay state.
-    pub power: bool,
+    /// The simulated device.
+    pub device: Box<dyn SimDevice>,
     /// Telemetry period.
     pub tele_period: Duration,
 }
@@ -48,7 +46,7 @@ pub fn spawn_plug(
 }
 
 fn run_plug(settings: PlugSettings, control: Receiver<PlugControl>) {
-    let mut plug = TasmotaPlug::new(settings.topic.clone(), settings.power);
+    let mut plug = settings.device;
     let booted = Instant::now();
     let mut latency = Duration::ZERO;
     let mut unplugged = false;
@@ -58,17 +56,16 @@ fn run_plug(settings: PlugSettings, control: Receiver<PlugControl>) {
                 Ok(PlugControl::PlugIn) => unplugged = false,
                 Ok(PlugControl::SetLatency(ms)) => latency = Duration::from_millis(ms),
                 Ok(PlugControl::PressButton) => {
-                    plug.press_button();
+                    plug.press_button(booted.elapsed());
                 }
                 Ok(PlugControl::Unplug) => {}
                 Err(_) => return,
             }
             continue;
         }
-        let will = plug.will();
-        let mut options = SessionOptions::new(format!("sim-tasmota-{}", plug.topic()));
+        let mut options = SessionOptions::new(format!("sim-{}", plug.name().replace('/', "-")));
         options.keep_alive_secs = 10;
-        options.will = Some(Will {
+        options.will = plug.will().map(|will| Will {
             topic: will.topic,
             payload: will.payload.into_bytes(),
             retain: will.retain,
@@ -78,7 +75,7 @@ fn run_plug(settings: PlugSettings, control: Receiver<PlugControl>) {
                 Ok(PlugControl::Unplug) => unplugged = true,
                 Ok(PlugControl::SetLatency(ms)) => latency = Duration::from_millis(ms),
                 Ok(PlugControl::PressButton) => {
-                    plug.press_button();
+                    plug.press_button(booted.elapsed());
                 }
                 Ok(PlugControl::PlugIn) | Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
@@ -92,7 +89,7 @@ fn run_plug(settings: PlugSettings, control: Receiver<PlugControl>) {
             for event in events {
                 match event {
                     SessionEvent::Connected { .. } => {
-                        println!("plug {} connected", plug.topic());
+                        println!("plug {} connected", plug.name());
                         publish_all(&mut connection, plug.on_connected())?;
                         let filters = plug.subscriptions();
                         let now = connection.now();
@@ -106,16 +103,12 @@ fn run_plug(settings: PlugSettings, control: Receiver<PlugControl>) {
                         let payload = String::from_utf8_lossy(&message.payload).into_owned();
                         println!(
                             "plug {} received {} {:?}",
-                            plug.topic(),
+                            plug.name(),
                             message.topic,
                             payload
                         );
-                        let replies = plug.on_message(&message.topic, &payload);
-                        println!(
-                            "plug {} power {}",
-                            plug.topic(),
-                            if plug.power() { "ON" } else { "OFF" }
-                        );
+                        let replies = plug.on_message(booted.elapsed(), &message.topic, &payload);
+                        println!("plug {} power {}", plug.name(), plug.power_summary());
                         let due = Instant::now() + latency;
                         delayed.extend(replies.into_iter().map(|reply| (due, reply)));
                     }
@@ -127,16 +120,22 @@ fn run_plug(settings: PlugSettings, control: Receiver<PlugControl>) {
             let (due, later): (Vec<_>, Vec<_>) = delayed.drain(..).partition(|(at, _)| *at <= now);
             delayed = later;
             publish_all(&mut connection, due.into_iter().map(|(_, p)| p).collect())?;
+            let by_itself = plug.poll(booted.elapsed());
+            if !by_itself.is_empty() {
+                publish_all(&mut connection, by_itself)?;
+                println!("plug {} power {}", plug.name(), plug.power_summary());
+            }
             if now >= next_telemetry {
                 next_telemetry = now + settings.tele_period;
-                let report = plug.tick_telemetry(booted.elapsed().as_secs());
-                publish_all(&mut connection, vec![report])?;
+                let reports = plug.tick_telemetry(booted.elapsed());
+                publish_all(&mut connection, reports)?;
             }
             match control.try_recv() {
                 Ok(PlugControl::PressButton) => {
-                    println!("plug {} button pressed", plug.topic());
-                    let reports = plug.press_button();
+                    println!("plug {} button pressed", plug.name());
+                    let reports = plug.press_button(booted.elapsed());
                     publish_all(&mut connection, reports)?;
+                    println!("plug {} power {}", plug.name(), plug.power_summary());
                 }
                 Ok(PlugControl::Unplug) => return Ok(()),
                 Ok(PlugControl::SetLatency(ms)) => latency = Duration::from_millis(ms),
@@ -145,12 +144,12 @@ fn run_plug(settings: PlugSettings, control: Receiver<PlugControl>) {
         })();
         match outcome {
             Ok(()) => {
-                println!("plug {} unplugged", plug.topic());
+                println!("plug {} unplugged", plug.name());
                 connection.kill();
                 unplugged = true;
             }
             Err(()) => {
-                println!("plug {} lost the broker; reconnecting", plug.topic());
+                println!("plug {} lost the broker; reconnecting", plug.name());
                 thread::sleep(Duration::from_millis(300));
             }
         }

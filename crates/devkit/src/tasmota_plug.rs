@@ -1,81 +1,201 @@
-//! A simulated Tasmota plug's behaviour, pure: messages in, messages out.
+//! A simulated Tasmota plug or relay board, pure: messages in, messages out.
 //!
 //! Follows the documented protocol (../shared/PROTOCOLS.md): on connect it publishes
-//! `tele/<t>/LWT Online` retained and an empty `cmnd/<t>/POWER`, as the firmware does, then
-//! subscribes to `cmnd/<t>/#` and the group topic `cmnd/tasmotas/#`. `POWER` with `ON`/`1`,
-//! `OFF`/`0`, `TOGGLE`/`2` switches; an empty payload or `?` only reports. Every change and
-//! report goes out as `stat/<t>/RESULT {"POWER":"ON"}` and `stat/<t>/POWER ON`; `STATE` and
-//! the telemetry period publish `tele/<t>/STATE`. Its will is `tele/<t>/LWT Offline` retained.
+//! `tele/<t>/LWT Online` retained, its native discovery (`tasmota/discovery/<MAC>/config` and
+//! `/sensors`, retained) and an empty `cmnd/<t>/POWER`, as the firmware does, then subscribes
+//! to `cmnd/<t>/#` and the group topic `cmnd/tasmotas/#`. `POWER`/`POWER<n>` with `ON`/`1`,
+//! `OFF`/`0`, `TOGGLE`/`2` switch (`POWER0` every relay); an empty payload or `?` only
+//! reports. Reports go out as `stat/<t>/RESULT {"POWER":"ON"}` (`POWER<n>` on multi-relay
+//! devices) and `stat/<t>/POWER ON`. `State` answers on `stat/<t>/RESULT`, `Status` on
+//! `stat/<t>/STATUS` (with the FriendlyNames), `Status 10` on `stat/<t>/STATUS10` (energy).
+//! The telemetry period publishes `tele/<t>/STATE` and `tele/<t>/SENSOR` with an energy
+//! meter: 42 W per relay that is on. Its will is `tele/<t>/LWT Offline` retained.
 
-/// A message the plug publishes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlugPublish {
-    /// Topic.
-    pub topic: String,
-    /// Payload text.
-    pub payload: String,
-    /// Retained flag (only the LWT is retained).
-    pub retain: bool,
-}
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::sim_device::{PlugPublish, SimDevice};
 
 /// The group topic every Tasmota subscribes to by default.
 pub const GROUP_TOPIC: &str = "tasmotas";
+/// What one relay that is on draws in the simulation.
+const WATTS_PER_RELAY: f64 = 42.0;
+const VOLTS: f64 = 230.0;
 
-/// One simulated single-relay plug.
+/// One simulated device with 1 to 8 relays.
 #[derive(Debug, Clone)]
 pub struct TasmotaPlug {
     topic: String,
-    power: bool,
+    relays: Vec<bool>,
     uptime_secs: u64,
 }
 
 impl TasmotaPlug {
-    /// A plug with its `%topic%` and initial relay state.
+    /// A single-relay plug with its `%topic%` and initial relay state.
+    #[cfg(test)]
     pub fn new(topic: impl Into<String>, power: bool) -> Self {
+        Self::with_relays(topic, 1, power)
+    }
+
+    /// A device with `relays` relays, all starting at `power`.
+    pub fn with_relays(topic: impl Into<String>, relays: usize, power: bool) -> Self {
         Self {
             topic: topic.into(),
-            power,
+            relays: vec![power; relays.clamp(1, 8)],
             uptime_secs: 0,
         }
     }
 
-    /// The plug's `%topic%`.
-    pub fn topic(&self) -> &str {
+    /// The first relay's state.
+    #[cfg(test)]
+    pub fn power(&self) -> bool {
+        self.relays[0]
+    }
+
+    /// A MAC address made from the topic, stable across runs.
+    fn mac(&self) -> String {
+        let hash = self.topic.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
+        format!("84F3EB{:06X}", hash & 0xFF_FFFF)
+    }
+
+    fn friendly_names(&self) -> Vec<String> {
+        if self.relays.len() == 1 {
+            vec![self.topic.clone()]
+        } else {
+            (1..=self.relays.len())
+                .map(|n| format!("Socket {n}"))
+                .collect()
+        }
+    }
+
+    fn key(&self, relay: usize) -> String {
+        if self.relays.len() == 1 {
+            "POWER".into()
+        } else {
+            format!("POWER{}", relay + 1)
+        }
+    }
+
+    fn word(on: bool) -> &'static str {
+        if on {
+            "ON"
+        } else {
+            "OFF"
+        }
+    }
+
+    fn power_report(&self, relay: usize) -> Vec<PlugPublish> {
+        let key = self.key(relay);
+        let word = Self::word(self.relays[relay]);
+        vec![
+            self.stat("RESULT", json!({ key.clone(): word }).to_string()),
+            self.stat(&key, word.into()),
+        ]
+    }
+
+    fn state_json(&self) -> Value {
+        let mut state = json!({
+            "Uptime": format!("0T{:02}:{:02}:{:02}", self.uptime_secs / 3600 % 24, self.uptime_secs / 60 % 60, self.uptime_secs % 60),
+            "UptimeSec": self.uptime_secs,
+            "Wifi": {"AP": 1, "SSId": "sim", "RSSI": 78, "Signal": -61}
+        });
+        for relay in 0..self.relays.len() {
+            state[self.key(relay)] = json!(Self::word(self.relays[relay]));
+        }
+        state
+    }
+
+    fn energy_json(&self) -> Value {
+        let watts = self.relays.iter().filter(|on| **on).count() as f64 * WATTS_PER_RELAY;
+        json!({"ENERGY": {
+            "TotalStartTime": "2026-01-01T00:00:00",
+            "Total": 12.5,
+            "Yesterday": 0.8,
+            "Today": 0.31,
+            "Power": watts,
+            "ApparentPower": watts,
+            "ReactivePower": 0,
+            "Factor": 1.0,
+            "Voltage": VOLTS,
+            "Current": (watts / VOLTS * 1000.0).round() / 1000.0
+        }})
+    }
+
+    fn switch(&mut self, relays: std::ops::Range<usize>, word: &str) -> Option<Vec<PlugPublish>> {
+        let mut out = Vec::new();
+        for relay in relays {
+            match word {
+                "" | "?" => {}
+                "ON" | "1" | "TRUE" => self.relays[relay] = true,
+                "OFF" | "0" | "FALSE" => self.relays[relay] = false,
+                "TOGGLE" | "2" => self.relays[relay] = !self.relays[relay],
+                _ => return None,
+            }
+            out.extend(self.power_report(relay));
+        }
+        Some(out)
+    }
+
+    fn stat(&self, suffix: &str, payload: String) -> PlugPublish {
+        PlugPublish::new(format!("stat/{}/{suffix}", self.topic), payload)
+    }
+
+    fn lwt(&self, word: &str) -> PlugPublish {
+        PlugPublish::retained(format!("tele/{}/LWT", self.topic), word)
+    }
+
+    fn discovery(&self) -> Vec<PlugPublish> {
+        let mac = self.mac();
+        let mut names: Vec<Value> = self.friendly_names().into_iter().map(Value::from).collect();
+        names.resize(8, Value::Null);
+        let mut relays = vec![0; 8];
+        relays[..self.relays.len()].fill(1);
+        let config = json!({
+            "ip": "127.0.0.1", "dn": self.topic, "fn": names, "hn": format!("{}-{}", self.topic, &mac[8..]),
+            "mac": mac, "md": "Simulated plug", "t": self.topic, "ft": "%prefix%/%topic%/",
+            "tp": ["cmnd", "stat", "tele"], "rl": relays, "ofln": "Offline", "onln": "Online",
+            "state": ["OFF", "ON", "TOGGLE", "HOLD"], "sw": "13.1.0", "ver": 1
+        });
+        vec![
+            PlugPublish::retained(
+                format!("tasmota/discovery/{mac}/config"),
+                config.to_string(),
+            ),
+            PlugPublish::retained(
+                format!("tasmota/discovery/{mac}/sensors"),
+                json!({"sn": self.energy_json(), "ver": 1}).to_string(),
+            ),
+        ]
+    }
+}
+
+impl SimDevice for TasmotaPlug {
+    fn name(&self) -> &str {
         &self.topic
     }
 
-    /// The relay state.
-    pub fn power(&self) -> bool {
-        self.power
+    fn will(&self) -> Option<PlugPublish> {
+        Some(self.lwt("Offline"))
     }
 
-    /// The will the plug registers when it connects.
-    pub fn will(&self) -> PlugPublish {
-        self.lwt("Offline")
-    }
-
-    /// Topic filters to subscribe to after connecting.
-    pub fn subscriptions(&self) -> Vec<String> {
+    fn subscriptions(&self) -> Vec<String> {
         vec![
             format!("cmnd/{}/#", self.topic),
             format!("cmnd/{GROUP_TOPIC}/#"),
         ]
     }
 
-    /// What the firmware publishes right after connecting (before subscribing).
-    pub fn on_connected(&self) -> Vec<PlugPublish> {
-        vec![
-            self.lwt("Online"),
-            PlugPublish {
-                topic: format!("cmnd/{}/POWER", self.topic),
-                payload: String::new(),
-                retain: false,
-            },
-        ]
+    fn on_connected(&mut self) -> Vec<PlugPublish> {
+        let mut out = vec![self.lwt("Online")];
+        out.extend(self.discovery());
+        out.push(PlugPublish::new(format!("cmnd/{}/POWER", self.topic), ""));
+        out
     }
 
-    /// A message arrived on one of the subscribed topics.
-    pub fn on_message(&mut self, topic: &str, payload: &str) -> Vec<PlugPublish> {
+    fn on_message(&mut self, _now: Duration, topic: &str, payload: &str) -> Vec<PlugPublish> {
         let own = format!("cmnd/{}/", self.topic);
         let group = format!("cmnd/{GROUP_TOPIC}/");
         let Some(command) = topic
@@ -84,79 +204,67 @@ impl TasmotaPlug {
         else {
             return Vec::new();
         };
-        match command.to_ascii_uppercase().as_str() {
-            "POWER" | "POWER1" => {
-                match payload.trim().to_ascii_uppercase().as_str() {
-                    "" | "?" => {}
-                    "ON" | "1" | "TRUE" => self.power = true,
-                    "OFF" | "0" | "FALSE" => self.power = false,
-                    "TOGGLE" | "2" => self.power = !self.power,
-                    _ => {
-                        return vec![self.stat("RESULT", r#"{"Command":"Error"}"#.into())];
-                    }
-                }
-                self.power_report()
+        let command = command.to_ascii_uppercase();
+        let word = payload.trim().to_ascii_uppercase();
+        let unknown = || {
+            vec![PlugPublish::new(
+                format!("stat/{}/RESULT", self.topic),
+                r#"{"Command":"Unknown"}"#,
+            )]
+        };
+        if let Some(index) = command.strip_prefix("POWER") {
+            let relays = match index {
+                "" => 0..1,
+                "0" => 0..self.relays.len(),
+                n => match n.parse::<usize>() {
+                    Ok(n) if (1..=self.relays.len()).contains(&n) => n - 1..n,
+                    _ => return unknown(),
+                },
+            };
+            return self
+                .switch(relays, &word)
+                .unwrap_or_else(|| vec![self.stat("RESULT", r#"{"Command":"Error"}"#.into())]);
+        }
+        match (command.as_str(), word.as_str()) {
+            ("STATE", _) => vec![self.stat("RESULT", self.state_json().to_string())],
+            ("STATUS", "") => {
+                let status = json!({"Status": {"Module": 0, "DeviceName": self.topic, "FriendlyName": self.friendly_names(), "Topic": self.topic, "ButtonTopic": "0", "Power": 0}});
+                vec![self.stat("STATUS", status.to_string())]
             }
-            "STATE" => vec![self.telemetry()],
-            _ => vec![self.stat("RESULT", r#"{"Command":"Unknown"}"#.into())],
+            ("STATUS", "10") => {
+                let mut sensors = self.energy_json();
+                sensors["Time"] = json!("2026-11-22T10:00:00");
+                vec![self.stat("STATUS10", json!({"StatusSNS": sensors}).to_string())]
+            }
+            _ => unknown(),
         }
     }
 
-    /// The physical button was pressed.
-    pub fn press_button(&mut self) -> Vec<PlugPublish> {
-        self.power = !self.power;
-        self.power_report()
+    fn press_button(&mut self, _now: Duration) -> Vec<PlugPublish> {
+        self.relays[0] = !self.relays[0];
+        self.power_report(0)
     }
 
-    /// The telemetry period elapsed.
-    pub fn tick_telemetry(&mut self, uptime_secs: u64) -> PlugPublish {
-        self.uptime_secs = uptime_secs;
-        self.telemetry()
-    }
-
-    fn word(&self) -> &'static str {
-        if self.power {
-            "ON"
-        } else {
-            "OFF"
-        }
-    }
-
-    fn power_report(&self) -> Vec<PlugPublish> {
+    fn tick_telemetry(&mut self, now: Duration) -> Vec<PlugPublish> {
+        self.uptime_secs = now.as_secs();
         vec![
-            self.stat("RESULT", format!(r#"{{"POWER":"{}"}}"#, self.word())),
-            self.stat("POWER", self.word().into()),
+            PlugPublish::new(
+                format!("tele/{}/STATE", self.topic),
+                self.state_json().to_string(),
+            ),
+            PlugPublish::new(
+                format!("tele/{}/SENSOR", self.topic),
+                self.energy_json().to_string(),
+            ),
         ]
     }
 
-    fn telemetry(&self) -> PlugPublish {
-        PlugPublish {
-            topic: format!("tele/{}/STATE", self.topic),
-            payload: format!(
-                r#"{{"Uptime":"0T00:{:02}:{:02}","UptimeSec":{},"POWER":"{}","Wifi":{{"AP":1,"SSId":"sim","RSSI":78,"Signal":-61}}}}"#,
-                self.uptime_secs / 60 % 60,
-                self.uptime_secs % 60,
-                self.uptime_secs,
-                self.word()
-            ),
-            retain: false,
-        }
-    }
-
-    fn stat(&self, suffix: &str, payload: String) -> PlugPublish {
-        PlugPublish {
-            topic: format!("stat/{}/{suffix}", self.topic),
-            payload,
-            retain: false,
-        }
-    }
-
-    fn lwt(&self, word: &str) -> PlugPublish {
-        PlugPublish {
-            topic: format!("tele/{}/LWT", self.topic),
-            payload: word.into(),
-            retain: true,
-        }
+    fn power_summary(&self) -> String {
+        self.relays
+            .iter()
+            .map(|on| Self::word(*on))
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -164,13 +272,15 @@ impl TasmotaPlug {
 mod tests {
     use super::*;
 
+    const T: Duration = Duration::ZERO;
+
     fn topics_and_payloads(out: Vec<PlugPublish>) -> Vec<(String, String)> {
         out.into_iter().map(|p| (p.topic, p.payload)).collect()
     }
 
     #[test]
-    fn on_connect_it_announces_online_retained_then_the_empty_power_command() {
-        let plug = TasmotaPlug::new("p", false);
+    fn on_connect_it_announces_online_and_discovery_retained_then_the_empty_power_command() {
+        let mut plug = TasmotaPlug::new("p", false);
         let out = plug.on_connected();
         assert_eq!(
             (
@@ -180,15 +290,19 @@ mod tests {
             ),
             ("tele/p/LWT", "Online", true)
         );
+        assert!(out[1].topic.starts_with("tasmota/discovery/84F3EB") && out[1].retain);
+        let config: Value = serde_json::from_str(&out[1].payload).unwrap();
         assert_eq!(
-            (
-                out[1].topic.as_str(),
-                out[1].payload.as_str(),
-                out[1].retain
-            ),
+            (config["t"].as_str(), config["rl"][0].as_i64()),
+            (Some("p"), Some(1))
+        );
+        assert!(out[2].topic.ends_with("/sensors"));
+        let last = out.last().unwrap();
+        assert_eq!(
+            (last.topic.as_str(), last.payload.as_str(), last.retain),
             ("cmnd/p/POWER", "", false)
         );
-        let will = plug.will();
+        let will = plug.will().unwrap();
         assert_eq!((will.payload.as_str(), will.retain), ("Offline", true));
     }
 
@@ -196,48 +310,77 @@ mod tests {
     fn power_commands_switch_and_report_on_result_and_power() {
         let mut plug = TasmotaPlug::new("p", false);
         assert_eq!(
-            topics_and_payloads(plug.on_message("cmnd/p/POWER", "ON")),
+            topics_and_payloads(plug.on_message(T, "cmnd/p/POWER", "ON")),
             [
                 ("stat/p/RESULT".into(), r#"{"POWER":"ON"}"#.into()),
                 ("stat/p/POWER".into(), "ON".into())
             ]
         );
-        plug.on_message("cmnd/p/Power", "toggle");
+        plug.on_message(T, "cmnd/p/Power", "toggle");
         assert!(!plug.power());
-        plug.on_message("cmnd/p/POWER1", "1");
+        plug.on_message(T, "cmnd/p/POWER1", "1");
         assert!(plug.power());
-    }
-
-    #[test]
-    fn an_empty_power_command_only_reports() {
-        let mut plug = TasmotaPlug::new("p", true);
-        let out = plug.on_message("cmnd/p/POWER", "");
+        let out = plug.on_message(T, "cmnd/p/POWER", "");
         assert!(plug.power());
         assert_eq!(out[1].payload, "ON");
     }
 
     #[test]
-    fn the_group_topic_switches_every_plug() {
-        let mut plug = TasmotaPlug::new("p", true);
-        plug.on_message("cmnd/tasmotas/POWER", "OFF");
-        assert!(!plug.power());
+    fn a_multi_relay_device_reports_each_relay_and_power0_switches_all() {
+        let mut strip = TasmotaPlug::with_relays("s", 3, false);
+        assert_eq!(
+            topics_and_payloads(strip.on_message(T, "cmnd/s/POWER2", "ON")),
+            [
+                ("stat/s/RESULT".into(), r#"{"POWER2":"ON"}"#.into()),
+                ("stat/s/POWER2".into(), "ON".into())
+            ]
+        );
+        assert_eq!(strip.power_summary(), "OFF,ON,OFF");
+        strip.on_message(T, "cmnd/tasmotas/POWER0", "ON");
+        assert_eq!(strip.power_summary(), "ON,ON,ON");
+        assert!(strip.on_message(T, "cmnd/s/POWER4", "ON")[0]
+            .payload
+            .contains("Unknown"));
     }
 
     #[test]
-    fn the_button_toggles_and_reports_and_telemetry_carries_power() {
-        let mut plug = TasmotaPlug::new("p", false);
-        assert_eq!(plug.press_button()[1].payload, "ON");
-        let tele = plug.tick_telemetry(75);
-        assert_eq!(tele.topic, "tele/p/STATE");
-        let json: serde_json::Value = serde_json::from_str(&tele.payload).unwrap();
-        assert_eq!(json["POWER"], "ON");
-        assert_eq!(json["UptimeSec"], 75);
+    fn state_status_and_status_10_answer_like_the_firmware() {
+        let mut strip = TasmotaPlug::with_relays("s", 2, true);
+        let state: Value =
+            serde_json::from_str(&strip.on_message(T, "cmnd/s/STATE", "")[0].payload).unwrap();
+        assert_eq!(
+            (state["POWER1"].as_str(), state["POWER2"].as_str()),
+            (Some("ON"), Some("ON"))
+        );
+        let status = strip.on_message(T, "cmnd/s/STATUS", "");
+        assert_eq!(status[0].topic, "stat/s/STATUS");
+        assert!(status[0]
+            .payload
+            .contains(r#""FriendlyName":["Socket 1","Socket 2"]"#));
+        let sensors = strip.on_message(T, "cmnd/s/STATUS", "10");
+        let sensors: Value = serde_json::from_str(&sensors[0].payload).unwrap();
+        assert_eq!(sensors["StatusSNS"]["ENERGY"]["Power"], 84.0);
     }
 
     #[test]
-    fn another_plugs_commands_are_ignored() {
+    fn the_button_toggles_and_telemetry_carries_power_and_energy() {
         let mut plug = TasmotaPlug::new("p", false);
-        assert!(plug.on_message("cmnd/q/POWER", "ON").is_empty());
+        assert_eq!(plug.press_button(T)[1].payload, "ON");
+        let tele = plug.tick_telemetry(Duration::from_secs(75));
+        assert_eq!(tele[0].topic, "tele/p/STATE");
+        let json: Value = serde_json::from_str(&tele[0].payload).unwrap();
+        assert_eq!(
+            (json["POWER"].as_str(), json["UptimeSec"].as_u64()),
+            (Some("ON"), Some(75))
+        );
+        let sensor: Value = serde_json::from_str(&tele[1].payload).unwrap();
+        assert_eq!(sensor["ENERGY"]["Power"], 42.0);
+    }
+
+    #[test]
+    fn another_devices_commands_are_ignored() {
+        let mut plug = TasmotaPlug::new("p", false);
+        assert!(plug.on_message(T, "cmnd/q/POWER", "ON").is_empty());
         assert!(!plug.power());
     }
 }

@@ -1,0 +1,122 @@
+// Every device kind end to end: the built page in headless Chromium against Mosquitto, with
+// the dev kit's simulators speaking each kind's real protocol (a 3-relay Tasmota strip with an
+// energy meter, a Shelly Gen3 plug over RPC, a JSON relay board with a relay, a momentary relay
+// and a contact, and a command/state pair with an availability topic). For each: the state is
+// shown, a command is confirmed by the device, and going offline is shown.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Mosquitto, dashboardFragment, eventually, startStack, switchState } from './harness.mjs';
+
+const STRIP = 'kinds_strip';
+const SHELLY = 'shellyplugsg3-e2e';
+const BOARD = 'e2e/board';
+const FAN = 'e2e/fan';
+
+const PAGE_DEVICES = [
+  `tasmota:${STRIP}:Strip`,
+  `shelly:${SHELLY}:Heater`,
+  `jsonrelay:${BOARD}:GP16:relay:Lamp`,
+  `jsonrelay:${BOARD}:GP18:momentary:Garage door`,
+  `jsonrelay:${BOARD}:GP1:contact:Side door`,
+  `generic:${FAN}/set:${FAN}:Fan:avty=${FAN}/status`,
+  'generic:e2e/blind/set::Blind',
+];
+
+const card = (page, label) => page.locator('li.card', { has: page.locator('.card-label', { hasText: label }) });
+
+describe('every device kind against Mosquitto', () => {
+  let stack, page;
+  const pageErrors = [];
+
+  before(async () => {
+    stack = await startStack(new Mosquitto(), [`tasmota:${STRIP}:3`, `shelly:${SHELLY}`, `jsonboard:${BOARD}`, `generic:${FAN}`], { telePeriod: 2 });
+    page = await stack.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('pageerror', (error) => pageErrors.push(String(error)));
+    await page.goto(stack.server.url + dashboardFragment(stack.broker.wsPort, PAGE_DEVICES));
+  });
+
+  after(async () => {
+    assert.deepEqual(pageErrors, [], 'the page threw');
+    await stack?.stop();
+  });
+
+  test('each kind shows the state its device reports, with names and readings', async () => {
+    for (const name of ['Strip: Socket 1', 'Strip: Socket 2', 'Strip: Socket 3', 'Heater', 'Lamp', 'Fan']) {
+      await eventually(async () => {
+        assert.deepEqual(await switchState(page, name), { checked: 'false', busy: 'false', disabled: false });
+      }, 15_000, `${name} showing its reported state`);
+    }
+    await eventually(async () => {
+      assert.equal(await page.getByRole('img', { name: 'Side door: on' }).count(), 1);
+      assert.equal(await page.getByRole('button', { name: 'Press Garage door' }).isDisabled(), false);
+    }, 10_000, 'board pins known');
+    const heater = await card(page, 'Heater').innerText();
+    assert.match(heater, /Temp\.\s+41\.3 °C/i);
+    assert.match(heater, /Voltage\s+231 V/i);
+    await eventually(async () => assert.match(await card(page, 'Strip').innerText(), /Today\s+0\.31 kWh/i), 10_000, 'strip energy');
+    const blind = await card(page, 'Blind').innerText();
+    assert.match(blind, /Unconfirmed: this device reports no state/);
+  });
+
+  test('a Tasmota relay, a Shelly, a board relay and a pair are switched and confirmed by the device', async () => {
+    const cases = [
+      { name: 'Strip: Socket 2', sim: STRIP, confirmed: 'OFF,ON,OFF', command: `received cmnd/${STRIP}/POWER2 "ON"` },
+      { name: 'Heater', sim: SHELLY, confirmed: 'ON', command: `received ${SHELLY}/rpc ".*Switch.Set` },
+      { name: 'Lamp', sim: BOARD, confirmed: 'GP1=1,GP16=1,GP17=0,GP18=0', command: `received ${BOARD} "\\{\\\\"GP16\\\\":1\\}"` },
+      { name: 'Fan', sim: FAN, confirmed: 'ON', command: `received ${FAN}/set "ON"` },
+    ];
+    for (const { name, sim, confirmed, command } of cases) {
+      await page.getByRole('switch', { name, exact: true }).click();
+      await stack.plugs.waitForLine(new RegExp(command), 10_000);
+      await stack.plugs.waitForLine(new RegExp(`plug ${sim} power ${confirmed}$`), 10_000);
+      await eventually(async () => {
+        assert.deepEqual(await switchState(page, name), { checked: 'true', busy: 'false', disabled: false });
+      }, 10_000, `${name} confirmed`);
+    }
+    await eventually(async () => {
+      assert.match(await card(page, 'Strip').innerText(), /Power\s+42 W/i);
+    }, 10_000, 'the meter following the relay at the next telemetry');
+  });
+
+  test('a momentary press shows the pulse and ends with the state the board reports', async () => {
+    const press = page.getByRole('button', { name: 'Press Garage door' });
+    await press.click();
+    await eventually(async () => assert.equal(await press.getAttribute('aria-busy'), 'true'), 5_000, 'pulse shown');
+    await stack.plugs.waitForLine(new RegExp(`plug ${BOARD} power GP1=1,GP16=1,GP17=0,GP18=1$`), 5_000);
+    await stack.plugs.waitForLine(new RegExp(`plug ${BOARD} power GP1=1,GP16=1,GP17=0,GP18=0$`), 5_000);
+    await eventually(async () => {
+      assert.equal(await press.getAttribute('aria-busy'), 'false');
+      assert.match(await card(page, 'Garage door').innerText(), /Ready/);
+    }, 5_000, 'release confirmed');
+  });
+
+  test('the contact follows the board, and the board answers stats in words', async () => {
+    stack.plugs.send(`press ${BOARD}`);
+    await eventually(async () => assert.equal(await page.getByRole('img', { name: 'Side door: off' }).count(), 1), 5_000, 'door opened');
+    const lampCard = card(page, 'Lamp');
+    await lampCard.getByRole('button', { name: 'stats' }).click();
+    await eventually(async () => assert.match(await lampCard.innerText(), /Uptime=0 days 0 hrs, Outages=0/), 5_000, 'stats answer');
+  });
+
+  test('a pair without a state topic sends but says it cannot confirm', async () => {
+    await page.getByRole('button', { name: 'Blind on', exact: true }).click();
+    await eventually(async () => {
+      assert.match(await card(page, 'Blind').innerText(), /Sent "on"; this device reports no state, so it cannot be confirmed/);
+    }, 5_000, 'unconfirmed send shown');
+  });
+
+  test('a device that goes offline is shown offline, and comes back when it returns', async () => {
+    for (const [sim, name] of [[STRIP, 'Strip: Socket 1'], [SHELLY, 'Heater'], [FAN, 'Fan']]) {
+      stack.plugs.send(`unplug ${sim}`);
+      await eventually(async () => {
+        assert.equal((await switchState(page, name)).disabled, true);
+        assert.match(await page.locator('li.channel', { has: page.getByRole('switch', { name, exact: true }) }).innerText(), /Device offline/);
+      }, 20_000, `${name} offline`);
+      stack.plugs.send(`plugin ${sim}`);
+      await eventually(async () => {
+        assert.equal((await switchState(page, name)).disabled, false);
+      }, 20_000, `${name} back`);
+    }
+  });
+});
