@@ -15,9 +15,10 @@ use crate::browser;
 use crate::components::add_device_form::AddDeviceForm;
 use crate::components::connection_panel::ConnectionPanel;
 use crate::components::device_card::DeviceCard;
+use crate::components::found_list::FoundList;
 use crate::components::group_bar::GroupBar;
 use crate::components::status_bar::StatusBar;
-use crate::driver::{self, BrokerSettings, ViewSignals};
+use crate::driver::{self, BrokerSettings, FoundView, ViewSignals};
 
 /// The broker link as the page shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +105,7 @@ pub fn App() -> impl IntoView {
     let signals = ViewSignals {
         link: RwSignal::new(LinkView::default()),
         devices: RwSignal::new(rows),
+        found: RwSignal::new(FoundView::default()),
     };
     let clock = RwSignal::new(browser::now());
     Interval::new(1_000, move || clock.set(browser::now())).forget();
@@ -137,6 +139,7 @@ pub fn App() -> impl IntoView {
             <ConfigProblems problems=problems />
             <DeviceList signals=signals />
             <GroupBar signals=signals />
+            <FoundList signals=signals />
             <section class="panels">
                 <ConnectionPanel initial=initial signals=signals />
                 <AddDeviceForm signals=signals />

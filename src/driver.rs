@@ -16,6 +16,7 @@ use switchboard_core::codec::ProtocolVersion;
 use switchboard_core::config::{check_mixed_content, DeviceConfig};
 use switchboard_core::dashboard::Dashboard;
 use switchboard_core::device::{CommandError, SwitchCommand};
+use switchboard_core::discovery::Found;
 use switchboard_core::session::{Credentials, SessionOptions};
 use switchboard_core::tasmota::DEFAULT_GROUP_TOPIC;
 use switchboard_core::time::Millis;
@@ -33,6 +34,17 @@ pub struct ViewSignals {
     pub link: RwSignal<LinkView>,
     /// The devices, one signal each.
     pub devices: RwSignal<Vec<DeviceRow>>,
+    /// Devices found on the broker, and why some may be missing.
+    pub found: RwSignal<FoundView>,
+}
+
+/// What discovery found, as the page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FoundView {
+    /// The devices announced on the broker.
+    pub found: Vec<Found>,
+    /// Why some may not be listed.
+    pub problem: Option<String>,
 }
 
 /// How to reach the broker.
@@ -87,6 +99,7 @@ pub fn start(settings: BrokerSettings, devices: Vec<DeviceConfig>, signals: View
     }
     let mut dashboard =
         Dashboard::new(options, devices, browser::random_u64()).with_broker_url(&settings.url);
+    dashboard.set_discovery(browser::now(), true);
     dashboard.start();
     let (_, _, page_protocol) = browser::page_location();
     let driver = Driver {
@@ -238,18 +251,32 @@ fn render() {
     let views = DRIVER.with(|cell| {
         let slot = cell.borrow();
         let driver = slot.as_ref()?;
+        let found = driver.signals.found.with_untracked(|shown| {
+            let (found, problem) = (
+                driver.dashboard.discovered(),
+                driver.dashboard.discovery_problem(),
+            );
+            (shown.found != found || shown.problem.as_deref() != problem).then(|| FoundView {
+                found: found.to_vec(),
+                problem: problem.map(String::from),
+            })
+        });
         Some((
             driver.signals,
             driver.link_view(),
             driver.changed_device_views(),
+            found,
         ))
     });
     // Signals are written after the borrow ends, so nothing they trigger can re-enter it.
-    let Some((signals, link, changed)) = views else {
+    let Some((signals, link, changed, found)) = views else {
         return;
     };
     if signals.link.with_untracked(|old| *old != link) {
         signals.link.set(link);
+    }
+    if let Some(found) = found {
+        signals.found.set(found);
     }
     let mut added = Vec::new();
     for (index, view) in changed {

@@ -42,6 +42,7 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
     let removed = move || view.with(|v| v.state.removed);
     let actions = move || view.with(|v| v.actions);
     let reachable = move || view.with(|v| v.state.is_reachable());
+    let sensor_text = move || view.with(|v| sensor_text(&v.state));
 
     view! {
         <li class=card_class>
@@ -56,6 +57,7 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
                         .collect_view()
                 }}
             </ul>
+            {move || sensor_text().map(|text| view! { <p class="card-value">{text}</p> })}
             <ReadingsLine view=view />
             {move || answer().map(|a| view! { <p class="card-answer">{a}</p> })}
             {move || {
@@ -98,6 +100,28 @@ fn card_class(state: &DeviceState) -> String {
         class.push_str(" is-on");
     }
     class
+}
+
+/// For a device without channels (a sensor): its value, or why there is none.
+fn sensor_text(state: &DeviceState) -> Option<String> {
+    if !state.channels.is_empty() {
+        return None;
+    }
+    let last = state
+        .value
+        .as_ref()
+        .map(|v| format!(" (last: {v})"))
+        .unwrap_or_default();
+    Some(if !state.broker_connected {
+        format!("No connection to the broker{last}")
+    } else if state.availability == Availability::Offline {
+        format!("Device offline{last}")
+    } else {
+        state
+            .value
+            .clone()
+            .unwrap_or_else(|| "Waiting for a value…".into())
+    })
 }
 
 fn action_name(action: DeviceAction) -> &'static str {

@@ -5,6 +5,7 @@
 //! - [`channel_control`]: one channel: a switch, a press button, a contact indicator or an
 //!   unconfirmed on/off pair, with its state in words.
 //! - [`readings_line`]: power, energy, voltage, temperature, signal, uptime.
+//! - [`found_list`]: devices announced on the broker, each added with one click.
 //! - [`group_bar`]: the Tasmota group "all off" with its confirmation step.
 //! - [`connection_panel`]: broker address, user and password.
 //! - [`add_device_form`]: add a device of any kind.
@@ -14,6 +15,7 @@ pub mod add_device_form;
 pub mod channel_control;
 pub mod connection_panel;
 pub mod device_card;
+pub mod found_list;
 pub mod group_bar;
 pub mod readings_line;
 pub mod status_bar;

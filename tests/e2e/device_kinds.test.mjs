@@ -2,11 +2,14 @@
 // the dev kit's simulators speaking each kind's real protocol (a 3-relay Tasmota strip with an
 // energy meter, a Shelly Gen3 plug over RPC, a JSON relay board with a relay, a momentary relay
 // and a contact, and a command/state pair with an availability topic). For each: the state is
-// shown, a command is confirmed by the device, and going offline is shown.
+// shown, a command is confirmed by the device, and going offline is shown. Then discovery: the
+// simulators announce themselves (Tasmota natively, the Shelly by answering GetDeviceInfo, the
+// lamp by Home Assistant discovery), a fresh page lists them and adds each with one click, and
+// a withdrawn entry marks its card.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Mosquitto, dashboardFragment, eventually, startStack, switchState } from './harness.mjs';
+import { Mosquitto, dashboardFragment, eventually, publishRaw, startStack, switchState } from './harness.mjs';
 
 const STRIP = 'kinds_strip';
 const SHELLY = 'shellyplugsg3-e2e';
@@ -118,5 +121,37 @@ describe('every device kind against Mosquitto', () => {
         assert.equal((await switchState(page, name)).disabled, false);
       }, 20_000, `${name} back`);
     }
+  });
+
+  test('devices announced on the broker are listed, added with one click, and marked when withdrawn', async () => {
+    const fresh = await stack.browser.newPage({ viewport: { width: 390, height: 844 } });
+    fresh.on('pageerror', (error) => pageErrors.push(String(error)));
+    await fresh.goto(stack.server.url + dashboardFragment(stack.broker.wsPort, []));
+    const found = fresh.getByRole('region', { name: 'Found on this broker' });
+    await eventually(async () => {
+      const text = await found.innerText();
+      assert.match(text, /kinds_strip\s+Tasmota discovery · Simulated plug, 3 relays, Tasmota 13\.1\.0, energy meter/);
+      assert.match(text, /Simulated plug\s+Shelly · PlugSG3, Gen 3 · shellyplugsg3-e2e/);
+      assert.match(text, /Simulated lamp\s+Home Assistant discovery · switch · e2e\/fan\/set/);
+    }, 15_000, 'the three announcing simulators listed');
+    for (const label of ['kinds_strip', 'Simulated plug', 'Simulated lamp']) {
+      await found.getByRole('button', { name: `Add ${label}`, exact: true }).click();
+    }
+    await eventually(async () => {
+      assert.deepEqual(await switchState(fresh, 'kinds_strip: Socket 2'), { checked: 'true', busy: 'false', disabled: false });
+      assert.deepEqual(await switchState(fresh, 'Simulated plug'), { checked: 'true', busy: 'false', disabled: false });
+      assert.deepEqual(await switchState(fresh, 'Simulated lamp'), { checked: 'true', busy: 'false', disabled: false });
+      assert.equal(await found.getByText('On the dashboard').count(), 3);
+    }, 15_000, 'the added devices showing their real state');
+    await fresh.getByRole('switch', { name: 'Simulated lamp', exact: true }).click();
+    await stack.plugs.waitForLine(new RegExp(`plug ${FAN} power OFF$`), 10_000);
+    await eventually(async () => {
+      assert.equal((await switchState(fresh, 'Simulated lamp')).checked, 'false');
+    }, 10_000, 'a discovered device switched and confirmed');
+    await publishRaw(stack.broker.tcpPort, 'homeassistant/switch/e2e_fan/config', '', { retain: true });
+    await eventually(async () => {
+      assert.match(await card(fresh, 'Simulated lamp').innerText(), /discovery no longer lists this device/);
+    }, 10_000, 'withdrawn entry marked');
+    await fresh.close();
   });
 });

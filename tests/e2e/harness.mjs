@@ -323,3 +323,37 @@ export async function startStack(broker, plugTopics, plugOptions = {}) {
   };
   return stack;
 }
+
+/**
+ * Publishes one message (QoS 0) over a plain MQTT 3.1.1 TCP connection, as any other client
+ * on the broker would: the tests' way to play a third party (e.g. retract a discovery entry).
+ */
+export async function publishRaw(tcpPort, topic, payload, { retain = false } = {}) {
+  const utf8 = (text) => {
+    const bytes = Buffer.from(text, 'utf8');
+    return Buffer.concat([Buffer.from([bytes.length >> 8, bytes.length & 0xff]), bytes]);
+  };
+  const packet = (type, body) => {
+    const length = [];
+    let n = body.length;
+    do {
+      let byte = n % 128;
+      n = Math.floor(n / 128);
+      if (n > 0) byte |= 0x80;
+      length.push(byte);
+    } while (n > 0);
+    return Buffer.concat([Buffer.from([type, ...length]), body]);
+  };
+  const connect = packet(0x10, Buffer.concat([utf8('MQTT'), Buffer.from([4, 0x02, 0, 30]), utf8(`e2e-pub-${process.pid}-${Date.now()}`)]));
+  const publish = packet(0x30 | (retain ? 1 : 0), Buffer.concat([utf8(topic), Buffer.from(payload, 'utf8')]));
+  const disconnect = Buffer.from([0xe0, 0]);
+  await new Promise((done, fail) => {
+    const socket = createConnection({ host: '127.0.0.1', port: tcpPort }, () => socket.write(connect));
+    socket.once('data', (connack) => {
+      if (connack[0] !== 0x20 || connack[3] !== 0) return fail(new Error(`CONNACK refused: ${connack.toString('hex')}`));
+      socket.write(Buffer.concat([publish, disconnect]), () => socket.end());
+    });
+    socket.on('close', done);
+    socket.on('error', fail);
+  });
+}

@@ -11,6 +11,7 @@ use crate::device_config::{DeviceAddress, DeviceConfig};
 use crate::device_core::DeviceCore;
 use crate::generic::GenericProtocol;
 use crate::json_relay::JsonRelayProtocol;
+use crate::reading::ReadingProtocol;
 use crate::shelly::ShellyProtocol;
 use crate::shelly_gen1::ShellyGen1Protocol;
 use crate::tasmota::TasmotaProtocol;
@@ -71,6 +72,8 @@ pub enum Adapter {
     JsonRelay(JsonRelayProtocol),
     /// A command/state pair.
     Generic(GenericProtocol),
+    /// A sensor.
+    Reading(ReadingProtocol),
 }
 
 impl Adapter {
@@ -81,6 +84,7 @@ impl Adapter {
             Self::ShellyGen1(p) => p,
             Self::JsonRelay(p) => p,
             Self::Generic(p) => p,
+            Self::Reading(p) => p,
         }
     }
 
@@ -91,6 +95,7 @@ impl Adapter {
             Self::ShellyGen1(p) => p,
             Self::JsonRelay(p) => p,
             Self::Generic(p) => p,
+            Self::Reading(p) => p,
         }
     }
 }
@@ -131,6 +136,11 @@ impl Device {
                 let p = GenericProtocol::new(address.clone());
                 let s = p.initial_state();
                 (Adapter::Generic(p), s)
+            }
+            DeviceAddress::Reading(address) => {
+                let p = ReadingProtocol::new(address.clone());
+                let s = p.initial_state();
+                (Adapter::Reading(p), s)
             }
         };
         Self {

@@ -23,6 +23,7 @@ use crate::backoff::{Backoff, Random};
 use crate::codec::ProtocolVersion;
 use crate::device::{CommandError, DeviceState, OutgoingMessage, SwitchCommand};
 use crate::device_config::{DeviceAddress, DeviceConfig};
+use crate::discovery::{Discovery, DiscoveryChange, Found};
 use crate::session::{LossReason, Message, Session, SessionEvent, SessionOptions};
 use crate::tasmota::TasmotaProtocol;
 use crate::time::{Millis, SECOND};
@@ -134,6 +135,10 @@ pub struct Dashboard {
     /// question, which is sent once.
     queries_sent: HashSet<(String, Vec<u8>)>,
     queries_sent_at: Millis,
+    /// Listens for devices announcing themselves, when enabled.
+    discovery: Option<Discovery>,
+    /// Why discovery cannot see everything (e.g. the broker refused its subscriptions).
+    discovery_problem: Option<String>,
 }
 
 impl Dashboard {
@@ -168,6 +173,8 @@ impl Dashboard {
             wildcard_listeners: Vec::new(),
             queries_sent: HashSet::new(),
             queries_sent_at: 0,
+            discovery: None,
+            discovery_problem: None,
         };
         for device in devices {
             dashboard.add_device(0, device);
@@ -214,6 +221,71 @@ impl Dashboard {
     /// The devices, in order.
     pub fn devices(&self) -> &[DashboardDevice] {
         &self.devices
+    }
+
+    /// Starts (or stops) listening for devices that announce themselves on the broker.
+    pub fn set_discovery(&mut self, now: Millis, enabled: bool) {
+        if !enabled {
+            self.discovery = None;
+            return;
+        }
+        if self.discovery.is_some() {
+            return;
+        }
+        let source = format!("{}-discovery", self.session.options().client_id);
+        self.discovery = Some(Discovery::new(source));
+        if self.session.is_connected() {
+            self.subscribe_discovery(now);
+        }
+    }
+
+    /// The devices found on the broker so far (none while discovery is off).
+    pub fn discovered(&self) -> &[Found] {
+        self.discovery.as_ref().map_or(&[], |d| d.found())
+    }
+
+    /// Why discovery may not see every device, if the broker said so.
+    pub fn discovery_problem(&self) -> Option<&str> {
+        self.discovery_problem.as_deref()
+    }
+
+    fn subscribe_discovery(&mut self, now: Millis) {
+        let Some(discovery) = &mut self.discovery else {
+            return;
+        };
+        discovery.handle_broker_connected();
+        let filters = discovery.subscriptions();
+        if let Err(error) = self.session.subscribe(now, &filters) {
+            self.discovery_problem = Some(format!("Could not listen for devices: {error}."));
+        }
+    }
+
+    /// Hands a message to discovery if it may be an announcement, and applies what it found.
+    fn route_to_discovery(&mut self, now: Millis, message: &Message) {
+        let Some(discovery) = &mut self.discovery else {
+            return;
+        };
+        if !discovery.wants(&message.topic) {
+            return;
+        }
+        discovery.handle_message(&message.topic, &message.payload);
+        let mut questions = Vec::new();
+        while let Some(question) = discovery.poll_outgoing() {
+            questions.push(question);
+        }
+        let mut changes = Vec::new();
+        while let Some(change) = discovery.poll_change() {
+            changes.push(change);
+        }
+        for question in questions {
+            self.publish(now, None, question);
+        }
+        for change in changes {
+            match change {
+                DiscoveryChange::Retracted(address) => self.set_removed(&address, true),
+                DiscoveryChange::Announced(address) => self.set_removed(&address, false),
+            }
+        }
     }
 
     /// The broker link as the page shows it.
@@ -440,6 +512,16 @@ impl Dashboard {
                 SessionEvent::Lost(LossReason::ConnackTimeout)
                     if self.fall_back_to_v311("the broker never answered the MQTT 5 CONNECT") => {}
                 SessionEvent::Lost(reason) => self.close_and_retry(now, reason.explain()),
+                SessionEvent::SubscriptionFailed { filter, reason }
+                    if self
+                        .discovery
+                        .as_ref()
+                        .is_some_and(|d| d.subscriptions().contains(&filter)) =>
+                {
+                    self.discovery_problem = Some(format!(
+                        "The broker does not let this user read \"{filter}\" ({reason}): devices announced there are not listed."
+                    ));
+                }
                 SessionEvent::SubscriptionFailed { filter, reason } => {
                     self.link.problem = Some(format!(
                         "The broker refused the subscription to \"{filter}\": {reason}. This user may not be allowed to read it (check the broker's ACL)."
@@ -479,6 +561,7 @@ impl Dashboard {
         if let Some(slot) = self.routes.get_mut(&message.topic) {
             *slot = exact;
         }
+        self.route_to_discovery(now, message);
     }
 
     /// Switches to MQTT 3.1.1 and reconnects at once, if MQTT 5 was in use and never worked
@@ -536,6 +619,7 @@ impl Dashboard {
             self.devices[index].adapter.handle_broker_connected(now);
             self.flush_device(now, index);
         }
+        self.subscribe_discovery(now);
     }
 
     fn flush_device(&mut self, now: Millis, index: usize) {

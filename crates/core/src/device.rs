@@ -131,13 +131,15 @@ pub struct DeviceState {
     pub unanswered_queries: u32,
     /// The broker's discovery entry for this device was withdrawn.
     pub removed: bool,
+    /// A sensor's current value in words, with its unit (for devices that only measure).
+    pub value: Option<String>,
 }
 
 impl DeviceState {
-    /// A device with `channels` channels of `role`.
+    /// A device with `channels` channels of `role` (none for a sensor).
     pub fn with_channels(count: usize, role: ChannelRole, confirmable: bool) -> Self {
         Self {
-            channels: (0..count.clamp(1, MAX_CHANNELS))
+            channels: (0..count.min(MAX_CHANNELS))
                 .map(|_| Channel {
                     role,
                     confirmable,

@@ -8,8 +8,11 @@
 //! - `jsonrelay:<topic>:<pin>[:relay|momentary|contact][:<label>]`
 //! - `generic:<command topic>:<state topic or nothing>[:<label>][:on=][:off=][:state_on=]`
 //!   `[:state_off=][:path=][:avty=<topic>][:avty_on=][:avty_off=]`
+//! - `reading:<state topic>[:<label>][:path=][:unit=][:on=][:off=][:avty=][:avty_on=][:avty_off=]`
+//!   (a sensor: a value with its unit, or with `on=`/`off=` a read-only on/off input)
 //!
-//! Every problem is a sentence that says what to write instead.
+//! A `:` inside a field (a topic, a payload such as `{"state":"ON"}`) is written `\:`, a
+//! backslash `\\`. Every problem is a sentence that says what to write instead.
 
 use crate::device::ChannelRole;
 
@@ -98,6 +101,25 @@ impl GenericAddress {
     }
 }
 
+/// A sensor: a value read from a topic, never commanded.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReadingAddress {
+    /// Where the value is published.
+    pub topic: String,
+    /// A path into a JSON payload.
+    pub value_path: Option<String>,
+    /// The unit shown after the value.
+    pub unit: Option<String>,
+    /// For an on/off input: the payloads meaning on and off.
+    pub binary: Option<(String, String)>,
+    /// Where the device says whether it is online.
+    pub availability_topic: Option<String>,
+    /// Payload meaning online.
+    pub available: String,
+    /// Payloads meaning offline (comma-separated).
+    pub not_available: String,
+}
+
 /// A device kind and its address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeviceAddress {
@@ -124,6 +146,8 @@ pub enum DeviceAddress {
     },
     /// A plain command/state pair.
     Generic(GenericAddress),
+    /// A sensor.
+    Reading(ReadingAddress),
 }
 
 impl DeviceAddress {
@@ -135,6 +159,7 @@ impl DeviceAddress {
             Self::ShellyGen1 { .. } => "Shelly Gen1",
             Self::JsonRelay { .. } => "JSON board",
             Self::Generic(_) => "MQTT pair",
+            Self::Reading(_) => "Sensor",
         }
     }
 
@@ -146,6 +171,7 @@ impl DeviceAddress {
             Self::ShellyGen1 { id } => id.clone(),
             Self::JsonRelay { topic, pin, .. } => format!("{topic} {pin}"),
             Self::Generic(g) => g.command_topic.clone(),
+            Self::Reading(r) => r.topic.clone(),
         }
     }
 }
@@ -178,37 +204,43 @@ impl DeviceConfig {
 
     /// The `device=` value that describes this device.
     pub fn to_spec(&self) -> String {
+        let e = |text: &str| escape_field(text);
         let label_part = if self.label == default_label(&self.address) {
             String::new()
         } else {
-            format!(":{}", self.label)
+            format!(":{}", e(&self.label))
         };
         match &self.address {
             DeviceAddress::Tasmota(t) => {
-                let mut spec = format!("tasmota:{}{label_part}", t.topic);
+                let mut spec = format!("tasmota:{}{label_part}", e(&t.topic));
                 if t.full_topic != TASMOTA_DEFAULT_FULL_TOPIC {
-                    spec.push_str(&format!(":ft={}", t.full_topic));
+                    spec.push_str(&format!(":ft={}", e(&t.full_topic)));
                 }
                 if t.prefixes != TASMOTA_DEFAULT_PREFIXES {
-                    spec.push_str(&format!(":prefixes={}", t.prefixes.join(",")));
+                    spec.push_str(&format!(":prefixes={}", e(&t.prefixes.join(","))));
                 }
                 spec
             }
-            DeviceAddress::Shelly { prefix } => format!("shelly:{prefix}{label_part}"),
-            DeviceAddress::ShellyGen1 { id } => format!("shellygen1:{id}{label_part}"),
+            DeviceAddress::Shelly { prefix } => format!("shelly:{}{label_part}", e(prefix)),
+            DeviceAddress::ShellyGen1 { id } => format!("shellygen1:{}{label_part}", e(id)),
             DeviceAddress::JsonRelay { topic, pin, role } => {
-                format!("jsonrelay:{topic}:{pin}:{}{label_part}", role_name(*role))
+                format!(
+                    "jsonrelay:{}:{}:{}{label_part}",
+                    e(topic),
+                    e(pin),
+                    role_name(*role)
+                )
             }
             DeviceAddress::Generic(g) => {
                 let mut spec = format!(
                     "generic:{}:{}{label_part}",
-                    g.command_topic,
-                    g.state_topic.as_deref().unwrap_or("")
+                    e(&g.command_topic),
+                    e(g.state_topic.as_deref().unwrap_or(""))
                 );
                 let defaults = GenericAddress::new("", None);
                 let mut option = |key: &str, value: &str, default: &str| {
                     if value != default {
-                        spec.push_str(&format!(":{key}={value}"));
+                        spec.push_str(&format!(":{key}={}", escape_field(value)));
                     }
                 };
                 option("on", &g.payload_on, &defaults.payload_on);
@@ -219,6 +251,25 @@ impl DeviceConfig {
                 option("avty", g.availability_topic.as_deref().unwrap_or(""), "");
                 option("avty_on", &g.available, &defaults.available);
                 option("avty_off", &g.not_available, &defaults.not_available);
+                spec
+            }
+            DeviceAddress::Reading(r) => {
+                let mut spec = format!("reading:{}{label_part}", e(&r.topic));
+                let defaults = GenericAddress::new("", None);
+                let mut option = |key: &str, value: &str, default: &str| {
+                    if value != default {
+                        spec.push_str(&format!(":{key}={}", escape_field(value)));
+                    }
+                };
+                option("path", r.value_path.as_deref().unwrap_or(""), "");
+                option("unit", r.unit.as_deref().unwrap_or(""), "");
+                if let Some((on, off)) = &r.binary {
+                    option("on", on, "");
+                    option("off", off, "");
+                }
+                option("avty", r.availability_topic.as_deref().unwrap_or(""), "");
+                option("avty_on", &r.available, &defaults.available);
+                option("avty_off", &r.not_available, &defaults.not_available);
                 spec
             }
         }
@@ -232,6 +283,7 @@ fn default_label(address: &DeviceAddress) -> String {
         DeviceAddress::ShellyGen1 { id } => id.clone(),
         DeviceAddress::JsonRelay { pin, .. } => pin.clone(),
         DeviceAddress::Generic(g) => g.command_topic.clone(),
+        DeviceAddress::Reading(r) => r.topic.clone(),
     }
 }
 
@@ -244,7 +296,7 @@ pub fn role_name(role: ChannelRole) -> &'static str {
     }
 }
 
-const FORMS: &str = "Write it as tasmota:<topic>, shelly:<prefix>, shellygen1:<id>, jsonrelay:<topic>:<pin>[:relay|momentary|contact] or generic:<command topic>:<state topic>, each optionally followed by :<label>.";
+const FORMS: &str = "Write it as tasmota:<topic>, shelly:<prefix>, shellygen1:<id>, jsonrelay:<topic>:<pin>[:relay|momentary|contact], generic:<command topic>:<state topic> or reading:<topic>, each optionally followed by :<label>.";
 
 /// Reads one `device=` value.
 pub fn parse_device_spec(spec: &str) -> Result<DeviceConfig, String> {
@@ -252,7 +304,8 @@ pub fn parse_device_spec(spec: &str) -> Result<DeviceConfig, String> {
     let Some((kind, rest)) = spec.split_once(':') else {
         return Err(fail(FORMS.into()));
     };
-    let fields: Vec<&str> = rest.split(':').collect();
+    let owned = split_fields(rest);
+    let fields: Vec<&str> = owned.iter().map(String::as_str).collect();
     match kind.trim() {
         "tasmota" => {
             let topic = fields[0].trim();
@@ -344,9 +397,71 @@ pub fn parse_device_spec(spec: &str) -> Result<DeviceConfig, String> {
             }
             Ok(DeviceConfig::new(DeviceAddress::Generic(address), label))
         }
+        "reading" => {
+            let topic = fields[0].trim();
+            validate_device_topic(topic).map_err(fail)?;
+            let keys = ["path", "unit", "on", "off", "avty", "avty_on", "avty_off"];
+            let (label, options) = label_and_options(&fields[1..], &keys);
+            let mut address = ReadingAddress {
+                topic: topic.into(),
+                available: "online".into(),
+                not_available: "offline".into(),
+                ..ReadingAddress::default()
+            };
+            let (mut on, mut off) = (None, None);
+            for (key, value) in options.map_err(fail)? {
+                let value = value.to_string();
+                match key {
+                    "path" => address.value_path = Some(value),
+                    "unit" => address.unit = Some(value),
+                    "on" => on = Some(value),
+                    "off" => off = Some(value),
+                    "avty" => {
+                        validate_device_topic(&value)
+                            .map_err(|why| fail(format!("(availability topic) {why}")))?;
+                        address.availability_topic = Some(value);
+                    }
+                    "avty_on" => address.available = value,
+                    _ => address.not_available = value,
+                }
+            }
+            address.binary = match (on, off) {
+                (Some(on), Some(off)) => Some((on, off)),
+                (None, None) => None,
+                _ => return Err(fail("an on/off input needs both on= and off=.".into())),
+            };
+            Ok(DeviceConfig::new(DeviceAddress::Reading(address), label))
+        }
         "" => Err(fail(FORMS.into())),
         other => Err(fail(format!("the kind \"{other}\" is not known. {FORMS}"))),
     }
+}
+
+/// Splits a spec at `:` that are not escaped as `\:`, undoing the escapes.
+fn split_fields(text: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let (Some(next), Some(field)) = (chars.next(), fields.last_mut()) {
+                    field.push(next);
+                }
+            }
+            ':' => fields.push(String::new()),
+            c => {
+                if let Some(field) = fields.last_mut() {
+                    field.push(c);
+                }
+            }
+        }
+    }
+    fields
+}
+
+/// Escapes `\` and `:` so a field survives being read back from a spec.
+pub fn escape_field(text: &str) -> String {
+    text.replace('\\', "\\\\").replace(':', "\\:")
 }
 
 /// `key=value` options of a device spec, in order.
@@ -443,7 +558,12 @@ mod tests {
         let mut custom_tasmota = TasmotaAddress::new("desk");
         custom_tasmota.full_topic = "home/%topic%/%prefix%/".into();
         custom_tasmota.prefixes = ["c".into(), "s".into(), "t".into()];
+        let colons = GenericAddress {
+            payload_on: r#"{"state":"ON"}"#.into(),
+            ..GenericAddress::new(r"urn:a\b/set", Some("urn:a/state".into()))
+        };
         let devices = [
+            DeviceConfig::new(DeviceAddress::Generic(colons), "Lamp: kitchen"),
             DeviceConfig::tasmota("plug", ""),
             DeviceConfig::tasmota("plug", "Kitchen: kettle"),
             DeviceConfig::new(DeviceAddress::Tasmota(custom_tasmota), "Desk"),
@@ -472,6 +592,9 @@ mod tests {
                 DeviceAddress::Generic(GenericAddress::new("fan/cmd", None)),
                 "",
             ),
+            parse_device_spec("reading:home/temp:Kitchen:path=$.t:unit=°C").unwrap(),
+            parse_device_spec("reading:home/door:Door:on=open:off=closed:avty=home/door/status")
+                .unwrap(),
         ];
         for device in devices {
             let spec = device.to_spec();

@@ -12,7 +12,9 @@
 //! - [`device`]: the shape every device shares: channels, readings, availability, pending commands.
 //! - [`device_core`]: the behaviour every adapter shares (confirmation, timeouts, retries, echoes).
 //! - [`adapter`]: [`adapter::Device`], one shape for every kind, and the [`adapter::Protocol`] trait.
-//! - [`tasmota`], [`shelly`], [`shelly_gen1`], [`json_relay`], [`generic`]: how each kind talks.
+//! - [`tasmota`], [`shelly`], [`shelly_gen1`], [`json_relay`], [`generic`], [`reading`]: how
+//!   each kind talks.
+//! - [`discovery`]: devices that announce themselves (Tasmota, Home Assistant, Homie, Shelly).
 //! - [`json_read`]: forgiving readers for devices' JSON (numbers as strings, paths).
 //! - [`device_config`]: one device's configuration and its `device=` form.
 //! - [`config`]: the dashboard configuration read from a page URL (query and fragment).
@@ -30,10 +32,12 @@ pub mod dashboard;
 pub mod device;
 pub mod device_config;
 pub mod device_core;
+pub mod discovery;
 pub mod generic;
 pub mod json_read;
 pub mod json_relay;
 pub mod packet_reader;
+pub mod reading;
 pub mod reason_code;
 pub mod session;
 pub mod shelly;

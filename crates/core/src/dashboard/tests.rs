@@ -607,3 +607,50 @@ mod mqtt5_fallback {
             .contains("refused the command: not authorized"));
     }
 }
+
+#[test]
+fn discovery_lists_announced_devices_and_marks_a_shown_device_removed_when_retracted() {
+    let mut dashboard = dashboard(&["tasmota_487D21"]);
+    dashboard.set_discovery(T0, true);
+    let packets = connect(&mut dashboard, T0);
+    let subscribed: Vec<String> = packets
+        .iter()
+        .filter_map(|p| match p {
+            Packet::Subscribe(s) => {
+                Some(s.filters.iter().map(|f| f.path.clone()).collect::<Vec<_>>())
+            }
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert!(subscribed.contains(&"tasmota/discovery/+/config".to_string()));
+    assert!(subscribed.contains(&"switchboard-test-discovery/rpc".to_string()));
+    let config = r#"{"dn":"Desk","fn":["Desk lamp"],"hn":"h","mac":"84F3EB487D21","md":"Sonoff Basic","t":"tasmota_487D21","ft":"%prefix%/%topic%/","tp":["cmnd","stat","tele"],"rl":[1],"sw":"13.1.0"}"#;
+    dashboard.handle_bytes(
+        T0,
+        &from_broker("tasmota/discovery/84F3EB487D21/config", config),
+    );
+    assert_eq!(dashboard.discovered().len(), 1);
+    assert_eq!(
+        dashboard.discovered()[0].config.address,
+        dashboard.devices()[0].config.address
+    );
+    assert!(!dashboard.devices()[0].state().removed);
+    dashboard.handle_bytes(
+        T0,
+        &from_broker("tasmota/discovery/84F3EB487D21/config", ""),
+    );
+    assert!(dashboard.discovered().is_empty());
+    assert!(
+        dashboard.devices()[0].state().removed,
+        "a retracted device not marked"
+    );
+    dashboard.handle_bytes(
+        T0,
+        &from_broker("tasmota/discovery/84F3EB487D21/config", config),
+    );
+    assert!(
+        !dashboard.devices()[0].state().removed,
+        "an announced device still marked removed"
+    );
+}

@@ -1,0 +1,68 @@
+//! "Found on this broker": the devices that announce themselves (Tasmota, Home Assistant,
+//! Homie, Shelly), each with what it is and an "Add" button; one already on the dashboard
+//! says so instead. Every name and detail comes from the broker and is shown as text.
+
+use leptos::prelude::*;
+use switchboard_core::discovery::Found;
+
+use crate::components::add_device_form;
+use crate::driver::ViewSignals;
+
+/// The list of found devices, shown once discovery found something or has a problem.
+#[component]
+pub fn FoundList(signals: ViewSignals) -> impl IntoView {
+    let error = RwSignal::new(None::<String>);
+    let is_shown = move || {
+        signals
+            .found
+            .with(|f| !f.found.is_empty() || f.problem.is_some())
+    };
+    let on_dashboard = move |found: &Found| {
+        signals.devices.with(|rows| {
+            rows.iter()
+                .any(|row| row.view.with(|v| v.config.address == found.config.address))
+        })
+    };
+    let items = move || {
+        signals.found.with(|f| f.found.clone()).into_iter().map(move |found| {
+            let label = found.config.label.clone();
+            let detail = format!(
+                "{} · {} · {}",
+                found.source.name(),
+                found.detail,
+                found.config.address.summary()
+            );
+            let added = on_dashboard(&found);
+            let config = found.config.clone();
+            let add = move |_| error.set(add_device_form::add(signals, config.clone()).err());
+            view! {
+                <li class="found-item">
+                    <div class="found-text">
+                        <span class="found-label">{label.clone()}</span>
+                        <span class="found-detail">{detail}</span>
+                    </div>
+                    {if added {
+                        view! { <span class="found-added">"On the dashboard"</span> }.into_any()
+                    } else {
+                        view! {
+                            <button type="button" class="chip" aria-label=format!("Add {label}") on:click=add>"Add"</button>
+                        }.into_any()
+                    }}
+                </li>
+            }
+        }).collect_view()
+    };
+    move || {
+        is_shown().then(|| view! {
+            <section class="found" aria-label="Found on this broker">
+                <h2 class="found-title">
+                    "Found on this broker "
+                    <span class="found-count">{move || signals.found.with(|f| f.found.len())}</span>
+                </h2>
+                {move || signals.found.with(|f| f.problem.clone()).map(|p| view! { <p class="found-problem">{p}</p> })}
+                {move || error.get().map(|e| view! { <p class="form-error">{e}</p> })}
+                <ul class="found-items">{items}</ul>
+            </section>
+        })
+    }
+}
