@@ -154,4 +154,25 @@ describe('every device kind against Mosquitto', () => {
     }, 10_000, 'withdrawn entry marked');
     await fresh.close();
   });
+
+  test('the add form takes any kind, and a mistake gets a message that says what to write', async () => {
+    const form = await stack.browser.newPage({ viewport: { width: 390, height: 844 } });
+    form.on('pageerror', (error) => pageErrors.push(String(error)));
+    await form.goto(stack.server.url + dashboardFragment(stack.broker.wsPort, []));
+    await form.getByText('Add a device').click();
+    await form.getByLabel('Kind').selectOption('jsonrelay');
+    await form.getByLabel('Board topic').fill(BOARD);
+    await form.getByRole('button', { name: 'Add device' }).click();
+    await eventually(async () => assert.match(await form.locator('.form-error').innerText(), /the pin is missing/), 5_000, 'missing pin explained');
+    await form.getByLabel('Pin', { exact: true }).fill('GP17');
+    await form.getByLabel('Label (optional)').fill('Pump');
+    await form.getByRole('button', { name: 'Add device' }).click();
+    await eventually(async () => {
+      assert.deepEqual(await switchState(form, 'Pump'), { checked: 'false', busy: 'false', disabled: false });
+    }, 10_000, 'the board pin added from the form shows its state');
+    await form.getByRole('switch', { name: 'Pump', exact: true }).click();
+    await stack.plugs.waitForLine(new RegExp(`plug ${BOARD} power GP1=\\d,GP16=1,GP17=1,GP18=0$`), 10_000);
+    await eventually(async () => assert.equal((await switchState(form, 'Pump')).checked, 'true'), 10_000, 'confirmed');
+    await form.close();
+  });
 });

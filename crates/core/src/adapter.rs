@@ -285,3 +285,67 @@ impl Device {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::MAX_CHANNELS;
+    use crate::test_support::{connected, outgoing, T0};
+
+    /// Payloads a hostile or broken publisher might send on any topic.
+    fn hostile_payloads() -> Vec<Vec<u8>> {
+        let deep = "[".repeat(100_000) + &"]".repeat(100_000);
+        let deep_object = r#"{"a":"#.repeat(10_000) + "1" + &"}".repeat(10_000);
+        let many_keys = format!(
+            "{{{}}}",
+            (0..5_000)
+                .map(|i| format!(r#""POWER{i}":"ON","switch:{i}":{{"output":true}},"GP{i}":1"#))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        vec![
+            Vec::new(),
+            vec![0xff, 0xfe, 0x00, 0xc3],
+            deep.into_bytes(),
+            deep_object.into_bytes(),
+            many_keys.into_bytes(),
+            vec![b'x'; 1 << 20],
+            br#"{"POWER":"ON","StatusSNS":{"ENERGY":{"Power":1e308,"Today":-1e308,"Voltage":[]}}}"#.to_vec(),
+            br#"{"method":"NotifyStatus","params":{"switch:18446744073709551615":{"output":true}}}"#.to_vec(),
+            br#"{"id":18446744073709551615,"error":{"code":"x","message":null}}"#.to_vec(),
+            br#"{"Status":{"FriendlyName":[1,2,3,4,5,6,7,8,9,10,11,12]}}"#.to_vec(),
+            "<img src=x onerror=alert(1)>".as_bytes().to_vec(),
+            "ON\u{202e}FF".as_bytes().to_vec(),
+        ]
+    }
+
+    #[test]
+    fn every_kind_survives_hostile_payloads_on_every_topic() {
+        let specs = [
+            "tasmota:plug",
+            "shelly:shelly-1",
+            "shellygen1:s1",
+            "jsonrelay:board:GP16",
+            "generic:lamp/set:lamp:Lamp:path=$.a.b:avty=lamp/status",
+            "reading:temp:Temp:path=t",
+        ];
+        let payloads = hostile_payloads();
+        for spec in specs {
+            let mut device = connected(spec);
+            for topic in device.subscriptions() {
+                for payload in &payloads {
+                    device.handle_message(T0, &topic, payload);
+                    let state = device.state();
+                    assert!(state.channels.len() <= MAX_CHANNELS, "{spec} {topic}");
+                    assert!(state
+                        .answer
+                        .as_ref()
+                        .is_none_or(|a| a.chars().count() <= 201));
+                    assert!(state.value.as_ref().is_none_or(|v| v.chars().count() <= 60));
+                    assert!(state.notice.as_ref().is_none_or(|n| n.len() < 1_000));
+                }
+            }
+            outgoing(&mut device);
+        }
+    }
+}
