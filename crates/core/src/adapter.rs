@@ -288,7 +288,6 @@ impl Device {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::device::MAX_CHANNELS;
     use crate::test_support::{connected, outgoing, T0};
 
