@@ -6,7 +6,7 @@
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 use switchboard_core::adapter::{Device, DeviceAction};
-use switchboard_core::config::{parse_page_url, DeviceConfig};
+use switchboard_core::config::{credentials_warning, parse_page_url, DeviceConfig};
 use switchboard_core::dashboard::{LinkPhase, LinkStatus};
 use switchboard_core::device::DeviceState;
 use switchboard_core::time::Millis;
@@ -118,6 +118,9 @@ pub fn App() -> impl IntoView {
         keep_alive_secs: config.keep_alive_secs,
         protocol: config.protocol.unwrap_or_default(),
     };
+    let link_warning = config.broker.as_deref().and_then(|url| {
+        credentials_warning(url, config.user.is_some() || config.password.is_some())
+    });
     let autostart = config
         .broker
         .is_some()
@@ -137,6 +140,7 @@ pub fn App() -> impl IntoView {
         </header>
         <main class="content">
             <ConfigProblems problems=problems />
+            {link_warning.map(|w| view! { <p class="security-warning">{w}</p> })}
             <DeviceList signals=signals />
             <GroupBar signals=signals />
             <FoundList signals=signals />

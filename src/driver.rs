@@ -146,6 +146,20 @@ pub fn act(device: usize, action: DeviceAction) -> Result<(), CommandError> {
     result
 }
 
+/// The user asked to delete the retained command found on a device's command topic.
+pub fn clear_ghost(device: usize) -> Result<(), CommandError> {
+    let result = with_dashboard(|d| d.clear_ghost(browser::now(), device))
+        .unwrap_or(Err(CommandError::BrokerOffline));
+    pump();
+    result
+}
+
+/// The user unlocked a device the relay guard had locked.
+pub fn unlock(device: usize) {
+    with_dashboard(|d| d.unlock(device));
+    pump();
+}
+
 /// The user confirmed "all off" for the Tasmota group.
 pub fn tasmota_group_off() -> Result<(), CommandError> {
     let result = with_dashboard(|d| d.tasmota_group_off(browser::now(), DEFAULT_GROUP_TOPIC))

@@ -9,7 +9,11 @@
 //! - A contact is a read-only indicator.
 //! - A relay that never reports (a command-only pair) has "On" and "Off" buttons and says
 //!   that what it sent cannot be confirmed.
+//!
+//! A momentary relay (a garage door) and every channel of a device set to `confirm` take two
+//! taps: the first arms a "Confirm" button for a few seconds, so a stray tap sends nothing.
 
+use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use switchboard_core::device::{Availability, Channel, ChannelRole, DeviceState, SwitchCommand};
 
@@ -42,12 +46,41 @@ pub fn ChannelControl(
             (v.state.channels.len() > 1).then(|| own.unwrap_or(format!("Relay {}", channel + 1)))
         })
     };
+    let armed = RwSignal::new(None::<SwitchCommand>);
+    let needs_confirm = move || {
+        view.with(|v| {
+            v.config.options.confirm
+                || v.state
+                    .channels
+                    .get(channel)
+                    .is_some_and(|c| c.role == ChannelRole::Momentary)
+        })
+    };
     let send = move |command: SwitchCommand| {
+        if needs_confirm() && armed.get_untracked() != Some(command) {
+            armed.set(Some(command));
+            refused.set(None);
+            Timeout::new(CONFIRM_WINDOW_MS, move || {
+                let _ = armed.try_set(None);
+            })
+            .forget();
+            return;
+        }
+        armed.set(None);
         refused.set(
             driver::request(device, channel, command)
                 .err()
                 .map(|e| e.explain()),
         );
+    };
+    let confirm_text = move |command: SwitchCommand| {
+        let is_momentary = entry().role == ChannelRole::Momentary;
+        match command {
+            _ if is_momentary => format!("Confirm: press {}", name()),
+            SwitchCommand::On => format!("Confirm: switch {} on", name()),
+            SwitchCommand::Off => format!("Confirm: switch {} off", name()),
+            SwitchCommand::Toggle => format!("Confirm: toggle {}", name()),
+        }
     };
     let on_switch = move |_| {
         let c = entry();
@@ -142,6 +175,11 @@ pub fn ChannelControl(
                 {move || short_name().map(|n| view! { <span class="channel-name">{n}</span> })}
                 <span class="card-state">{move || describe(&state(), &entry())}</span>
             </div>
+            {move || armed.get().map(|command| view! {
+                <button type="button" class="chip is-armed" on:click=move |_| send(command)>
+                    {confirm_text(command)}
+                </button>
+            })}
             <div class="channel-controls">
                 {move || toggle_offered().then(|| view! {
                     <button
@@ -159,6 +197,9 @@ pub fn ChannelControl(
         </li>
     }
 }
+
+/// How long a first tap stays armed, waiting for the confirming second one.
+const CONFIRM_WINDOW_MS: u32 = 4_000;
 
 /// A channel's state in words, never claiming more than is known.
 fn describe(state: &DeviceState, channel: &Channel) -> String {

@@ -4,7 +4,7 @@
 //! sentence saying what to change, and nothing else is touched.
 
 use leptos::prelude::*;
-use switchboard_core::config::validate_broker_url;
+use switchboard_core::config::{credentials_warning, validate_broker_url};
 
 use switchboard_core::codec::ProtocolVersion;
 
@@ -75,6 +75,11 @@ pub fn ConnectionPanel(initial: BrokerSettings, signals: ViewSignals) -> impl In
                         autocomplete="current-password"
                     />
                 </div>
+                {move || {
+                    let has_credentials = !user.get().is_empty() || !password.get().is_empty();
+                    credentials_warning(url.get().trim(), has_credentials)
+                        .map(|w| view! { <p class="security-warning">{w}</p> })
+                }}
                 <CheckField
                     name="mqtt5"
                     value=mqtt5

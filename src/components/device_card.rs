@@ -43,6 +43,9 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
     let actions = move || view.with(|v| v.actions);
     let reachable = move || view.with(|v| v.state.is_reachable());
     let sensor_text = move || view.with(|v| sensor_text(&v.state));
+    let locked = move || view.with(|v| v.state.locked);
+    let limit = move || view.with(|v| v.config.options.limit);
+    let ghost = move || view.with(|v| v.state.ghost.clone());
 
     view! {
         <li class=card_class>
@@ -78,6 +81,39 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
                     </div>
                 })
             }}
+            {move || locked().then(|| view! {
+                <div class="card-notice guard" role="alert">
+                    <p>{move || {
+                        let l = limit();
+                        format!(
+                            "Locked: more than {} commands in {} s were attempted. It protects the relay from being switched too fast; unlock it if that was you.",
+                            l.commands,
+                            l.window / 1_000
+                        )
+                    }}</p>
+                    <button type="button" class="chip" on:click=move |_| { refused.set(None); driver::unlock(index); }>"Unlock"</button>
+                </div>
+            })}
+            {move || ghost().map(|g| {
+                let text = if g.cleared {
+                    format!("The retained command on {} was deleted from the broker.", g.topic)
+                } else {
+                    format!(
+                        "A retained command \"{}\" sits on {}. The device re-applies it every time it reconnects (\"ghost switching\"), so it can switch by itself after a Wi-Fi or power glitch. Commands should never be retained.",
+                        g.payload, g.topic
+                    )
+                };
+                view! {
+                    <div class="ghost-warning" role="alert">
+                        <p>{text}</p>
+                        {(!g.cleared).then(|| view! {
+                            <button type="button" class="chip" on:click=move |_| {
+                                refused.set(driver::clear_ghost(index).err().map(|e| e.explain()));
+                            }>"Delete the retained command"</button>
+                        })}
+                    </div>
+                }
+            })}
             {move || removed().then(|| view! {
                 <p class="card-notice">"The broker's discovery no longer lists this device: it may have been removed or renamed."</p>
             })}

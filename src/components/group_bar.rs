@@ -34,7 +34,10 @@ pub fn GroupBar(signals: ViewSignals) -> impl IntoView {
         if !armed.get_untracked() {
             armed.set(true);
             message.set(None);
-            Timeout::new(CONFIRM_WINDOW_MS, move || armed.set(false)).forget();
+            Timeout::new(CONFIRM_WINDOW_MS, move || {
+                let _ = armed.try_set(false);
+            })
+            .forget();
             return;
         }
         armed.set(false);

@@ -82,9 +82,14 @@ describe('every device kind against Mosquitto', () => {
     }, 10_000, 'the meter following the relay at the next telemetry');
   });
 
-  test('a momentary press shows the pulse and ends with the state the board reports', async () => {
+  test('a momentary press takes a confirming second tap, shows the pulse and ends with the state the board reports', async () => {
     const press = page.getByRole('button', { name: 'Press Garage door' });
+    const pressCommand = new RegExp(`plug ${BOARD} received ${BOARD} "\\{\\\\"GP18\\\\":1\\}"`);
     await press.click();
+    await new Promise((done) => setTimeout(done, 300));
+    assert.equal(stack.plugs.count(pressCommand), 0, 'one stray tap opened the garage door');
+    await page.getByRole('button', { name: 'Confirm: press Garage door' }).click();
+    await stack.plugs.waitForLine(pressCommand, 5_000);
     await eventually(async () => assert.equal(await press.getAttribute('aria-busy'), 'true'), 5_000, 'pulse shown');
     await stack.plugs.waitForLine(new RegExp(`plug ${BOARD} power GP1=1,GP16=1,GP17=0,GP18=1$`), 5_000);
     await stack.plugs.waitForLine(new RegExp(`plug ${BOARD} power GP1=1,GP16=1,GP17=0,GP18=0$`), 5_000);

@@ -345,7 +345,8 @@ export async function publishRaw(tcpPort, topic, payload, { retain = false } = {
     return Buffer.concat([Buffer.from([type, ...length]), body]);
   };
   const connect = packet(0x10, Buffer.concat([utf8('MQTT'), Buffer.from([4, 0x02, 0, 30]), utf8(`e2e-pub-${process.pid}-${Date.now()}`)]));
-  const publish = packet(0x30 | (retain ? 1 : 0), Buffer.concat([utf8(topic), Buffer.from(payload, 'utf8')]));
+  const body = Buffer.isBuffer(payload) ? payload : Buffer.from(payload, 'utf8');
+  const publish = packet(0x30 | (retain ? 1 : 0), Buffer.concat([utf8(topic), body]));
   const disconnect = Buffer.from([0xe0, 0]);
   await new Promise((done, fail) => {
     const socket = createConnection({ host: '127.0.0.1', port: tcpPort }, () => socket.write(connect));

@@ -6,7 +6,9 @@
 //! else (confirmation, timeouts, availability, when to ask again) is the core's, so every kind
 //! behaves the same on screen.
 
-use crate::device::{CommandError, DeviceState, OutgoingMessage, SwitchCommand};
+use crate::device::{
+    clip_text, CommandError, DeviceState, GhostCommand, OutgoingMessage, SwitchCommand,
+};
 use crate::device_config::{DeviceAddress, DeviceConfig};
 use crate::device_core::DeviceCore;
 use crate::generic::GenericProtocol;
@@ -48,6 +50,15 @@ pub trait Protocol {
         _action: DeviceAction,
     ) -> Result<(), CommandError> {
         Err(CommandError::Unsupported)
+    }
+    /// Filters covering the topics the device takes commands on, watched for retained
+    /// messages ("ghost switching"); a filter may end in `/+`.
+    fn command_filters(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// True if `topic` is one the device takes commands on.
+    fn is_command_topic(&self, _topic: &str) -> bool {
+        false
     }
     /// True if the device can toggle by itself; otherwise a toggle needs the current state.
     fn toggles_without_state(&self) -> bool {
@@ -144,7 +155,7 @@ impl Device {
             }
         };
         Self {
-            core: DeviceCore::new(state),
+            core: DeviceCore::new(state, config.options.limit),
             adapter,
         }
     }
@@ -164,9 +175,44 @@ impl Device {
         self.adapter.protocol().toggles_without_state()
     }
 
-    /// The topic filters this device needs.
+    /// The topic filters this device needs: its reports, and its command topics (to notice a
+    /// retained command there).
     pub fn subscriptions(&self) -> Vec<String> {
-        self.adapter.protocol().subscriptions()
+        let protocol = self.adapter.protocol();
+        let mut filters = protocol.subscriptions();
+        for filter in protocol.command_filters() {
+            if !filters.contains(&filter) {
+                filters.push(filter);
+            }
+        }
+        filters
+    }
+
+    /// A retained message arrived: on a command topic it is a ghost command the device would
+    /// re-apply at every reconnect, to be shown and offered for clearing; elsewhere it is an
+    /// ordinary report.
+    pub fn handle_retained(&mut self, now: Millis, topic: &str, payload: &[u8]) -> bool {
+        if !payload.is_empty() && self.adapter.protocol().is_command_topic(topic) {
+            self.core.state.ghost = Some(GhostCommand {
+                topic: topic.to_string(),
+                payload: clip_text(&String::from_utf8_lossy(payload), 80),
+                cleared: false,
+            });
+            return true;
+        }
+        self.handle_message(now, topic, payload)
+    }
+
+    /// The ghost command to delete (with an empty retained message), marking it cleared.
+    pub fn take_ghost_to_clear(&mut self) -> Option<String> {
+        let ghost = self.core.state.ghost.as_mut().filter(|g| !g.cleared)?;
+        ghost.cleared = true;
+        Some(ghost.topic.clone())
+    }
+
+    /// The user confirmed that switching may resume after a lock.
+    pub fn unlock(&mut self) {
+        self.core.unlock();
     }
 
     /// The broker connection is up and subscriptions are on their way: ask for the state.

@@ -155,6 +155,29 @@ pub fn protocol_name(protocol: ProtocolVersion) -> &'static str {
     }
 }
 
+/// A warning when credentials would cross the network unencrypted: `ws://` to a host other
+/// than this machine. `None` for `wss://`, for localhost, or without credentials.
+pub fn credentials_warning(broker_url: &str, has_credentials: bool) -> Option<String> {
+    let rest = broker_url
+        .get(..5)
+        .filter(|scheme| scheme.eq_ignore_ascii_case("ws://"))
+        .and_then(|_| broker_url.get(5..))?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let authority = authority.rsplit('@').next().unwrap_or(authority);
+    let host = if authority.starts_with('[') {
+        authority
+            .split(']')
+            .next()
+            .map_or("", |h| h.trim_start_matches('['))
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    let local = host.eq_ignore_ascii_case("localhost") || host.starts_with("127.") || host == "::1";
+    (has_credentials && !local).then(|| {
+        format!("Your user name and password would travel unencrypted (ws://) to {host}: anyone on the network path can read them. Use the broker's wss:// address if it has one.")
+    })
+}
+
 /// Reads `3.1.1` (also `3`, `4`, `311`) or `5`.
 pub fn parse_protocol(text: &str) -> Result<ProtocolVersion, String> {
     match text.trim() {
@@ -341,6 +364,23 @@ mod tests {
             .unwrap_err()
             .contains("no host"));
         assert!(validate_broker_url("").unwrap_err().contains("Enter"));
+    }
+
+    #[test]
+    fn credentials_over_plain_ws_to_another_host_get_a_warning() {
+        assert!(credentials_warning("ws://192.168.1.10:9001", true)
+            .unwrap()
+            .contains("unencrypted (ws://) to 192.168.1.10"));
+        assert!(credentials_warning("WS://broker.example/mqtt", true).is_some());
+        for quiet in [
+            ("wss://broker.example:8884/mqtt", true),
+            ("ws://192.168.1.10:9001", false),
+            ("ws://localhost:9001", true),
+            ("ws://127.0.0.1:9001", true),
+            ("ws://[::1]:9001", true),
+        ] {
+            assert_eq!(credentials_warning(quiet.0, quiet.1), None, "{quiet:?}");
+        }
     }
 
     #[test]

@@ -129,7 +129,10 @@ pub struct Dashboard {
     /// Which devices listen on each exact topic, so a message reaches its devices without
     /// asking every device (1,000 devices would make every message cost 1,000 checks).
     routes: HashMap<String, Vec<usize>>,
-    /// Devices with a wildcard subscription: they see every message.
+    /// Devices listening on every topic one level under a parent (a `parent/+` filter), by
+    /// parent: found with one lookup too.
+    child_routes: HashMap<String, Vec<usize>>,
+    /// Devices with any other wildcard subscription: they see every message.
     wildcard_listeners: Vec<usize>,
     /// State questions sent at `queries_sent_at`: several pins of one board ask the same
     /// question, which is sent once.
@@ -170,6 +173,7 @@ impl Dashboard {
             connack_timeout,
             publish_owners: BTreeMap::new(),
             routes: HashMap::new(),
+            child_routes: HashMap::new(),
             wildcard_listeners: Vec::new(),
             queries_sent: HashSet::new(),
             queries_sent_at: 0,
@@ -199,7 +203,15 @@ impl Dashboard {
         let rpc_source = format!("{}-d{index}", self.session.options().client_id);
         let adapter = Device::new(&config, &rpc_source);
         for filter in adapter.subscriptions() {
-            if filter.contains(['+', '#']) {
+            let parent = filter
+                .strip_suffix("/+")
+                .filter(|parent| !parent.contains(['+', '#']));
+            if let Some(parent) = parent {
+                self.child_routes
+                    .entry(parent.to_string())
+                    .or_default()
+                    .push(index);
+            } else if filter.contains(['+', '#']) {
                 if !self.wildcard_listeners.contains(&index) {
                     self.wildcard_listeners.push(index);
                 }
@@ -433,6 +445,36 @@ impl Dashboard {
         Ok(())
     }
 
+    /// Deletes the retained command found on a device's command topic (an empty retained
+    /// message: the only retained publish the page ever makes, and it cannot switch anything).
+    pub fn clear_ghost(&mut self, now: Millis, device: usize) -> Result<(), CommandError> {
+        if !self.session.is_connected() {
+            return Err(CommandError::BrokerOffline);
+        }
+        let entry = self
+            .devices
+            .get_mut(device)
+            .ok_or(CommandError::NoSuchDevice)?;
+        let topic = entry
+            .adapter
+            .take_ghost_to_clear()
+            .ok_or(CommandError::NoSuchDevice)?;
+        if let Err(error) = self
+            .session
+            .publish(now, &topic, b"", QoS::AtLeastOnce, true)
+        {
+            self.link.problem = Some(format!("Could not clear \"{topic}\": {error}."));
+        }
+        Ok(())
+    }
+
+    /// The user confirmed that a locked device may be switched again.
+    pub fn unlock(&mut self, device: usize) {
+        if let Some(entry) = self.devices.get_mut(device) {
+            entry.adapter.unlock();
+        }
+    }
+
     /// Marks the devices whose address equals `address` as withdrawn from (or back in) the
     /// broker's discovery.
     pub fn set_removed(&mut self, address: &DeviceAddress, removed: bool) {
@@ -543,23 +585,38 @@ impl Dashboard {
     /// Hands a message to the devices listening on its topic. Runs for every message: the
     /// listener lists are borrowed out and put back, so routing allocates nothing.
     fn route_message(&mut self, now: Millis, message: &Message) {
+        let parent = message
+            .topic
+            .rsplit_once('/')
+            .map_or("", |(parent, _)| parent);
         let wildcard = std::mem::take(&mut self.wildcard_listeners);
         let exact = self
             .routes
             .get_mut(&message.topic)
             .map(std::mem::take)
             .unwrap_or_default();
-        for &index in wildcard.iter().chain(&exact) {
-            if self.devices[index]
-                .adapter
-                .handle_message(now, &message.topic, &message.payload)
-            {
+        let children = self
+            .child_routes
+            .get_mut(parent)
+            .map(std::mem::take)
+            .unwrap_or_default();
+        for &index in wildcard.iter().chain(&exact).chain(&children) {
+            let device = &mut self.devices[index].adapter;
+            let handled = if message.retained {
+                device.handle_retained(now, &message.topic, &message.payload)
+            } else {
+                device.handle_message(now, &message.topic, &message.payload)
+            };
+            if handled {
                 self.flush_device(now, index);
             }
         }
         self.wildcard_listeners = wildcard;
         if let Some(slot) = self.routes.get_mut(&message.topic) {
             *slot = exact;
+        }
+        if let Some(slot) = self.child_routes.get_mut(parent) {
+            *slot = children;
         }
         self.route_to_discovery(now, message);
     }

@@ -133,6 +133,21 @@ pub struct DeviceState {
     pub removed: bool,
     /// A sensor's current value in words, with its unit (for devices that only measure).
     pub value: Option<String>,
+    /// Too many commands were attempted: switching waits for the user to unlock it.
+    pub locked: bool,
+    /// A retained message found on the device's command topic ("ghost switching").
+    pub ghost: Option<GhostCommand>,
+}
+
+/// A retained message on a command topic: the device re-applies it at every reconnect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GhostCommand {
+    /// Where it sits.
+    pub topic: String,
+    /// What it says (clipped, as text).
+    pub payload: String,
+    /// The page asked the broker to delete it.
+    pub cleared: bool,
 }
 
 impl DeviceState {
@@ -182,6 +197,8 @@ impl DeviceState {
             .ok_or(CommandError::NoSuchDevice)?;
         if entry.role == ChannelRole::Contact {
             Err(CommandError::ReadOnly)
+        } else if self.locked {
+            Err(CommandError::Locked)
         } else if !self.broker_connected {
             Err(CommandError::BrokerOffline)
         } else if self.availability == Availability::Offline {
@@ -231,6 +248,10 @@ pub enum CommandError {
     ReadOnly,
     /// This kind of device has no such action.
     Unsupported,
+    /// Held back: more commands than the device's limit allows in its time window.
+    RateLimited,
+    /// Locked after repeated attempts beyond the limit, until the user unlocks it.
+    Locked,
 }
 
 impl CommandError {
@@ -244,6 +265,8 @@ impl CommandError {
             Self::NoSuchDevice => "Not sent: no such device.",
             Self::ReadOnly => "Not sent: this is an input that can only be read.",
             Self::Unsupported => "Not sent: this kind of device has no such action.",
+            Self::RateLimited => "Held back to protect the relay: too many commands in a short time. Wait a few seconds.",
+            Self::Locked => "Locked after too many commands in a short time: unlock it to switch again.",
         }
     }
 }

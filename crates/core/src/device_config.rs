@@ -11,10 +11,14 @@
 //! - `reading:<state topic>[:<label>][:path=][:unit=][:on=][:off=][:avty=][:avty_on=][:avty_off=]`
 //!   (a sensor: a value with its unit, or with `on=`/`off=` a read-only on/off input)
 //!
+//! Every kind also takes `:limit=<commands>/<seconds>` (default 4/10: the relay's protection)
+//! and `:confirm=1` (each switch asks for a second tap, for a garage door or a heater).
+//!
 //! A `:` inside a field (a topic, a payload such as `{"state":"ON"}`) is written `\:`, a
 //! backslash `\\`. Every problem is a sentence that says what to write instead.
 
 use crate::device::ChannelRole;
+use crate::relay_guard::{RateLimit, DEFAULT_RATE_LIMIT};
 
 /// Tasmota's default FullTopic.
 pub const TASMOTA_DEFAULT_FULL_TOPIC: &str = "%prefix%/%topic%/";
@@ -176,6 +180,24 @@ impl DeviceAddress {
     }
 }
 
+/// How the page guards a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceOptions {
+    /// At most this many commands in this time.
+    pub limit: RateLimit,
+    /// Every switch asks for a second tap before it sends.
+    pub confirm: bool,
+}
+
+impl Default for DeviceOptions {
+    fn default() -> Self {
+        Self {
+            limit: DEFAULT_RATE_LIMIT,
+            confirm: false,
+        }
+    }
+}
+
 /// One device on the dashboard.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceConfig {
@@ -183,6 +205,8 @@ pub struct DeviceConfig {
     pub address: DeviceAddress,
     /// What the user calls it (defaults to its topic).
     pub label: String,
+    /// Rate limit and confirmation.
+    pub options: DeviceOptions,
 }
 
 impl DeviceConfig {
@@ -194,7 +218,17 @@ impl DeviceConfig {
         } else {
             label
         };
-        Self { address, label }
+        Self {
+            address,
+            label,
+            options: DeviceOptions::default(),
+        }
+    }
+
+    /// The same device with `options`.
+    pub fn with_options(mut self, options: DeviceOptions) -> Self {
+        self.options = options;
+        self
     }
 
     /// A Tasmota device with the default FullTopic.
@@ -204,6 +238,17 @@ impl DeviceConfig {
 
     /// The `device=` value that describes this device.
     pub fn to_spec(&self) -> String {
+        let mut spec = self.address_spec();
+        if self.options.limit != DEFAULT_RATE_LIMIT {
+            spec.push_str(&format!(":limit={}", self.options.limit.to_text()));
+        }
+        if self.options.confirm {
+            spec.push_str(":confirm=1");
+        }
+        spec
+    }
+
+    fn address_spec(&self) -> String {
         let e = |text: &str| escape_field(text);
         let label_part = if self.label == default_label(&self.address) {
             String::new()
@@ -304,7 +349,30 @@ pub fn parse_device_spec(spec: &str) -> Result<DeviceConfig, String> {
     let Some((kind, rest)) = spec.split_once(':') else {
         return Err(fail(FORMS.into()));
     };
-    let owned = split_fields(rest);
+    let mut owned = split_fields(rest);
+    let mut options = DeviceOptions::default();
+    let mut index = 1;
+    while index < owned.len() {
+        let field = owned[index].trim();
+        if let Some(limit) = field.strip_prefix("limit=") {
+            options.limit = RateLimit::parse(limit).map_err(fail)?;
+        } else if let Some(confirm) = field.strip_prefix("confirm=") {
+            options.confirm = match confirm.trim() {
+                "1" | "yes" | "true" => true,
+                "0" | "no" | "false" => false,
+                other => return Err(fail(format!("confirm \"{other}\" must be 1 or 0."))),
+            };
+        } else {
+            index += 1;
+            continue;
+        }
+        owned.remove(index);
+    }
+    parse_address_fields(spec, kind, &owned).map(|device| device.with_options(options))
+}
+
+fn parse_address_fields(spec: &str, kind: &str, owned: &[String]) -> Result<DeviceConfig, String> {
+    let fail = |why: String| format!("Device \"{spec}\": {why}");
     let fields: Vec<&str> = owned.iter().map(String::as_str).collect();
     match kind.trim() {
         "tasmota" => {
@@ -562,7 +630,15 @@ mod tests {
             payload_on: r#"{"state":"ON"}"#.into(),
             ..GenericAddress::new(r"urn:a\b/set", Some("urn:a/state".into()))
         };
+        let guarded = DeviceOptions {
+            limit: RateLimit {
+                commands: 2,
+                window: 60_000,
+            },
+            confirm: true,
+        };
         let devices = [
+            DeviceConfig::tasmota("heater", "Heater").with_options(guarded),
             DeviceConfig::new(DeviceAddress::Generic(colons), "Lamp: kitchen"),
             DeviceConfig::tasmota("plug", ""),
             DeviceConfig::tasmota("plug", "Kitchen: kettle"),
@@ -645,6 +721,8 @@ mod tests {
             ("tasmota:desk:ft=%prefix%/%hostname%/", "%hostname%"),
             ("tasmota:desk:prefixes=a,b", "three names"),
             ("tasmota:desk:ft=%prefix%/desk/:Desk", "is not an option"),
+            ("tasmota:desk:limit=0/10", "limit=4/10"),
+            ("shelly:s:confirm=maybe", "must be 1 or 0"),
         ];
         for (spec, expected) in cases {
             let problem = parse_device_spec(spec).unwrap_err();

@@ -14,6 +14,7 @@ use crate::device::{
     Availability, Channel, CommandError, DeviceState, OutgoingMessage, PendingCommand,
     SwitchCommand, CONFIRMATION_TIMEOUT, MAX_CHANNELS,
 };
+use crate::relay_guard::{RateLimit, RelayGuard};
 use crate::time::{Millis, SECOND};
 
 /// First delay before asking again for a state that did not come.
@@ -33,12 +34,15 @@ pub struct DeviceCore {
     query_wanted: bool,
     outbox: VecDeque<OutgoingMessage>,
     expected_echoes: VecDeque<(String, Vec<u8>)>,
+    guard: RelayGuard,
 }
 
 impl DeviceCore {
-    /// A device starting from `state` (its channels already laid out).
-    pub fn new(state: DeviceState) -> Self {
+    /// A device starting from `state` (its channels already laid out), its commands limited
+    /// to `limit`.
+    pub fn new(state: DeviceState, limit: RateLimit) -> Self {
         Self {
+            guard: RelayGuard::new(limit),
             state,
             query_backoff: Backoff::new(STATE_QUERY_FIRST_RETRY, STATE_QUERY_MAX_RETRY),
             next_query_at: None,
@@ -155,6 +159,9 @@ impl DeviceCore {
         command: SwitchCommand,
     ) -> Result<(), CommandError> {
         self.state.check_command(channel, command)?;
+        let admitted = self.guard.admit(now);
+        self.state.locked = self.guard.is_locked();
+        admitted?;
         let target = self.state.target_of(channel, command);
         if let Some(entry) = self.state.channels.get_mut(channel) {
             if entry.confirmable {
@@ -168,6 +175,12 @@ impl DeviceCore {
         }
         self.state.notice = None;
         Ok(())
+    }
+
+    /// The user confirmed that switching may resume after a lock.
+    pub fn unlock(&mut self) {
+        self.guard.unlock();
+        self.state.locked = false;
     }
 
     /// Queues a message.

@@ -123,6 +123,21 @@ impl Protocol for GenericProtocol {
     fn toggles_without_state(&self) -> bool {
         false
     }
+
+    /// Watched unless the device also reports its state there (a retained state is normal).
+    fn command_filters(&self) -> Vec<String> {
+        let a = &self.address;
+        if a.state_topic.as_ref() == Some(&a.command_topic) {
+            Vec::new()
+        } else {
+            vec![a.command_topic.clone()]
+        }
+    }
+
+    fn is_command_topic(&self, topic: &str) -> bool {
+        let a = &self.address;
+        topic == a.command_topic && a.state_topic.as_ref() != Some(&a.command_topic)
+    }
 }
 
 #[cfg(test)]
@@ -213,7 +228,11 @@ mod tests {
     #[test]
     fn without_a_state_topic_commands_go_out_unconfirmed() {
         let mut fan = connected("generic:fan/cmd::Fan");
-        assert!(fan.subscriptions().is_empty());
+        assert_eq!(
+            fan.subscriptions(),
+            ["fan/cmd"],
+            "only to notice a retained command"
+        );
         assert!(fan.state().is_operable(0));
         fan.request(T0, 0, SwitchCommand::On).unwrap();
         assert_eq!(outgoing(&mut fan), pairs(&[("fan/cmd", "ON")]));

@@ -104,6 +104,12 @@ impl Protocol for JsonRelayProtocol {
         false
     }
 
+    /// The board reads its commands from the topic it reports on: a retained message there
+    /// is re-read at every reconnect of the board.
+    fn is_command_topic(&self, topic: &str) -> bool {
+        topic == self.topic
+    }
+
     fn send_action(
         &mut self,
         core: &mut DeviceCore,

@@ -14,6 +14,7 @@
 //! - [`adapter`]: [`adapter::Device`], one shape for every kind, and the [`adapter::Protocol`] trait.
 //! - [`tasmota`], [`shelly`], [`shelly_gen1`], [`json_relay`], [`generic`], [`reading`]: how
 //!   each kind talks.
+//! - [`relay_guard`]: the per-device command rate limit and lock that protect a relay.
 //! - [`discovery`]: devices that announce themselves (Tasmota, Home Assistant, Homie, Shelly).
 //! - [`json_read`]: forgiving readers for devices' JSON (numbers as strings, paths).
 //! - [`device_config`]: one device's configuration and its `device=` form.
@@ -39,6 +40,7 @@ pub mod json_relay;
 pub mod packet_reader;
 pub mod reading;
 pub mod reason_code;
+pub mod relay_guard;
 pub mod session;
 pub mod shelly;
 pub mod shelly_gen1;

@@ -271,6 +271,19 @@ impl Protocol for ShellyProtocol {
     fn command_topic(&self, _channel: usize) -> String {
         format!("{}/rpc", self.prefix)
     }
+
+    fn command_filters(&self) -> Vec<String> {
+        vec![
+            format!("{}/rpc", self.prefix),
+            format!("{}/command/+", self.prefix),
+        ]
+    }
+
+    fn is_command_topic(&self, topic: &str) -> bool {
+        topic
+            .strip_prefix(self.prefix.as_str())
+            .is_some_and(|rest| rest == "/rpc" || rest.starts_with("/command/"))
+    }
 }
 
 /// `switch:3` -> 3.

@@ -143,6 +143,16 @@ impl Protocol for ShellyGen1Protocol {
     fn command_topic(&self, channel: usize) -> String {
         format!("{}/relay/{channel}/command", self.base)
     }
+
+    fn command_filters(&self) -> Vec<String> {
+        (0..RELAYS)
+            .map(|channel| self.command_topic(channel))
+            .collect()
+    }
+
+    fn is_command_topic(&self, topic: &str) -> bool {
+        (0..RELAYS).any(|channel| topic == self.command_topic(channel))
+    }
 }
 
 #[cfg(test)]

@@ -225,6 +225,17 @@ impl Protocol for TasmotaProtocol {
     fn command_topic(&self, channel: usize) -> String {
         self.command_topic_of(1, channel)
     }
+
+    fn command_filters(&self) -> Vec<String> {
+        vec![self.address.topic_for(0, "+")]
+    }
+
+    fn is_command_topic(&self, topic: &str) -> bool {
+        let base = self.address.topic_for(0, "");
+        topic
+            .strip_prefix(base.as_str())
+            .is_some_and(|command| !command.is_empty() && !command.contains('/'))
+    }
 }
 
 impl TasmotaProtocol {

@@ -120,7 +120,7 @@ fn after_connack_it_subscribes_for_every_device_and_asks_each_for_its_state() {
     let Packet::Subscribe(subscribe) = &packets[0] else {
         panic!("first packet after CONNACK was not SUBSCRIBE: {packets:?}");
     };
-    assert_eq!(subscribe.filters.len(), 14);
+    assert_eq!(subscribe.filters.len(), 16);
     let questions: Vec<_> = publishes(&packets)
         .into_iter()
         .filter(|(topic, _, _)| topic.ends_with("/STATE"))
@@ -331,7 +331,7 @@ fn a_device_added_while_connected_is_subscribed_and_queried_at_once() {
     connect(&mut dashboard, T0);
     dashboard.add_device(T0 + 5, DeviceConfig::tasmota("late", "Late"));
     let packets = broker_answers(&mut dashboard, T0 + 5);
-    assert!(matches!(&packets[0], Packet::Subscribe(s) if s.filters.len() == 7));
+    assert!(matches!(&packets[0], Packet::Subscribe(s) if s.filters.len() == 8));
     assert_eq!(
         publishes(&packets)[0],
         ("cmnd/late/STATE".into(), String::new(), false)
@@ -652,5 +652,94 @@ fn discovery_lists_announced_devices_and_marks_a_shown_device_removed_when_retra
     assert!(
         !dashboard.devices()[0].state().removed,
         "an announced device still marked removed"
+    );
+}
+
+fn retained_from_broker(topic: &str, payload: &str) -> Vec<u8> {
+    encoded(|b| {
+        let mut publish = Publish::new(
+            topic,
+            mqttbytes::QoS::AtMostOnce,
+            payload.as_bytes().to_vec(),
+        );
+        publish.retain = true;
+        publish.write(b).unwrap();
+    })
+}
+
+#[test]
+fn a_retained_command_is_shown_as_a_ghost_and_cleared_with_an_empty_retained_message() {
+    let mut dashboard = dashboard(&["heater"]);
+    connect(&mut dashboard, T0);
+    dashboard.handle_bytes(T0, &from_broker("cmnd/heater/POWER", ""));
+    dashboard.handle_bytes(T0, &from_broker("cmnd/heater/POWER", "ON"));
+    assert_eq!(
+        dashboard.devices()[0].state().ghost,
+        None,
+        "a live command is no ghost"
+    );
+    dashboard.handle_bytes(T0, &retained_from_broker("cmnd/heater/POWER2", "ON"));
+    let ghost = dashboard.devices()[0].state().ghost.clone().unwrap();
+    assert_eq!(
+        (ghost.topic.as_str(), ghost.payload.as_str(), ghost.cleared),
+        ("cmnd/heater/POWER2", "ON", false)
+    );
+    dashboard.clear_ghost(T0, 0).unwrap();
+    let packets = sent(&mut dashboard);
+    let [Packet::Publish(clear)] = packets.as_slice() else {
+        panic!("{packets:?}");
+    };
+    assert_eq!(
+        (clear.topic.as_str(), clear.payload.len(), clear.retain),
+        ("cmnd/heater/POWER2", 0, true)
+    );
+    assert!(
+        dashboard.devices()[0]
+            .state()
+            .ghost
+            .as_ref()
+            .unwrap()
+            .cleared
+    );
+    assert_eq!(
+        dashboard.clear_ghost(T0, 0),
+        Err(CommandError::NoSuchDevice),
+        "cleared twice"
+    );
+}
+
+#[test]
+fn a_hundred_rapid_clicks_send_at_most_the_limit_then_lock_until_unlocked() {
+    let mut dashboard = dashboard(&["heater"]);
+    connect(&mut dashboard, T0);
+    dashboard.handle_bytes(T0, &from_broker("stat/heater/POWER", "OFF"));
+    let mut sent_commands = 0;
+    let mut on = false;
+    for click in 0..100u64 {
+        let now = T0 + click * 50;
+        let command = if on {
+            SwitchCommand::Off
+        } else {
+            SwitchCommand::On
+        };
+        if dashboard.request(now, 0, 0, command).is_ok() {
+            sent_commands += 1;
+            on = !on;
+            broker_answers(&mut dashboard, now);
+            let word = if on { "ON" } else { "OFF" };
+            dashboard.handle_bytes(now + 20, &from_broker("stat/heater/POWER", word));
+        }
+    }
+    assert_eq!(sent_commands, 4);
+    assert!(dashboard.devices()[0].state().locked);
+    assert_eq!(
+        dashboard.request(T0 + 3_600_000, 0, 0, SwitchCommand::Toggle),
+        Err(CommandError::Locked)
+    );
+    dashboard.unlock(0);
+    assert!(!dashboard.devices()[0].state().locked);
+    assert_eq!(
+        dashboard.request(T0 + 3_600_000, 0, 0, SwitchCommand::Toggle),
+        Ok(())
     );
 }

@@ -55,7 +55,9 @@ fn it_listens_for_availability_notifications_status_and_its_own_answers() {
             format!("{PREFIX}/online"),
             format!("{PREFIX}/events/rpc"),
             format!("{PREFIX}/status/switch:0"),
-            "sb-test-0/rpc".to_string()
+            "sb-test-0/rpc".to_string(),
+            format!("{PREFIX}/rpc"),
+            format!("{PREFIX}/command/+"),
         ]
     );
 }

@@ -23,7 +23,8 @@ fn it_subscribes_to_its_status_and_telemetry_topics() {
             "tele/desk/SENSOR",
             "tele/desk/LWT",
             "stat/desk/STATUS",
-            "stat/desk/STATUS10"
+            "stat/desk/STATUS10",
+            "cmnd/desk/+"
         ]
     );
 }

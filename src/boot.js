@@ -1,0 +1,6 @@
+// Starts the app without an inline script, so the Content-Security-Policy in index.html can
+// forbid inline scripts entirely. Trunk writes the hashed file names into this script's data
+// attributes (Trunk.toml: pattern_script).
+const tag = document.querySelector('script[data-switchboard-js]');
+const { default: init } = await import(tag.dataset.switchboardJs);
+await init({ module_or_path: tag.dataset.switchboardWasm });
