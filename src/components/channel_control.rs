@@ -146,7 +146,7 @@ pub fn ChannelControl(
                     aria-busy=busy
                     disabled=move || {
                         let s = state();
-                        !(s.is_reachable() && entry().power_is_current)
+                        !(s.is_reachable() && entry().power_is_current && !s.locked)
                     }
                     on:click=on_switch
                 >

@@ -33,8 +33,11 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
     let card_class = move || view.with(|v| card_class(&v.state));
     let channel_count = move || view.with(|v| v.state.channels.len());
     let notice = move || {
+        // While locked, the lock box says everything; a refusal would repeat it.
+        let locked = view.with(|v| v.state.locked);
         refused
             .get()
+            .filter(|_| !locked)
             .map(str::to_string)
             .or_else(|| view.with(|v| v.state.notice.clone()))
     };
