@@ -7,8 +7,9 @@
 
 use leptos::prelude::*;
 use switchboard_core::config::{parse_device_spec, DeviceConfig};
+use switchboard_core::device_config::escape_field;
 
-use crate::components::text_field::{FormError, TextField};
+use crate::components::text_field::{CheckField, FormError, TextField};
 use crate::driver::{self, ViewSignals};
 
 /// The "add a device" form.
@@ -22,19 +23,14 @@ pub fn AddDeviceForm(signals: ViewSignals) -> impl IntoView {
     let path = RwSignal::new(String::new());
     let availability = RwSignal::new(String::new());
     let label = RwSignal::new(String::new());
+    let confirm = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
+        // Each field is escaped, so a `:` in a topic or label stays inside its field.
         let fields = [&topic, &pin, &state_topic, &path, &availability, &label]
-            .map(|f| f.get_untracked().trim().to_string());
+            .map(|f| escape_field(f.get_untracked().trim()));
         let [topic_text, pin_text, state_text, path_text, avty_text, label_text] = fields;
-        if [&topic_text, &pin_text, &state_text, &avty_text]
-            .iter()
-            .any(|t| t.contains(':'))
-        {
-            error.set(Some("Cannot add this device: topics and pins cannot contain \":\" (it separates the fields of a device link).".into()));
-            return;
-        }
         let spec = match kind.get_untracked().as_str() {
             "jsonrelay" => format!(
                 "jsonrelay:{topic_text}:{pin_text}:{}:{label_text}",
@@ -51,6 +47,11 @@ pub fn AddDeviceForm(signals: ViewSignals) -> impl IntoView {
                 spec
             }
             other => format!("{other}:{topic_text}:{label_text}"),
+        };
+        let spec = if confirm.get_untracked() {
+            format!("{spec}:confirm=1")
+        } else {
+            spec
         };
         let device = match parse_device_spec(&spec) {
             Ok(device) => device,
@@ -111,6 +112,11 @@ pub fn AddDeviceForm(signals: ViewSignals) -> impl IntoView {
                     {address_field}
                     <TextField caption="Label (optional)" name="label" value=label placeholder="Desk lamp" />
                 </div>
+                <CheckField
+                    name="confirm"
+                    value=confirm
+                    caption="Ask for a second tap before switching (a heater, a garage door)."
+                />
                 <FormError error=error />
                 <button type="submit" class="primary">"Add device"</button>
             </form>

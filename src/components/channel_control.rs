@@ -40,12 +40,12 @@ pub fn ChannelControl(
             }
         })
     };
-    let short_name = move || {
+    let short_name = Memo::new(move |_| {
         view.with(|v| {
             let own = v.state.channels.get(channel).and_then(|c| c.name.clone());
             (v.state.channels.len() > 1).then(|| own.unwrap_or(format!("Relay {}", channel + 1)))
         })
-    };
+    });
     let armed = RwSignal::new(None::<SwitchCommand>);
     let needs_confirm = move || {
         view.with(|v| {
@@ -100,9 +100,14 @@ pub fn ChannelControl(
             "false"
         }
     };
-    let control = move || {
+    // The control is rebuilt only when the channel's kind changes, never on a state report:
+    // the same button stays in the page (so its transition runs and a finger on it stays on it).
+    let kind = Memo::new(move |_| {
         let c = entry();
-        match (c.role, c.confirmable) {
+        (c.role, c.confirmable)
+    });
+    let control = move || {
+        match kind.get() {
             (ChannelRole::Contact, _) => view! {
                 <span
                     class="contact"
@@ -156,10 +161,10 @@ pub fn ChannelControl(
             .into_any(),
         }
     };
-    let toggle_offered = move || {
+    let toggle_offered = Memo::new(move |_| {
         let c = entry();
         c.role == ChannelRole::Relay && c.confirmable && view.with(|v| v.toggles_blind)
-    };
+    });
     view! {
         <li class="channel" data-state=move || {
             let c = entry();
@@ -172,7 +177,7 @@ pub fn ChannelControl(
             }
         }>
             <div class="channel-text">
-                {move || short_name().map(|n| view! { <span class="channel-name">{n}</span> })}
+                {move || short_name.get().map(|n| view! { <span class="channel-name">{n}</span> })}
                 <span class="card-state">{move || describe(&state(), &entry())}</span>
             </div>
             {move || armed.get().map(|command| view! {
@@ -181,7 +186,7 @@ pub fn ChannelControl(
                 </button>
             })}
             <div class="channel-controls">
-                {move || toggle_offered().then(|| view! {
+                {move || toggle_offered.get().then(|| view! {
                     <button
                         type="button"
                         class="link-button"

@@ -31,7 +31,9 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
         })
     };
     let card_class = move || view.with(|v| card_class(&v.state));
-    let channel_count = move || view.with(|v| v.state.channels.len());
+    // Memos: the channel list and the action buttons are rebuilt only when they change, not on
+    // every state report (which would replace the very button a finger is on).
+    let channel_count = Memo::new(move |_| view.with(|v| v.state.channels.len()));
     let notice = move || {
         // While locked, the lock box says everything; a refusal would repeat it.
         let locked = view.with(|v| v.state.locked);
@@ -41,14 +43,14 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
             .map(str::to_string)
             .or_else(|| view.with(|v| v.state.notice.clone()))
     };
-    let answer = move || view.with(|v| v.state.answer.clone());
-    let removed = move || view.with(|v| v.state.removed);
-    let actions = move || view.with(|v| v.actions);
+    let answer = Memo::new(move |_| view.with(|v| v.state.answer.clone()));
+    let removed = Memo::new(move |_| view.with(|v| v.state.removed));
+    let actions = Memo::new(move |_| view.with(|v| v.actions));
     let reachable = move || view.with(|v| v.state.is_reachable());
-    let sensor_text = move || view.with(|v| sensor_text(&v.state));
-    let locked = move || view.with(|v| v.state.locked);
+    let sensor_text = Memo::new(move |_| view.with(|v| sensor_text(&v.state)));
+    let locked = Memo::new(move |_| view.with(|v| v.state.locked));
     let limit = move || view.with(|v| v.config.options.limit);
-    let ghost = move || view.with(|v| v.state.ghost.clone());
+    let ghost = Memo::new(move |_| view.with(|v| v.state.ghost.clone()));
 
     view! {
         <li class=card_class>
@@ -58,16 +60,16 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
             </div>
             <ul class="channels">
                 {move || {
-                    (0..channel_count())
+                    (0..channel_count.get())
                         .map(|channel| view! { <ChannelControl view=view device=index channel=channel refused=refused /> })
                         .collect_view()
                 }}
             </ul>
-            {move || sensor_text().map(|text| view! { <p class="card-value">{text}</p> })}
+            {move || sensor_text.get().map(|text| view! { <p class="card-value">{text}</p> })}
             <ReadingsLine view=view />
-            {move || answer().map(|a| view! { <p class="card-answer">{a}</p> })}
+            {move || answer.get().map(|a| view! { <p class="card-answer">{a}</p> })}
             {move || {
-                let actions = actions();
+                let actions = actions.get();
                 (!actions.is_empty()).then(|| view! {
                     <div class="card-actions">
                         <span>"Ask the board:"</span>
@@ -84,7 +86,7 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
                     </div>
                 })
             }}
-            {move || locked().then(|| view! {
+            {move || locked.get().then(|| view! {
                 <div class="card-notice guard" role="alert">
                     <p>{move || {
                         let l = limit();
@@ -97,7 +99,7 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
                     <button type="button" class="chip" on:click=move |_| { refused.set(None); driver::unlock(index); }>"Unlock"</button>
                 </div>
             })}
-            {move || ghost().map(|g| {
+            {move || ghost.get().map(|g| {
                 let text = if g.cleared {
                     format!("The retained command on {} was deleted from the broker.", g.topic)
                 } else {
@@ -117,7 +119,7 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
                     </div>
                 }
             })}
-            {move || removed().then(|| view! {
+            {move || removed.get().then(|| view! {
                 <p class="card-notice">"The broker's discovery no longer lists this device: it may have been removed or renamed."</p>
             })}
             {move || notice().map(|n| view! { <p class="card-notice" role="alert">{n}</p> })}

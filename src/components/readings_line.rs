@@ -9,9 +9,9 @@ use crate::app::DeviceView;
 /// The readings, or nothing when the device reports none.
 #[component]
 pub fn ReadingsLine(view: RwSignal<DeviceView>) -> impl IntoView {
-    let items = move || view.with(|v| describe(&v.state.readings));
+    let items = Memo::new(move |_| view.with(|v| describe(&v.state.readings)));
     move || {
-        let items = items();
+        let items = items.get();
         (!items.is_empty()).then(|| {
             view! {
                 <dl class="readings">

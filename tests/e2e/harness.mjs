@@ -325,10 +325,11 @@ export async function startStack(broker, plugTopics, plugOptions = {}) {
 }
 
 /**
- * Publishes one message (QoS 0) over a plain MQTT 3.1.1 TCP connection, as any other client
- * on the broker would: the tests' way to play a third party (e.g. retract a discovery entry).
+ * Publishes messages (QoS 0) over one plain MQTT 3.1.1 TCP connection, as any other client on
+ * the broker would: the tests' way to play a third party (retract a discovery entry, flood).
+ * `messages`: [{ topic, payload (string or Buffer), retain }].
  */
-export async function publishRaw(tcpPort, topic, payload, { retain = false } = {}) {
+export async function publishMany(tcpPort, messages) {
   const utf8 = (text) => {
     const bytes = Buffer.from(text, 'utf8');
     return Buffer.concat([Buffer.from([bytes.length >> 8, bytes.length & 0xff]), bytes]);
@@ -345,16 +346,23 @@ export async function publishRaw(tcpPort, topic, payload, { retain = false } = {
     return Buffer.concat([Buffer.from([type, ...length]), body]);
   };
   const connect = packet(0x10, Buffer.concat([utf8('MQTT'), Buffer.from([4, 0x02, 0, 30]), utf8(`e2e-pub-${process.pid}-${Date.now()}`)]));
-  const body = Buffer.isBuffer(payload) ? payload : Buffer.from(payload, 'utf8');
-  const publish = packet(0x30 | (retain ? 1 : 0), Buffer.concat([utf8(topic), body]));
+  const publishes = messages.map(({ topic, payload, retain = false }) => {
+    const body = Buffer.isBuffer(payload) ? payload : Buffer.from(payload, 'utf8');
+    return packet(0x30 | (retain ? 1 : 0), Buffer.concat([utf8(topic), body]));
+  });
   const disconnect = Buffer.from([0xe0, 0]);
   await new Promise((done, fail) => {
     const socket = createConnection({ host: '127.0.0.1', port: tcpPort }, () => socket.write(connect));
     socket.once('data', (connack) => {
       if (connack[0] !== 0x20 || connack[3] !== 0) return fail(new Error(`CONNACK refused: ${connack.toString('hex')}`));
-      socket.write(Buffer.concat([publish, disconnect]), () => socket.end());
+      socket.write(Buffer.concat([...publishes, disconnect]), () => socket.end());
     });
     socket.on('close', done);
     socket.on('error', fail);
   });
+}
+
+/** Publishes one message; see `publishMany`. */
+export async function publishRaw(tcpPort, topic, payload, { retain = false } = {}) {
+  await publishMany(tcpPort, [{ topic, payload, retain }]);
 }

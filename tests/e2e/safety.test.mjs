@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Mosquitto, ROOT, dashboardFragment, eventually, publishRaw, sleep, startStack, switchState } from './harness.mjs';
+import { Mosquitto, ROOT, dashboardFragment, eventually, publishMany, publishRaw, sleep, startStack, switchState } from './harness.mjs';
 
 const HEATER = 'safety_heater';
 const LAMP = 'safety_lamp';
@@ -132,6 +132,27 @@ describe('safety against Mosquitto', () => {
     await eventually(async () => assert.equal(commandsTo(stack.plugs, LAMP), before + 1), 5_000, 'still switching after the junk');
     assert.match(await page.getByRole('status').innerText(), /Connected to/);
     assert.deepEqual(await page.evaluate(() => window.cspViolations), [], 'Content-Security-Policy violations');
+    await page.close();
+  });
+
+  test('10,000 retained discovery entries leave the page responsive and the list bounded', async () => {
+    const flood = Array.from({ length: 10_000 }, (_, i) => ({
+      topic: `homeassistant/switch/flood${i}/config`,
+      payload: JSON.stringify({ name: `Flood ${i}`, cmd_t: `flood/${i}/set`, stat_t: `flood/${i}` }),
+      retain: true,
+    }));
+    await publishMany(stack.broker.tcpPort, flood);
+    const page = await openPage([`tasmota:${LAMP}:Lamp`]);
+    await eventually(async () => {
+      assert.match(await page.getByRole('region', { name: 'Found on this broker' }).innerText(), /Found on this broker\s+200\b/);
+    }, 20_000, 'found list capped at 200');
+    const before = commandsTo(stack.plugs, LAMP);
+    await eventually(async () => assert.equal((await switchState(page, 'Lamp')).disabled, false), 10_000, 'lamp known');
+    await page.getByRole('switch', { name: 'Lamp', exact: true }).click();
+    await eventually(async () => assert.equal(commandsTo(stack.plugs, LAMP), before + 1), 5_000, 'still switching');
+    const heapMb = await page.evaluate(() => performance.memory.usedJSHeapSize / 1e6);
+    assert.ok(heapMb < 100, `JS heap ${heapMb.toFixed(1)} MB`);
+    await publishMany(stack.broker.tcpPort, flood.map(({ topic }) => ({ topic, payload: '', retain: true })));
     await page.close();
   });
 

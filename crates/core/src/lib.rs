@@ -19,6 +19,7 @@
 //! - [`json_read`]: forgiving readers for devices' JSON (numbers as strings, paths).
 //! - [`device_config`]: one device's configuration and its `device=` form.
 //! - [`config`]: the dashboard configuration read from a page URL (query and fragment).
+//! - [`settings`]: the setup kept in the browser and in export files (versioned JSON).
 //! - [`dashboard`]: one broker link plus its devices; what the browser glue drives.
 //!
 //! What this crate deliberately does not do: open sockets, read clocks, draw anything, or
@@ -42,6 +43,7 @@ pub mod reading;
 pub mod reason_code;
 pub mod relay_guard;
 pub mod session;
+pub mod settings;
 pub mod shelly;
 pub mod shelly_gen1;
 pub mod tasmota;

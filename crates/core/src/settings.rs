@@ -1,0 +1,316 @@
+//! The setup the browser keeps (localStorage) and export files carry: versioned JSON.
+//!
+//! ```json
+//! {"switchboard": 1,
+//!  "broker": {"url": "wss://...", "user": "me", "password": "only if remembered",
+//!             "mqtt": "5", "keepalive": 30, "persistent_session": false},
+//!  "devices": ["tasmota:desk_lamp:Desk lamp", "shelly:shellyplugsg3-a8:Heater"]}
+//! ```
+//!
+//! Devices are stored in their `device=` form, so a file, a link and the add form accept
+//! exactly the same devices. The password is written only when asked for. Reading is strict:
+//! a file with any problem is refused as a whole with every problem listed, so an import
+//! never half-applies.
+
+use serde_json::{json, Map, Value};
+
+use crate::codec::ProtocolVersion;
+use crate::config::{
+    parse_keep_alive, parse_protocol, protocol_name, validate_broker_url, DashboardConfig,
+};
+use crate::device_config::{parse_device_spec, DeviceConfig};
+
+/// The schema version written; files with a higher one are refused with a clear message.
+pub const SETTINGS_VERSION: u64 = 1;
+/// Larger files are refused before parsing.
+pub const MAX_SETTINGS_BYTES: usize = 1024 * 1024;
+/// The most devices a file may hold.
+pub const MAX_DEVICES: usize = 500;
+
+/// How to reach the broker.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BrokerProfile {
+    /// `ws://` or `wss://` address (may be empty before the user gave one).
+    pub url: String,
+    /// User name, possibly empty.
+    pub user: String,
+    /// The password, only when the user asked to remember it.
+    pub password: Option<String>,
+    /// The MQTT version to try first.
+    pub protocol: ProtocolVersion,
+    /// Keepalive in seconds, if not the default.
+    pub keep_alive_secs: Option<u16>,
+    /// Clean session off.
+    pub persistent_session: bool,
+}
+
+/// Everything kept about a dashboard.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Settings {
+    /// The broker.
+    pub broker: BrokerProfile,
+    /// The devices, in the order shown.
+    pub devices: Vec<DeviceConfig>,
+}
+
+impl Settings {
+    /// The settings a page link describes (its password kept only if `remember_password`).
+    pub fn from_link(config: &DashboardConfig, remember_password: bool) -> Self {
+        Self {
+            broker: BrokerProfile {
+                url: config.broker.clone().unwrap_or_default(),
+                user: config.user.clone().unwrap_or_default(),
+                password: config.password.clone().filter(|_| remember_password),
+                protocol: config.protocol.unwrap_or_default(),
+                keep_alive_secs: config.keep_alive_secs,
+                persistent_session: false,
+            },
+            devices: config.devices.clone(),
+        }
+    }
+
+    /// A link configuration for these settings; the password only if `with_password`.
+    pub fn to_link(&self, with_password: bool) -> DashboardConfig {
+        let text = |s: &str| (!s.is_empty()).then(|| s.to_string());
+        DashboardConfig {
+            broker: text(&self.broker.url),
+            user: text(&self.broker.user),
+            password: self.broker.password.clone().filter(|_| with_password),
+            keep_alive_secs: self.broker.keep_alive_secs,
+            protocol: (self.broker.protocol != ProtocolVersion::default())
+                .then_some(self.broker.protocol),
+            devices: self.devices.clone(),
+        }
+    }
+
+    /// The JSON text; the password only if `with_password` (and remembered).
+    pub fn to_json(&self, with_password: bool) -> String {
+        let b = &self.broker;
+        let mut broker = Map::new();
+        broker.insert("url".into(), json!(b.url));
+        if !b.user.is_empty() {
+            broker.insert("user".into(), json!(b.user));
+        }
+        if let Some(password) = b.password.as_ref().filter(|_| with_password) {
+            broker.insert("password".into(), json!(password));
+        }
+        broker.insert("mqtt".into(), json!(protocol_name(b.protocol)));
+        if let Some(seconds) = b.keep_alive_secs {
+            broker.insert("keepalive".into(), json!(seconds));
+        }
+        broker.insert("persistent_session".into(), json!(b.persistent_session));
+        let devices: Vec<String> = self.devices.iter().map(DeviceConfig::to_spec).collect();
+        let document =
+            json!({"switchboard": SETTINGS_VERSION, "broker": broker, "devices": devices});
+        serde_json::to_string_pretty(&document).unwrap_or_default()
+    }
+
+    /// Reads settings; any problem refuses the whole text, with every problem listed.
+    pub fn from_json(text: &str) -> Result<Self, Vec<String>> {
+        const NOT_OURS: &str = "Choose a file exported by Switchboard (Settings > Export).";
+        if text.len() > MAX_SETTINGS_BYTES {
+            return Err(vec![format!(
+                "The file is {} KB; a Switchboard settings file is far smaller. {NOT_OURS}",
+                text.len() / 1024
+            )]);
+        }
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| vec![format!("The file is not valid JSON ({e}). {NOT_OURS}")])?;
+        let Some(root) = value.as_object() else {
+            return Err(vec![format!(
+                "The file is not a Switchboard settings file. {NOT_OURS}"
+            )]);
+        };
+        let version = match root.get("switchboard") {
+            Some(v) => v.as_u64().ok_or_else(|| vec![format!("\"switchboard\" must be a schema number. {NOT_OURS}")])?,
+            None => return Err(vec![format!("The file is not a Switchboard settings file (no \"switchboard\" version). {NOT_OURS}")]),
+        };
+        if version > SETTINGS_VERSION {
+            return Err(vec![format!(
+                "The file was written by a newer Switchboard (schema {version}); this page reads schema {SETTINGS_VERSION}. Update the page, or export again from this version."
+            )]);
+        }
+        let mut problems = Vec::new();
+        let broker = read_broker(root.get("broker"), &mut problems);
+        let mut devices: Vec<DeviceConfig> = Vec::new();
+        match root.get("devices") {
+            None => {}
+            Some(Value::Array(items)) if items.len() <= MAX_DEVICES => {
+                for (index, item) in items.iter().enumerate() {
+                    match item.as_str().map(parse_device_spec) {
+                        Some(Ok(device)) => {
+                            if devices.iter().any(|d| d.address == device.address) {
+                                problems.push(format!("Device {}: listed twice.", index + 1));
+                            } else {
+                                devices.push(device);
+                            }
+                        }
+                        Some(Err(problem)) => {
+                            problems.push(format!("Device {}: {problem}", index + 1))
+                        }
+                        None => problems.push(format!(
+                            "Device {}: must be text such as \"tasmota:desk_lamp:Desk lamp\".",
+                            index + 1
+                        )),
+                    }
+                }
+            }
+            Some(Value::Array(items)) => problems.push(format!(
+                "The file lists {} devices; at most {MAX_DEVICES} are accepted.",
+                items.len()
+            )),
+            Some(_) => problems.push("\"devices\" must be a list.".into()),
+        }
+        if problems.is_empty() {
+            Ok(Self { broker, devices })
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+fn read_broker(value: Option<&Value>, problems: &mut Vec<String>) -> BrokerProfile {
+    let mut broker = BrokerProfile::default();
+    let Some(value) = value else {
+        return broker;
+    };
+    let Some(object) = value.as_object() else {
+        problems.push("\"broker\" must be an object.".into());
+        return broker;
+    };
+    let text = |key: &str, problems: &mut Vec<String>| match object.get(key) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => {
+            problems.push(format!("broker \"{key}\" must be text."));
+            None
+        }
+    };
+    if let Some(url) = text("url", problems).filter(|u| !u.trim().is_empty()) {
+        match validate_broker_url(&url) {
+            Ok(url) => broker.url = url,
+            Err(problem) => problems.push(problem),
+        }
+    }
+    broker.user = text("user", problems).unwrap_or_default();
+    broker.password = text("password", problems);
+    if let Some(mqtt) = text("mqtt", problems) {
+        match parse_protocol(&mqtt) {
+            Ok(protocol) => broker.protocol = protocol,
+            Err(problem) => problems.push(problem),
+        }
+    }
+    match object.get("keepalive") {
+        None | Some(Value::Null) => {}
+        Some(v) => match parse_keep_alive(&v.to_string()) {
+            Ok(seconds) => broker.keep_alive_secs = Some(seconds),
+            Err(problem) => problems.push(problem),
+        },
+    }
+    match object.get("persistent_session") {
+        None | Some(Value::Null) => {}
+        Some(Value::Bool(on)) => broker.persistent_session = *on,
+        Some(_) => problems.push("broker \"persistent_session\" must be true or false.".into()),
+    }
+    broker
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Settings {
+        Settings {
+            broker: BrokerProfile {
+                url: "wss://broker.example:8884/mqtt".into(),
+                user: "me".into(),
+                password: Some("p@ss: \"x\"".into()),
+                protocol: ProtocolVersion::V5,
+                keep_alive_secs: Some(15),
+                persistent_session: true,
+            },
+            devices: vec![
+                parse_device_spec("tasmota:desk_lamp:Desk lamp").unwrap(),
+                parse_device_spec("jsonrelay:garage/board:GP18:momentary:Garage door:confirm=1")
+                    .unwrap(),
+                parse_device_spec("generic:a\\:b/set:a\\:b:Colon: lamp").unwrap(),
+            ],
+        }
+    }
+
+    #[test]
+    fn settings_read_back_the_same_and_the_password_only_when_asked() {
+        let settings = sample();
+        assert_eq!(
+            Settings::from_json(&settings.to_json(true)),
+            Ok(settings.clone())
+        );
+        let without = Settings::from_json(&settings.to_json(false)).unwrap();
+        assert_eq!(without.broker.password, None);
+        assert!(!settings.to_json(false).contains("p@ss"));
+        assert_eq!(without.devices, settings.devices);
+    }
+
+    #[test]
+    fn a_bad_file_is_refused_whole_with_every_problem_said() {
+        let cases: &[(&str, &str)] = &[
+            ("not json", "not valid JSON"),
+            ("[1,2]", "not a Switchboard settings file"),
+            (r#"{"devices":[]}"#, "no \"switchboard\" version"),
+            (r#"{"switchboard":2}"#, "newer Switchboard (schema 2)"),
+            (r#"{"switchboard":"1"}"#, "must be a schema number"),
+            (
+                r#"{"switchboard":1,"devices":"tasmota:a"}"#,
+                "must be a list",
+            ),
+            (
+                r#"{"switchboard":1,"broker":{"url":"http://h:9001"}}"#,
+                "ws://h:9001",
+            ),
+            (
+                r#"{"switchboard":1,"broker":{"keepalive":1}}"#,
+                "whole seconds",
+            ),
+            (
+                r#"{"switchboard":1,"broker":{"persistent_session":"yes"}}"#,
+                "true or false",
+            ),
+        ];
+        for (text, expected) in cases {
+            let problems = Settings::from_json(text).unwrap_err();
+            assert!(
+                problems.iter().any(|p| p.contains(expected)),
+                "{text}: {problems:?}"
+            );
+        }
+        let problems = Settings::from_json(
+            r#"{"switchboard":1,"devices":["tasmota:a","zigbee:b",7,"tasmota:a"]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].starts_with("Device 2:"));
+        assert!(problems[1].starts_with("Device 3:"));
+        assert!(problems[2].contains("listed twice"));
+        let huge = format!(
+            "{{\"switchboard\":1,\"x\":\"{}\"}}",
+            "a".repeat(MAX_SETTINGS_BYTES)
+        );
+        assert!(Settings::from_json(&huge).unwrap_err()[0].contains("far smaller"));
+    }
+
+    #[test]
+    fn a_link_becomes_settings_and_back_with_the_password_only_when_ticked() {
+        let settings = sample();
+        let link = settings.to_link(false);
+        assert_eq!(link.password, None);
+        let fragment = link.to_fragment();
+        assert!(!fragment.contains("pass="));
+        let (read, problems) = crate::config::parse_page_url("", &fragment);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(read.devices, settings.devices);
+        let with = settings.to_link(true);
+        assert_eq!(with.password.as_deref(), Some("p@ss: \"x\""));
+        let kept = Settings::from_link(&with, false);
+        assert_eq!(kept.broker.password, None, "remembered without being asked");
+    }
+}
