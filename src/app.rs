@@ -9,6 +9,7 @@ use switchboard_core::adapter::{Device, DeviceAction};
 use switchboard_core::config::{credentials_warning, parse_page_url, DeviceConfig};
 use switchboard_core::dashboard::{LinkPhase, LinkStatus};
 use switchboard_core::device::DeviceState;
+use switchboard_core::settings::Settings;
 use switchboard_core::time::Millis;
 
 use crate::browser;
@@ -17,8 +18,12 @@ use crate::components::connection_panel::ConnectionPanel;
 use crate::components::device_card::DeviceCard;
 use crate::components::found_list::FoundList;
 use crate::components::group_bar::GroupBar;
+use crate::components::settings_panel::SettingsPanel;
+use crate::components::setup_banner::SetupBanner;
 use crate::components::status_bar::StatusBar;
-use crate::driver::{self, BrokerSettings, FoundView, ViewSignals};
+use crate::driver::{self, FoundView, ViewSignals};
+use crate::setup::{self, SetupOrigin, SetupSignals};
+use crate::storage;
 
 /// The broker link as the page shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,26 +82,58 @@ impl DeviceView {
 pub struct DeviceRow {
     /// The device's index in the dashboard.
     pub index: usize,
+    /// Unique for the row's life: the list is keyed by it, so a rebuilt list (after a move or
+    /// a removal) gets fresh cards bound to the fresh signals.
+    pub key: u64,
     /// Its view, written by the driver.
     pub view: RwSignal<DeviceView>,
 }
 
+thread_local! {
+    static NEXT_ROW_KEY: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// The page's root reactive owner: rows are created under it, never under the card or
+    /// list item whose click created them (which is disposed right after, with its signals).
+    static ROOT_OWNER: std::cell::RefCell<Option<Owner>> = const { std::cell::RefCell::new(None) };
+}
+
 impl DeviceRow {
+    /// A row at `index` showing `view`.
+    pub fn new(index: usize, view: DeviceView) -> Self {
+        let key = NEXT_ROW_KEY.with(|next| {
+            let key = next.get();
+            next.set(key + 1);
+            key
+        });
+        let root = ROOT_OWNER.with(|owner| owner.borrow().clone());
+        let view = match root {
+            Some(owner) => owner.with(|| RwSignal::new(view)),
+            None => RwSignal::new(view),
+        };
+        Self { index, key, view }
+    }
+
     /// A row for a device that is not connected yet.
     pub fn waiting(index: usize, config: DeviceConfig) -> Self {
-        Self {
-            index,
-            view: RwSignal::new(DeviceView::initial(config)),
-        }
+        Self::new(index, DeviceView::initial(config))
     }
 }
 
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
+    ROOT_OWNER.with(|owner| *owner.borrow_mut() = Owner::current());
     let (query, fragment, _) = browser::page_location();
     let (config, problems) = parse_page_url(&query, &fragment);
-    let rows: Vec<DeviceRow> = config
+    let from_link = config.broker.is_some() || !config.devices.is_empty();
+    let (settings, origin) = if from_link {
+        (Settings::from_link(&config, true), SetupOrigin::Link)
+    } else {
+        match storage::load() {
+            Ok(saved) => (saved.unwrap_or_default(), SetupOrigin::Saved),
+            Err(problem) => (Settings::default(), SetupOrigin::Unreadable(problem)),
+        }
+    };
+    let rows: Vec<DeviceRow> = settings
         .devices
         .iter()
         .enumerate()
@@ -106,30 +143,34 @@ pub fn App() -> impl IntoView {
         link: RwSignal::new(LinkView::default()),
         devices: RwSignal::new(rows),
         found: RwSignal::new(FoundView::default()),
+        setup: SetupSignals {
+            remember_password: RwSignal::new(
+                origin == SetupOrigin::Saved && settings.broker.password.is_some(),
+            ),
+            broker: RwSignal::new(settings.broker.clone()),
+            origin: RwSignal::new(origin),
+            save_problem: RwSignal::new(None),
+            editing: RwSignal::new(false),
+        },
     };
     let clock = RwSignal::new(browser::now());
     Interval::new(1_000, move || clock.set(browser::now())).forget();
 
-    let initial = BrokerSettings {
-        url: config.broker.clone().unwrap_or_default(),
-        user: config.user.clone().unwrap_or_default(),
-        password: config.password.clone().unwrap_or_default(),
-        persistent_session: false,
-        keep_alive_secs: config.keep_alive_secs,
-        protocol: config.protocol.unwrap_or_default(),
-    };
-    let link_warning = config.broker.as_deref().and_then(|url| {
-        credentials_warning(url, config.user.is_some() || config.password.is_some())
+    let link_warning = credentials_warning(
+        &settings.broker.url,
+        !settings.broker.user.is_empty() || settings.broker.password.is_some(),
+    );
+    let autostart = (!settings.broker.url.is_empty()).then(|| {
+        (
+            setup::broker_settings(&settings.broker),
+            settings.devices.clone(),
+        )
     });
-    let autostart = config
-        .broker
-        .is_some()
-        .then(|| (initial.clone(), config.devices.clone()));
     leptos::task::spawn_local(async move {
         // Make sure no other tab holds this tab's client id before connecting with it.
         crate::client_id::claim().await;
-        if let Some((settings, devices)) = autostart {
-            driver::start(settings, devices, signals);
+        if let Some((broker, devices)) = autostart {
+            driver::start(broker, devices, signals);
         }
     });
 
@@ -140,13 +181,15 @@ pub fn App() -> impl IntoView {
         </header>
         <main class="content">
             <ConfigProblems problems=problems />
+            <SetupBanner signals=signals />
             {link_warning.map(|w| view! { <p class="security-warning">{w}</p> })}
             <DeviceList signals=signals />
             <GroupBar signals=signals />
             <FoundList signals=signals />
             <section class="panels">
-                <ConnectionPanel initial=initial signals=signals />
+                <ConnectionPanel signals=signals />
                 <AddDeviceForm signals=signals />
+                <SettingsPanel signals=signals />
             </section>
         </main>
         <footer class="footer">
@@ -176,11 +219,21 @@ fn DeviceList(signals: ViewSignals) -> impl IntoView {
         <Show when=move || !is_empty() fallback=|| view! {
             <p class="empty">"No devices yet. Add one below, or open a link that lists them (device=tasmota:<topic>, device=shelly:<prefix>, ...)."</p>
         }>
+            <div class="list-tools">
+                <button
+                    type="button"
+                    class="chip"
+                    aria-pressed=move || if signals.setup.editing.get() { "true" } else { "false" }
+                    on:click=move |_| signals.setup.editing.update(|e| *e = !*e)
+                >
+                    {move || if signals.setup.editing.get() { "Done editing" } else { "Edit devices" }}
+                </button>
+            </div>
             <ul class="cards" aria-label="Devices">
                 <For
                     each=move || signals.devices.get()
-                    key=|row| row.index
-                    children=move |row| view! { <DeviceCard row=row /> }
+                    key=|row| row.key
+                    children=move |row| view! { <DeviceCard row=row signals=signals /> }
                 />
             </ul>
         </Show>

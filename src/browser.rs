@@ -37,3 +37,13 @@ pub fn page_location() -> (String, String, String) {
         location.protocol().unwrap_or_default(),
     )
 }
+
+/// The page's address without query or fragment (`https://host/path/`), for share links.
+pub fn page_address() -> String {
+    let Some(location) = web_sys::window().map(|w| w.location()) else {
+        return String::new();
+    };
+    let origin = location.origin().unwrap_or_default();
+    let path = location.pathname().unwrap_or_default();
+    format!("{origin}{path}")
+}

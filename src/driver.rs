@@ -36,6 +36,8 @@ pub struct ViewSignals {
     pub devices: RwSignal<Vec<DeviceRow>>,
     /// Devices found on the broker, and why some may be missing.
     pub found: RwSignal<FoundView>,
+    /// The setup being edited (broker profile, where it came from, edit mode).
+    pub setup: crate::setup::SetupSignals,
 }
 
 /// What discovery found, as the page shows it.
@@ -299,10 +301,7 @@ fn render() {
             .with_untracked(|rows| rows.get(index).map(|row| row.view))
         {
             Some(signal) => signal.set(view),
-            None => added.push(DeviceRow {
-                index,
-                view: RwSignal::new(view),
-            }),
+            None => added.push(DeviceRow::new(index, view)),
         }
     }
     if !added.is_empty() {

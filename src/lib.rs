@@ -2,7 +2,10 @@
 //!
 //! Map of the app (the browser glue around `switchboard-core`, which decides everything):
 //! - [`app`]: the root component and the signals the page reads.
-//! - [`components`]: the status bar, switch cards, connection and device forms.
+//! - [`components`]: the status bar, device cards, found list, connection, device and settings forms.
+//! - [`setup`]: the broker profile and device list being edited, kept in step with the
+//!   running dashboard and the saved copy.
+//! - [`storage`]: the settings kept in this browser (localStorage).
 //! - [`driver`]: owns the core `Dashboard`, the WebSocket and the one timer; pumps between them.
 //! - [`transport`]: the WebSocket (subprotocol `mqtt`, binary frames as ArrayBuffer).
 //! - [`browser`]: clock, randomness, page URL.
@@ -14,6 +17,8 @@ pub mod browser;
 pub mod client_id;
 pub mod components;
 pub mod driver;
+pub mod setup;
+pub mod storage;
 pub mod transport;
 pub mod wake;
 

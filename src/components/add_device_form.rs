@@ -139,13 +139,15 @@ pub fn add(signals: ViewSignals, device: DeviceConfig) -> Result<(), String> {
             device.address.summary()
         ));
     }
+    // The row goes in at once (the driver then fills in its state), so the saved copy below
+    // already lists the new device.
+    signals.devices.update(|rows| {
+        let index = rows.len();
+        rows.push(crate::app::DeviceRow::waiting(index, device.clone()));
+    });
     if driver::is_running() {
         driver::add_device(device);
-    } else {
-        signals.devices.update(|rows| {
-            let index = rows.len();
-            rows.push(crate::app::DeviceRow::waiting(index, device));
-        });
     }
+    crate::setup::persist(signals);
     Ok(())
 }

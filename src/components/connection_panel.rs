@@ -1,7 +1,8 @@
 //! Broker address, user name and password; "Connect" validates and (re)starts the driver.
 //!
 //! Folded away once connected; open when there is no broker yet. A bad address gets a
-//! sentence saying what to change, and nothing else is touched.
+//! sentence saying what to change, and nothing else is touched. The password is kept in this
+//! browser only when "Remember the password" is ticked; "Forget" removes it.
 
 use leptos::prelude::*;
 use switchboard_core::config::{credentials_warning, validate_broker_url};
@@ -10,19 +11,30 @@ use switchboard_core::codec::ProtocolVersion;
 
 use crate::app::DeviceRow;
 use crate::components::text_field::{CheckField, FormError, TextField};
-use crate::driver::{self, BrokerSettings, ViewSignals};
+use crate::driver::{self, ViewSignals};
+use crate::setup;
 
 /// The connection form.
 #[component]
-pub fn ConnectionPanel(initial: BrokerSettings, signals: ViewSignals) -> impl IntoView {
+pub fn ConnectionPanel(signals: ViewSignals) -> impl IntoView {
+    let initial = signals.setup.broker.get_untracked();
     let open_at_start = initial.url.is_empty();
     let url = RwSignal::new(initial.url);
     let user = RwSignal::new(initial.user);
-    let password = RwSignal::new(initial.password);
+    let password = RwSignal::new(initial.password.unwrap_or_default());
     let persistent = RwSignal::new(initial.persistent_session);
     let keep_alive_secs = initial.keep_alive_secs;
     let mqtt5 = RwSignal::new(initial.protocol == ProtocolVersion::V5);
+    let remember = signals.setup.remember_password;
     let error = RwSignal::new(None::<String>);
+    let forgotten = RwSignal::new(false);
+    let on_forget = move |_| {
+        password.set(String::new());
+        remember.set(false);
+        signals.setup.broker.update(|b| b.password = None);
+        setup::persist(signals);
+        forgotten.set(true);
+    };
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         match validate_broker_url(&url.get_untracked()) {
@@ -34,22 +46,23 @@ pub fn ConnectionPanel(initial: BrokerSettings, signals: ViewSignals) -> impl In
                         .map(|row| row.view.with_untracked(|v| v.config.clone()))
                         .collect()
                 });
-                driver::start(
-                    BrokerSettings {
-                        url: valid,
-                        user: user.get_untracked(),
-                        password: password.get_untracked(),
-                        persistent_session: persistent.get_untracked(),
-                        keep_alive_secs,
-                        protocol: if mqtt5.get_untracked() {
-                            ProtocolVersion::V5
-                        } else {
-                            ProtocolVersion::V311
-                        },
+                let typed = password.get_untracked();
+                let profile = switchboard_core::settings::BrokerProfile {
+                    url: valid,
+                    user: user.get_untracked(),
+                    password: (!typed.is_empty()).then_some(typed),
+                    protocol: if mqtt5.get_untracked() {
+                        ProtocolVersion::V5
+                    } else {
+                        ProtocolVersion::V311
                     },
-                    devices,
-                    signals,
-                );
+                    keep_alive_secs,
+                    persistent_session: persistent.get_untracked(),
+                };
+                signals.setup.broker.set(profile.clone());
+                forgotten.set(false);
+                setup::persist(signals);
+                driver::start(setup::broker_settings(&profile), devices, signals);
             }
             Err(problem) => error.set(Some(problem)),
         }
@@ -81,6 +94,11 @@ pub fn ConnectionPanel(initial: BrokerSettings, signals: ViewSignals) -> impl In
                         .map(|w| view! { <p class="security-warning">{w}</p> })
                 }}
                 <CheckField
+                    name="remember_password"
+                    value=remember
+                    caption="Remember the password in this browser (otherwise it is asked for again after the page closes)."
+                />
+                <CheckField
                     name="mqtt5"
                     value=mqtt5
                     caption="Use MQTT 5 (clearer error messages; falls back to 3.1.1 if the broker does not support it)."
@@ -92,6 +110,8 @@ pub fn ConnectionPanel(initial: BrokerSettings, signals: ViewSignals) -> impl In
                 />
                 <FormError error=error />
                 <button type="submit" class="primary">"Connect"</button>
+                <button type="button" class="link-button" on:click=on_forget>"Forget the saved password"</button>
+                {move || forgotten.get().then(|| view! { <p class="group-message" aria-live="polite">"The password is no longer kept in this browser."</p> })}
             </form>
         </details>
     }

@@ -12,11 +12,12 @@ use switchboard_core::device::{Availability, ChannelRole, DeviceState};
 use crate::app::DeviceRow;
 use crate::components::channel_control::ChannelControl;
 use crate::components::readings_line::ReadingsLine;
-use crate::driver;
+use crate::driver::{self, ViewSignals};
+use crate::setup;
 
 /// A device card.
 #[component]
-pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
+pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
     let view = row.view;
     let index = row.index;
     let refused = RwSignal::new(None::<&'static str>);
@@ -58,6 +59,13 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
                 <span class="card-label">{label}</span>
                 <span class="card-topic">{address}</span>
             </div>
+            {move || signals.setup.editing.get().then(|| view! {
+                <div class="card-edit">
+                    <button type="button" class="chip" aria-label=move || format!("Move {} up", label()) on:click=move |_| setup::move_device(signals, index, -1)>"↑"</button>
+                    <button type="button" class="chip" aria-label=move || format!("Move {} down", label()) on:click=move |_| setup::move_device(signals, index, 1)>"↓"</button>
+                    <button type="button" class="chip" aria-label=move || format!("Remove {}", label()) on:click=move |_| setup::remove_device(signals, index)>"Remove"</button>
+                </div>
+            })}
             <ul class="channels">
                 {move || {
                     (0..channel_count.get())

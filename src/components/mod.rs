@@ -9,6 +9,9 @@
 //! - [`group_bar`]: the Tasmota group "all off" with its confirmation step.
 //! - [`connection_panel`]: broker address, user and password.
 //! - [`add_device_form`]: add a device of any kind.
+//! - [`settings_panel`]: export and import the setup as a file, and a share link.
+//! - [`setup_banner`]: where the setup came from (a link, unreadable saved settings), and
+//!   keeping it.
 //! - [`text_field`]: a labelled input bound to a signal, and a form's error line.
 
 pub mod add_device_form;
@@ -18,5 +21,7 @@ pub mod device_card;
 pub mod found_list;
 pub mod group_bar;
 pub mod readings_line;
+pub mod settings_panel;
+pub mod setup_banner;
 pub mod status_bar;
 pub mod text_field;

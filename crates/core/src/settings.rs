@@ -69,13 +69,14 @@ impl Settings {
         }
     }
 
-    /// A link configuration for these settings; the password only if `with_password`.
-    pub fn to_link(&self, with_password: bool) -> DashboardConfig {
+    /// A link configuration for these settings; the user name and password only if
+    /// `with_credentials`.
+    pub fn to_link(&self, with_credentials: bool) -> DashboardConfig {
         let text = |s: &str| (!s.is_empty()).then(|| s.to_string());
         DashboardConfig {
             broker: text(&self.broker.url),
-            user: text(&self.broker.user),
-            password: self.broker.password.clone().filter(|_| with_password),
+            user: text(&self.broker.user).filter(|_| with_credentials),
+            password: self.broker.password.clone().filter(|_| with_credentials),
             keep_alive_secs: self.broker.keep_alive_secs,
             protocol: (self.broker.protocol != ProtocolVersion::default())
                 .then_some(self.broker.protocol),
@@ -302,9 +303,12 @@ mod tests {
     fn a_link_becomes_settings_and_back_with_the_password_only_when_ticked() {
         let settings = sample();
         let link = settings.to_link(false);
-        assert_eq!(link.password, None);
+        assert_eq!(
+            (link.user.as_deref(), link.password.as_deref()),
+            (None, None)
+        );
         let fragment = link.to_fragment();
-        assert!(!fragment.contains("pass="));
+        assert!(!fragment.contains("pass=") && !fragment.contains("user="));
         let (read, problems) = crate::config::parse_page_url("", &fragment);
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(read.devices, settings.devices);

@@ -1,0 +1,182 @@
+//! Moving a setup between browsers: export it as a JSON file, import one (checked as a whole,
+//! shown, and applied only after "Replace"), and a share link carrying it in the fragment.
+//! The user name and password go into a file or a link only when their box is ticked.
+
+use leptos::prelude::*;
+use switchboard_core::settings::Settings;
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::browser;
+use crate::components::text_field::CheckField;
+use crate::driver::ViewSignals;
+use crate::setup;
+
+/// The settings panel.
+#[component]
+pub fn SettingsPanel(signals: ViewSignals) -> impl IntoView {
+    let export_credentials = RwSignal::new(false);
+    let share_credentials = RwSignal::new(false);
+    let import_problems = RwSignal::new(Vec::<String>::new());
+    let pending_import = RwSignal::new(None::<Settings>);
+    let export_problem = RwSignal::new(None::<String>);
+    let copied = RwSignal::new(None::<&'static str>);
+
+    let on_export = move |_| {
+        let mut settings = setup::current(signals);
+        if !export_credentials.get_untracked() {
+            settings.broker.password = None;
+            settings.broker.user.clear();
+        }
+        export_problem.set(download("switchboard-settings.json", &settings.to_json(true)).err());
+    };
+    let on_file = move |event: leptos::ev::Event| {
+        let file = event
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .and_then(|input| {
+                let file = input.files().and_then(|files| files.get(0));
+                input.set_value("");
+                file
+            });
+        let Some(file) = file else {
+            return;
+        };
+        import_problems.set(Vec::new());
+        pending_import.set(None);
+        leptos::task::spawn_local(async move {
+            let text = wasm_bindgen_futures::JsFuture::from(file.text())
+                .await
+                .ok()
+                .and_then(|v| v.as_string());
+            match text.map(|t| Settings::from_json(&t)) {
+                Some(Ok(settings)) => pending_import.set(Some(settings)),
+                Some(Err(problems)) => import_problems.set(problems),
+                None => import_problems.set(vec!["The file could not be read as text.".into()]),
+            }
+        });
+    };
+    // Follows the devices' configurations (not their states) and the broker profile.
+    let configs = Memo::new(move |_| {
+        signals.devices.with(|rows| {
+            rows.iter()
+                .map(|row| row.view.with(|v| v.config.clone()))
+                .collect::<Vec<_>>()
+        })
+    });
+    let share_link = move || {
+        let settings = Settings {
+            broker: signals.setup.broker.get(),
+            devices: configs.get(),
+        };
+        let fragment = settings.to_link(share_credentials.get()).to_fragment();
+        format!("{}#{fragment}", browser::page_address())
+    };
+    let on_copy = move |_| {
+        let link = share_link();
+        let clipboard = web_sys::window().map(|w| w.navigator().clipboard());
+        match clipboard {
+            Some(clipboard) => {
+                let promise = clipboard.write_text(&link);
+                leptos::task::spawn_local(async move {
+                    let done = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
+                    copied.set(Some(if done {
+                        "Copied."
+                    } else {
+                        "The browser did not allow copying: select the link and copy it."
+                    }));
+                });
+            }
+            None => copied.set(Some("Select the link and copy it.")),
+        }
+    };
+    let current_summary = move || describe(&setup::current(signals));
+
+    view! {
+        <details class="panel">
+            <summary>"Settings: export, import, share"</summary>
+            <div class="form">
+                <h3 class="form-heading">"Export"</h3>
+                <CheckField name="export_credentials" value=export_credentials caption="Include the user name and password in the file." />
+                <button type="button" class="chip" on:click=on_export>"Download settings file"</button>
+                {move || export_problem.get().map(|p| view! { <p class="form-error">{p}</p> })}
+
+                <h3 class="form-heading">"Import"</h3>
+                <label class="field">
+                    <span>"Settings file (.json)"</span>
+                    <input type="file" name="import" accept="application/json,.json" on:change=on_file />
+                </label>
+                {move || {
+                    let problems = import_problems.get();
+                    (!problems.is_empty()).then(|| view! {
+                        <div class="form-error" role="alert">
+                            <p>"This file was not imported; nothing changed:"</p>
+                            <ul>{problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
+                        </div>
+                    })
+                }}
+                {move || pending_import.get().map(|incoming| {
+                    let text = format!("Replace the current setup ({}) with the file's ({})?", current_summary(), describe(&incoming));
+                    view! {
+                        <div class="import-confirm" role="alert">
+                            <p>{text}</p>
+                            <div class="pair">
+                                <button type="button" class="chip is-armed" on:click=move |_| {
+                                    if let Some(settings) = pending_import.get_untracked() {
+                                        pending_import.set(None);
+                                        setup::apply(signals, settings);
+                                    }
+                                }>"Replace"</button>
+                                <button type="button" class="chip" on:click=move |_| pending_import.set(None)>"Cancel"</button>
+                            </div>
+                        </div>
+                    }
+                })}
+
+                <h3 class="form-heading">"Share link"</h3>
+                <CheckField name="share_credentials" value=share_credentials caption="Include the user name and password in the link (anyone with the link can then switch your devices)." />
+                <label class="field">
+                    <span>"Link to this dashboard"</span>
+                    <input type="text" name="share_link" readonly prop:value=share_link />
+                </label>
+                <button type="button" class="chip" on:click=on_copy>"Copy link"</button>
+                {move || copied.get().map(|c| view! { <p class="group-message" aria-live="polite">{c}</p> })}
+            </div>
+        </details>
+    }
+}
+
+/// "broker X, N devices".
+fn describe(settings: &Settings) -> String {
+    let broker = if settings.broker.url.is_empty() {
+        "no broker".to_string()
+    } else {
+        settings.broker.url.clone()
+    };
+    let count = settings.devices.len();
+    format!(
+        "{broker}, {count} device{}",
+        if count == 1 { "" } else { "s" }
+    )
+}
+
+/// Offers `text` as a file download.
+fn download(name: &str, text: &str) -> Result<(), String> {
+    let fail = |_: JsValue| "The browser did not allow the download.".to_string();
+    let window = web_sys::window().ok_or("No window.")?;
+    let document = window.document().ok_or("No document.")?;
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/json");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(fail)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
+    let anchor = document
+        .create_element("a")
+        .map_err(fail)?
+        .dyn_into::<web_sys::HtmlAnchorElement>()
+        .map_err(|_| "No link element.".to_string())?;
+    anchor.set_href(&url);
+    anchor.set_download(name);
+    anchor.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}

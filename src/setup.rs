@@ -1,0 +1,155 @@
+//! The dashboard's setup as the page edits it: the broker profile and the device list, where
+//! it came from (this browser's saved settings or a link), and the edits (add, remove, move,
+//! import) that keep the running dashboard, the page and the saved copy in step.
+//!
+//! A setup opened from a link is not saved until the user says "Keep"; saved settings that
+//! cannot be read are left untouched until the user starts afresh: nothing is overwritten
+//! silently. The password is saved only when the user ticked "remember".
+
+use leptos::prelude::*;
+use switchboard_core::config::DeviceConfig;
+use switchboard_core::settings::{BrokerProfile, Settings};
+
+use crate::app::DeviceRow;
+use crate::driver::{self, BrokerSettings, ViewSignals};
+use crate::storage;
+
+/// Where the setup on screen came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetupOrigin {
+    /// This browser's saved settings (or nothing yet): every change is saved.
+    Saved,
+    /// A link: shown, not saved until the user keeps it.
+    Link,
+    /// Saved settings exist but cannot be read: nothing is saved until the user starts afresh.
+    Unreadable(String),
+}
+
+/// The setup's signals.
+#[derive(Clone, Copy)]
+pub struct SetupSignals {
+    /// The broker profile in use (password in memory; saved only if remembered).
+    pub broker: RwSignal<BrokerProfile>,
+    /// Save the password in this browser.
+    pub remember_password: RwSignal<bool>,
+    /// Where the setup came from.
+    pub origin: RwSignal<SetupOrigin>,
+    /// The last save problem, if any.
+    pub save_problem: RwSignal<Option<String>>,
+    /// Devices show move and remove buttons.
+    pub editing: RwSignal<bool>,
+}
+
+/// The settings on screen (password included as typed; callers decide what to write).
+pub fn current(signals: ViewSignals) -> Settings {
+    Settings {
+        broker: signals.setup.broker.get_untracked(),
+        devices: signals.devices.with_untracked(|rows| {
+            rows.iter()
+                .map(|row| row.view.with_untracked(|v| v.config.clone()))
+                .collect()
+        }),
+    }
+}
+
+/// Saves the setup if it is this browser's own.
+pub fn persist(signals: ViewSignals) {
+    if signals.setup.origin.get_untracked() != SetupOrigin::Saved {
+        return;
+    }
+    let mut settings = current(signals);
+    if !signals.setup.remember_password.get_untracked() {
+        settings.broker.password = None;
+    }
+    signals
+        .setup
+        .save_problem
+        .set(storage::save(&settings).err());
+}
+
+/// Makes the setup on screen this browser's own and saves it.
+pub fn keep(signals: ViewSignals) {
+    signals.setup.origin.set(SetupOrigin::Saved);
+    persist(signals);
+}
+
+/// How the driver connects with `profile`.
+pub fn broker_settings(profile: &BrokerProfile) -> BrokerSettings {
+    BrokerSettings {
+        url: profile.url.clone(),
+        user: profile.user.clone(),
+        password: profile.password.clone().unwrap_or_default(),
+        persistent_session: profile.persistent_session,
+        keep_alive_secs: profile.keep_alive_secs,
+        protocol: profile.protocol,
+    }
+}
+
+/// Replaces the device list (after a move, a removal or an import): the page shows the new
+/// list and a running dashboard reconnects with it.
+pub fn replace_devices(signals: ViewSignals, devices: Vec<DeviceConfig>) {
+    let was_running = driver::is_running();
+    driver::stop();
+    signals.devices.set(
+        devices
+            .iter()
+            .enumerate()
+            .map(|(index, device)| DeviceRow::waiting(index, device.clone()))
+            .collect(),
+    );
+    let profile = signals.setup.broker.get_untracked();
+    if was_running && !profile.url.is_empty() {
+        driver::start(broker_settings(&profile), devices, signals);
+    }
+    persist(signals);
+}
+
+/// Moves device `index` by `delta` places.
+pub fn move_device(signals: ViewSignals, index: usize, delta: isize) {
+    let mut devices = current(signals).devices;
+    let Some(target) = index
+        .checked_add_signed(delta)
+        .filter(|t| *t < devices.len())
+    else {
+        return;
+    };
+    devices.swap(index, target);
+    replace_devices(signals, devices);
+}
+
+/// Removes device `index`.
+pub fn remove_device(signals: ViewSignals, index: usize) {
+    let mut devices = current(signals).devices;
+    if index < devices.len() {
+        devices.remove(index);
+        replace_devices(signals, devices);
+    }
+}
+
+/// Applies imported settings: broker and devices replaced, connected if there is a broker.
+pub fn apply(signals: ViewSignals, settings: Settings) {
+    driver::stop();
+    signals.link.set(Default::default());
+    signals
+        .setup
+        .remember_password
+        .set(settings.broker.password.is_some());
+    signals.setup.broker.set(settings.broker.clone());
+    signals.setup.origin.set(SetupOrigin::Saved);
+    signals.devices.set(
+        settings
+            .devices
+            .iter()
+            .enumerate()
+            .map(|(index, device)| DeviceRow::waiting(index, device.clone()))
+            .collect(),
+    );
+    if !settings.broker.url.is_empty() {
+        driver::start(
+            broker_settings(&settings.broker),
+            settings.devices.clone(),
+            signals,
+        );
+    }
+    persist(signals);
+}

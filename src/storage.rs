@@ -1,0 +1,36 @@
+//! The settings kept in this browser (localStorage, one key, the versioned JSON of
+//! `switchboard_core::settings`). Storage may be missing or full (private windows, blocked
+//! iframes, quota): every failure is returned as a sentence, never a panic.
+
+use switchboard_core::settings::Settings;
+
+const KEY: &str = "switchboard.settings";
+
+fn local_storage() -> Result<web_sys::Storage, String> {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .ok_or_else(|| "This browser does not let the page keep settings (private window or blocked storage): they will be gone when the page closes.".to_string())
+}
+
+/// The saved settings, `None` if nothing was saved, or why they cannot be read.
+pub fn load() -> Result<Option<Settings>, String> {
+    let storage = local_storage()?;
+    let Some(text) = storage.get_item(KEY).ok().flatten() else {
+        return Ok(None);
+    };
+    Settings::from_json(&text).map(Some).map_err(|problems| {
+        format!(
+            "Your saved settings could not be read ({}). They were left as they are.",
+            problems.join(" ")
+        )
+    })
+}
+
+/// Saves `settings`; the password is written only if `settings` holds one (remembered).
+pub fn save(settings: &Settings) -> Result<(), String> {
+    local_storage()?
+        .set_item(KEY, &settings.to_json(true))
+        .map_err(|_| {
+            "The browser refused to save the settings (storage full or blocked).".to_string()
+        })
+}

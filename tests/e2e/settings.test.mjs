@@ -1,0 +1,167 @@
+// Keeping and moving a setup: the built page in headless Chromium against Mosquitto with
+// simulated plugs. Settings survive a reload; the password is kept only when asked and
+// forgotten on request; export then import (in a fresh browser profile) gives the same setup;
+// a bad file changes nothing; a share link opens the same dashboard in a fresh profile,
+// with the credentials only when ticked; devices are reordered and removed.
+
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Mosquitto, eventually, startStack, switchState } from './harness.mjs';
+
+const PLUGS = ['set_one', 'set_two'];
+
+describe('settings against Mosquitto', () => {
+  let stack;
+  const pageErrors = [];
+
+  const fresh = async () => {
+    const page = await stack.browser.newPage({ viewport: { width: 390, height: 844 }, acceptDownloads: true });
+    page.on('pageerror', (error) => pageErrors.push(String(error)));
+    return page;
+  };
+  const stored = (page) => page.evaluate(() => localStorage.getItem('switchboard.settings') ?? '');
+  const labels = (page) => page.locator('li.card .card-label').allInnerTexts();
+
+  async function addTasmota(page, topic, label) {
+    const form = page.locator('details.panel', { hasText: 'Add a device' });
+    if ((await form.getAttribute('open')) === null) await form.locator('summary').click();
+    await form.getByLabel('Topic', { exact: true }).fill(topic);
+    await form.getByLabel('Label (optional)').fill(label);
+    await form.getByRole('button', { name: 'Add device' }).click();
+  }
+
+  before(async () => {
+    stack = await startStack(new Mosquitto(), PLUGS.map((p) => `${p}=on`));
+  });
+
+  after(async () => {
+    assert.deepEqual(pageErrors, [], 'the page threw');
+    await stack?.stop();
+  });
+
+  test('a setup made in the forms survives a reload; the password only when remembered, and forgotten on request', async () => {
+    const page = await fresh();
+    await page.goto(stack.server.url);
+    await page.getByLabel('Broker WebSocket address').fill(`ws://127.0.0.1:${stack.broker.wsPort}`);
+    await page.getByLabel('User (optional)').fill('alice');
+    await page.getByLabel('Password (optional)').fill('pw-not-kept');
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await addTasmota(page, PLUGS[0], 'One');
+    await addTasmota(page, PLUGS[1], 'Two');
+    await eventually(async () => assert.equal((await switchState(page, 'Two')).checked, 'true'), 10_000, 'devices known');
+    const saved = await stored(page);
+    assert.match(saved, /"devices"/);
+    assert.doesNotMatch(saved, /pw-not-kept/, 'the password was saved without being asked');
+    await page.reload();
+    await eventually(async () => {
+      assert.deepEqual(await labels(page), ['One', 'Two']);
+      assert.equal((await switchState(page, 'One')).checked, 'true');
+    }, 10_000, 'the setup back after a reload, connected');
+    assert.equal(await page.getByLabel('Password (optional)').inputValue(), '', 'a password came back that was never remembered');
+    await page.getByText('Broker connection').click();
+    await page.getByLabel('Password (optional)').fill('pw-kept');
+    await page.getByLabel('Remember the password in this browser').check();
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await eventually(async () => assert.match(await stored(page), /pw-kept/), 5_000, 'remembered');
+    await page.getByRole('button', { name: 'Forget the saved password' }).click();
+    await eventually(async () => assert.doesNotMatch(await stored(page), /pw-kept/), 5_000, 'forgotten');
+    await page.close();
+  });
+
+  test('devices are reordered and removed, and it is kept', async () => {
+    const page = await fresh();
+    await page.goto(stack.server.url);
+    await page.getByLabel('Broker WebSocket address').fill(`ws://127.0.0.1:${stack.broker.wsPort}`);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await addTasmota(page, PLUGS[0], 'One');
+    await addTasmota(page, PLUGS[1], 'Two');
+    await page.getByRole('button', { name: 'Edit devices' }).click();
+    await page.getByRole('button', { name: 'Move Two up' }).click();
+    await eventually(async () => assert.deepEqual(await labels(page), ['Two', 'One']), 5_000, 'moved');
+    await eventually(async () => assert.equal((await switchState(page, 'One')).disabled, false), 10_000, 'reconnected with the new order');
+    await page.getByRole('button', { name: 'Remove Two' }).click();
+    await page.reload();
+    await eventually(async () => assert.deepEqual(await labels(page), ['One']), 10_000, 'kept after a reload');
+    await page.close();
+  });
+
+  test('export then import in a fresh profile gives the same setup; a bad file changes nothing', async () => {
+    const source = await fresh();
+    await source.goto(stack.server.url);
+    await source.getByLabel('Broker WebSocket address').fill(`ws://127.0.0.1:${stack.broker.wsPort}`);
+    await source.getByLabel('User (optional)').fill('bob');
+    await source.getByLabel('Password (optional)').fill('pw-export');
+    await source.getByRole('button', { name: 'Connect' }).click();
+    await addTasmota(source, PLUGS[1], 'Exported two');
+    await source.getByText('Settings: export, import, share').click();
+    const [download] = await Promise.all([
+      source.waitForEvent('download'),
+      source.getByRole('button', { name: 'Download settings file' }).click(),
+    ]);
+    const file = join(tmpdir(), `switchboard-export-${process.pid}.json`);
+    await download.saveAs(file);
+    const text = readFileSync(file, 'utf8');
+    assert.doesNotMatch(text, /pw-export|"user"/, 'credentials exported without the box ticked');
+    assert.match(text, /"switchboard": 1/);
+
+    const target = await fresh();
+    await target.goto(stack.server.url);
+    await target.getByLabel('Broker WebSocket address').fill(`ws://127.0.0.1:${stack.broker.wsPort}`);
+    await target.getByRole('button', { name: 'Connect' }).click();
+    await addTasmota(target, PLUGS[0], 'Target one');
+    await target.getByText('Settings: export, import, share').click();
+    const bad = join(tmpdir(), `switchboard-bad-${process.pid}.json`);
+    writeFileSync(bad, JSON.stringify({ switchboard: 1, devices: ['tasmota:ok', 'zigbee:nope'] }));
+    await target.getByLabel('Settings file (.json)').setInputFiles(bad);
+    await eventually(async () => {
+      const text = await target.locator('.form-error[role=alert]').innerText();
+      assert.match(text, /not imported; nothing changed/);
+      assert.match(text, /Device 2: .*"zigbee" is not known/);
+    }, 5_000, 'bad file explained');
+    assert.deepEqual(await labels(target), ['Target one'], 'a bad file changed the setup');
+    await target.getByLabel('Settings file (.json)').setInputFiles(file);
+    await eventually(async () => assert.match(await target.locator('.import-confirm').innerText(), /Replace the current setup .*1 device.* with the file's/), 5_000, 'asked first');
+    assert.deepEqual(await labels(target), ['Target one'], 'replaced before confirmation');
+    await target.getByRole('button', { name: 'Replace' }).click();
+    await eventually(async () => {
+      assert.deepEqual(await labels(target), ['Exported two']);
+      assert.equal((await switchState(target, 'Exported two')).checked, 'true');
+    }, 10_000, 'imported setup running');
+    await target.reload();
+    await eventually(async () => assert.deepEqual(await labels(target), ['Exported two']), 10_000, 'import kept');
+    await source.close();
+    await target.close();
+  });
+
+  test('a share link opens the same dashboard in a fresh profile, credentials only when ticked', async () => {
+    const page = await fresh();
+    await page.goto(stack.server.url);
+    await page.getByLabel('Broker WebSocket address').fill(`ws://127.0.0.1:${stack.broker.wsPort}`);
+    await page.getByLabel('User (optional)').fill('carol');
+    await page.getByLabel('Password (optional)').fill('pw-share');
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await addTasmota(page, PLUGS[0], 'Shared one');
+    await page.getByText('Settings: export, import, share').click();
+    const linkField = page.getByLabel('Link to this dashboard');
+    const plain = await linkField.inputValue();
+    assert.doesNotMatch(plain, /pw-share|carol/);
+    await page.getByLabel('Include the user name and password in the link').check();
+    assert.match(await linkField.inputValue(), /user=carol&pass=pw-share/);
+
+    const other = await fresh();
+    await other.goto(plain);
+    await eventually(async () => {
+      assert.deepEqual(await labels(other), ['Shared one']);
+      assert.equal((await switchState(other, 'Shared one')).checked, 'true');
+    }, 10_000, 'shared dashboard running');
+    assert.match(await other.locator('.setup-banner').innerText(), /comes from a link and is not saved/);
+    assert.equal(await stored(other), '', 'a link was saved without being kept');
+    await other.getByRole('button', { name: 'Keep it as my setup' }).click();
+    await eventually(async () => assert.match(await stored(other), /Shared one/), 5_000, 'kept');
+    await page.close();
+    await other.close();
+  });
+});
