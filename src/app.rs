@@ -160,12 +160,19 @@ pub fn App() -> impl IntoView {
         &settings.broker.url,
         !settings.broker.user.is_empty() || settings.broker.password.is_some(),
     );
+    let embed = config.embed;
     let autostart = (!settings.broker.url.is_empty()).then(|| {
-        (
-            setup::broker_settings(&settings.broker),
-            settings.devices.clone(),
-        )
+        let mut broker = setup::broker_settings(&settings.broker);
+        broker.discovery = !embed;
+        (broker, settings.devices.clone())
     });
+    if embed {
+        mark_body("embed");
+    }
+    if config.transparent {
+        mark_body("transparent");
+    }
+    crate::embed::install(config.parents.clone(), signals);
     leptos::task::spawn_local(async move {
         // Make sure no other tab holds this tab's client id before connecting with it.
         crate::client_id::claim().await;
@@ -174,6 +181,16 @@ pub fn App() -> impl IntoView {
         }
     });
 
+    if embed {
+        // Just the cards, sized by the iframe; problems still say what is wrong.
+        return view! {
+            <main class="content is-embedded">
+                <ConfigProblems problems=problems />
+                <DeviceList signals=signals tools=false />
+            </main>
+        }
+        .into_any();
+    }
     view! {
         <header class="topbar">
             <h1 class="brand">"Switchboard"</h1>
@@ -196,6 +213,17 @@ pub fn App() -> impl IntoView {
             "MQTT over WebSocket, straight from this page: no server in between."
         </footer>
     }
+    .into_any()
+}
+
+/// Adds a class to `<body>` (page-wide looks: embedded, transparent).
+fn mark_body(class: &str) {
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
+        let _ = body.class_list().add_1(class);
+    }
 }
 
 /// The problems found in the page URL, each in its own line.
@@ -213,13 +241,18 @@ fn ConfigProblems(problems: Vec<String>) -> impl IntoView {
 
 /// The switch cards, keyed by device so one update touches one card.
 #[component]
-fn DeviceList(signals: ViewSignals) -> impl IntoView {
+fn DeviceList(
+    signals: ViewSignals,
+    /// Show the "Edit devices" button.
+    #[prop(default = true)]
+    tools: bool,
+) -> impl IntoView {
     let is_empty = move || signals.devices.with(Vec::is_empty);
     view! {
         <Show when=move || !is_empty() fallback=|| view! {
             <p class="empty">"No devices yet. Add one below, or open a link that lists them (device=tasmota:<topic>, device=shelly:<prefix>, ...)."</p>
         }>
-            <div class="list-tools">
+            <div class="list-tools" hidden=!tools>
                 <button
                     type="button"
                     class="chip"

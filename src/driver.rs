@@ -64,6 +64,8 @@ pub struct BrokerSettings {
     pub keep_alive_secs: Option<u16>,
     /// The MQTT version to try first (falls back to 3.1.1 if the broker refuses 5).
     pub protocol: ProtocolVersion,
+    /// Listen for devices announcing themselves (off when embedded: nobody sees the list).
+    pub discovery: bool,
 }
 
 /// A timer that fires this much later than asked means the device slept or the tab was frozen.
@@ -101,7 +103,7 @@ pub fn start(settings: BrokerSettings, devices: Vec<DeviceConfig>, signals: View
     }
     let mut dashboard =
         Dashboard::new(options, devices, browser::random_u64()).with_broker_url(&settings.url);
-    dashboard.set_discovery(browser::now(), true);
+    dashboard.set_discovery(browser::now(), settings.discovery);
     dashboard.start();
     let (_, _, page_protocol) = browser::page_location();
     let driver = Driver {
@@ -294,6 +296,7 @@ fn render() {
     if let Some(found) = found {
         signals.found.set(found);
     }
+    crate::embed::notify(&changed);
     let mut added = Vec::new();
     for (index, view) in changed {
         match signals

@@ -7,6 +7,7 @@
 //!   running dashboard and the saved copy.
 //! - [`storage`]: the settings kept in this browser (localStorage).
 //! - [`driver`]: owns the core `Dashboard`, the WebSocket and the one timer; pumps between them.
+//! - [`embed`]: `postMessage` to and from the embedding page (origins in `parent=` only).
 //! - [`transport`]: the WebSocket (subprotocol `mqtt`, binary frames as ArrayBuffer).
 //! - [`browser`]: clock, randomness, page URL.
 //! - [`client_id`]: a client id unique per tab (even a duplicated one), stable across reloads.
@@ -17,6 +18,7 @@ pub mod browser;
 pub mod client_id;
 pub mod components;
 pub mod driver;
+pub mod embed;
 pub mod setup;
 pub mod storage;
 pub mod transport;

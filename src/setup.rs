@@ -82,6 +82,7 @@ pub fn broker_settings(profile: &BrokerProfile) -> BrokerSettings {
         persistent_session: profile.persistent_session,
         keep_alive_secs: profile.keep_alive_secs,
         protocol: profile.protocol,
+        discovery: true,
     }
 }
 

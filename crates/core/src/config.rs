@@ -28,6 +28,12 @@ pub struct DashboardConfig {
     pub protocol: Option<ProtocolVersion>,
     /// The devices, in the order given.
     pub devices: Vec<DeviceConfig>,
+    /// Show just the cards, for an iframe.
+    pub embed: bool,
+    /// A transparent page background (for an iframe).
+    pub transparent: bool,
+    /// Origins of embedding pages allowed to talk to the page (`https://host[:port]`).
+    pub parents: Vec<String>,
 }
 
 impl DashboardConfig {
@@ -48,6 +54,15 @@ impl DashboardConfig {
         }
         if let Some(protocol) = self.protocol {
             pairs.push(format!("mqtt={}", protocol_name(protocol)));
+        }
+        if self.embed {
+            pairs.push("embed=1".into());
+        }
+        if self.transparent {
+            pairs.push("bg=transparent".into());
+        }
+        for parent in &self.parents {
+            pairs.push(format!("parent={}", percent_encode(parent)));
         }
         for device in &self.devices {
             pairs.push(format!("device={}", percent_encode(&device.to_spec())));
@@ -100,8 +115,27 @@ pub fn parse_page_url(query: &str, fragment: &str) -> (DashboardConfig, Vec<Stri
                 }
                 Err(problem) => problems.push(problem),
             },
+            "embed" => match value.as_str() {
+                "1" | "true" | "yes" => config.embed = true,
+                "0" | "false" | "no" => config.embed = false,
+                other => problems.push(format!("embed \"{other}\" must be 1 or 0.")),
+            },
+            "bg" => match value.as_str() {
+                "transparent" => config.transparent = true,
+                other => problems.push(format!(
+                    "bg \"{other}\" is not known: the only choice is bg=transparent."
+                )),
+            },
+            "parent" => match validate_origin(&value) {
+                Ok(origin) => {
+                    if !config.parents.contains(&origin) {
+                        config.parents.push(origin);
+                    }
+                }
+                Err(problem) => problems.push(problem),
+            },
             other => problems.push(format!(
-                "Unknown URL parameter \"{other}\" ignored. Known: broker, user, pass, keepalive, mqtt, device."
+                "Unknown URL parameter \"{other}\" ignored. Known: broker, user, pass, keepalive, mqtt, device, embed, bg, parent."
             )),
         }
     }
@@ -152,6 +186,29 @@ pub fn protocol_name(protocol: ProtocolVersion) -> &'static str {
     match protocol {
         ProtocolVersion::V311 => "3.1.1",
         ProtocolVersion::V5 => "5",
+    }
+}
+
+/// Checks an origin given in `parent=`: `https://host` or `http://host:port`, nothing more.
+pub fn validate_origin(input: &str) -> Result<String, String> {
+    let origin = input.trim().trim_end_matches('/');
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    let valid = rest.is_some_and(|host| {
+        !host.is_empty()
+            && !host.contains(['/', '?', '#', '@', ' ', '*'])
+            && host
+                .split(':')
+                .nth(1)
+                .is_none_or(|port| port.parse::<u16>().is_ok())
+    });
+    if valid {
+        Ok(origin.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "parent \"{input}\" must be the embedding page's origin, e.g. parent=https://home.example or parent=http://192.168.1.5:8123 (no path, no wildcard)."
+        ))
     }
 }
 
@@ -367,6 +424,33 @@ mod tests {
     }
 
     #[test]
+    fn embedding_parameters_are_read_and_bad_origins_refused() {
+        let (config, problems) = parse_page_url(
+            "",
+            "embed=1&bg=transparent&parent=https%3A%2F%2FHome.example%2F&parent=http%3A%2F%2F10.0.0.2%3A8123",
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(config.embed && config.transparent);
+        assert_eq!(
+            config.parents,
+            ["https://home.example", "http://10.0.0.2:8123"]
+        );
+        for bad in [
+            "*",
+            "home.example",
+            "https://a.example/path",
+            "https://a:b@c",
+            "https://x:99999",
+        ] {
+            let (config, problems) = parse_page_url("", &format!("parent={}", percent_encode(bad)));
+            assert!(config.parents.is_empty(), "{bad}");
+            assert!(problems[0].contains("origin"), "{bad}: {problems:?}");
+        }
+        let (_, problems) = parse_page_url("", "bg=red&embed=maybe");
+        assert_eq!(problems.len(), 2);
+    }
+
+    #[test]
     fn credentials_over_plain_ws_to_another_host_get_a_warning() {
         assert!(credentials_warning("ws://192.168.1.10:9001", true)
             .unwrap()
@@ -415,6 +499,9 @@ mod tests {
                 DeviceConfig::tasmota("plug_1", "Plug: one"),
                 DeviceConfig::tasmota("plug_2", ""),
             ],
+            embed: true,
+            transparent: true,
+            parents: vec!["https://home.example".into(), "http://10.0.0.2:8123".into()],
         };
         let (read_back, problems) = parse_page_url("", &config.to_fragment());
         assert!(problems.is_empty(), "{problems:?}");

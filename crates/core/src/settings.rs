@@ -81,6 +81,7 @@ impl Settings {
             protocol: (self.broker.protocol != ProtocolVersion::default())
                 .then_some(self.broker.protocol),
             devices: self.devices.clone(),
+            ..DashboardConfig::default()
         }
     }
 
