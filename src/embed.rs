@@ -82,7 +82,7 @@ fn handle_message(event: &web_sys::MessageEvent, signals: ViewSignals) {
         (Some(source), Some(parent)) => Object::is(&source, parent),
         _ => false,
     };
-    let allowed = PARENTS.with(|p| p.borrow().iter().any(|o| *o == origin));
+    let allowed = PARENTS.with(|p| p.borrow().contains(&origin));
     let outcome = if !allowed || !from_parent {
         Err(format!(
             "Refused: commands are taken only from the embedding page at an origin listed in the page's link (add parent={origin})."
