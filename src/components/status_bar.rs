@@ -11,6 +11,7 @@ use crate::driver;
 /// The connection state and the last problem.
 #[component]
 pub fn StatusBar(link: RwSignal<LinkView>, clock: RwSignal<Millis>) -> impl IntoView {
+    let online = network_signal();
     let phase_class = move || {
         let phase = link.with(|l| match (&l.status.phase, l.running) {
             (_, false) => "idle",
@@ -22,6 +23,9 @@ pub fn StatusBar(link: RwSignal<LinkView>, clock: RwSignal<Millis>) -> impl Into
         format!("status status-{phase}")
     };
     let headline = move || {
+        if !online.get() {
+            return "Offline".to_string();
+        }
         link.with(|l| match (&l.status.phase, l.running) {
             (_, false) | (LinkPhase::Idle, _) => "Not connected".to_string(),
             (LinkPhase::Connecting, _) => {
@@ -39,6 +43,12 @@ pub fn StatusBar(link: RwSignal<LinkView>, clock: RwSignal<Millis>) -> impl Into
         })
     };
     let problem = move || {
+        if !online.get() {
+            return Some(
+                "This device is offline: switching comes back by itself when the network does."
+                    .to_string(),
+            );
+        }
         link.with(|l| {
             if l.running {
                 l.status.problem.clone()
@@ -62,4 +72,23 @@ pub fn StatusBar(link: RwSignal<LinkView>, clock: RwSignal<Millis>) -> impl Into
             </Show>
         </div>
     }
+}
+
+/// `navigator.onLine`, kept up to date by the window's `online` and `offline` events.
+fn network_signal() -> RwSignal<bool> {
+    let window = web_sys::window();
+    let online = RwSignal::new(window.as_ref().is_none_or(|w| w.navigator().on_line()));
+    if let Some(window) = window {
+        for (event, value) in [("online", true), ("offline", false)] {
+            let listener = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+                let _ = online.try_set(value);
+            });
+            let _ = window.add_event_listener_with_callback(
+                event,
+                wasm_bindgen::JsCast::unchecked_ref(listener.as_ref()),
+            );
+            listener.forget();
+        }
+    }
+    online
 }

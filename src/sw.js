@@ -1,0 +1,58 @@
+// Switchboard's service worker: keeps the app shell so the page opens without a network
+// (it then says it is offline; switching needs the broker anyway). Page loads try the
+// network first, so a new version is picked up as soon as it is reachable; the hashed
+// assets (script, wasm, styles) never change under one name, so they come from the cache.
+const CACHE = 'switchboard-shell-v1';
+
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    const index = await fetch('./', { cache: 'no-cache' });
+    const html = await index.clone().text();
+    await cache.put('./', index);
+    // The assets the page names: hashed files, boot script, icon, manifest.
+    const names = new Set(['./boot.js', './manifest.webmanifest', './icon.svg']);
+    for (const match of html.matchAll(/(?:href|src|data-switchboard-js|data-switchboard-wasm)="(\.\/[^"]+)"/g)) {
+      names.add(match[1]);
+    }
+    await cache.addAll([...names]);
+    await self.skipWaiting();
+  })());
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    for (const name of await caches.keys()) {
+      if (name !== CACHE) await caches.delete(name);
+    }
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  if (request.method !== 'GET' || new URL(request.url).origin !== self.location.origin) return;
+  if (request.mode === 'navigate') {
+    event.respondWith((async () => {
+      try {
+        const fresh = await fetch(request);
+        const cache = await caches.open(CACHE);
+        await cache.put('./', fresh.clone());
+        return fresh;
+      } catch {
+        return (await caches.match('./')) ?? Response.error();
+      }
+    })());
+    return;
+  }
+  event.respondWith((async () => {
+    const cached = await caches.match(request);
+    if (cached) return cached;
+    const fresh = await fetch(request);
+    if (fresh.ok) {
+      const cache = await caches.open(CACHE);
+      await cache.put(request, fresh.clone());
+    }
+    return fresh;
+  })());
+});

@@ -1,0 +1,70 @@
+// An installable app that opens without a network: the built page served from a sub-path
+// (as on GitHub Pages), its manifest and service worker; with the network down, a reload is
+// served from the cache, the dashboard from the link is shown, and the page says it is
+// offline.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Mosquitto, dashboardFragment, eventually, startPlugs, serveDist, launchBrowser } from './harness.mjs';
+
+describe('offline start and installability, served from a sub-path', () => {
+  let broker, plugs, server, browser;
+  const pageErrors = [];
+
+  before(async () => {
+    broker = new Mosquitto();
+    await broker.start();
+    plugs = await startPlugs(broker, ['pwa_plug=on']);
+    server = await serveDist({ subPath: 'home/switchboard' });
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    assert.deepEqual(pageErrors, [], 'the page threw');
+    await browser?.close();
+    await server?.stop();
+    await plugs?.stop();
+    await broker?.stop();
+  });
+
+  test('the manifest names the app and its icon, under the sub-path', async () => {
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    const href = await page.locator('link[rel=manifest]').getAttribute('href');
+    const manifest = await (await page.request.get(new URL(href, server.url).href)).json();
+    assert.equal(manifest.name, 'Switchboard');
+    assert.equal(manifest.display, 'standalone');
+    assert.equal(manifest.start_url, './');
+    const icon = await page.request.get(new URL(manifest.icons[0].src, new URL(href, server.url)).href);
+    assert.equal(icon.status(), 200);
+    await page.close();
+  });
+
+  test('with the network down, the page opens from the service worker and says it is offline', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(String(error)));
+    const url = server.url + dashboardFragment(broker.wsPort, ['tasmota:pwa_plug:Porch light']);
+    await page.goto(url);
+    await eventually(async () => {
+      assert.equal(await page.evaluate(() => navigator.serviceWorker.controller !== null
+        || navigator.serviceWorker.ready.then(() => true)), true);
+    }, 10_000, 'service worker ready');
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await eventually(async () => {
+      assert.equal((await page.getByRole('switch', { name: 'Porch light', exact: true }).getAttribute('aria-checked')), 'true');
+    }, 10_000, 'online first');
+    await context.setOffline(true);
+    await page.reload();
+    await eventually(async () => {
+      assert.equal(await page.getByRole('switch', { name: 'Porch light', exact: true }).count(), 1);
+      assert.match(await page.getByRole('status').innerText(), /Offline[\s\S]*This device is offline/);
+    }, 15_000, 'shell from the cache, offline said');
+    assert.equal((await page.getByRole('switch', { name: 'Porch light', exact: true }).isDisabled()), true, 'a switch usable offline');
+    await context.setOffline(false);
+    await eventually(async () => {
+      assert.equal((await page.getByRole('switch', { name: 'Porch light', exact: true }).isDisabled()), false);
+    }, 20_000, 'back by itself when the network returns');
+    await context.close();
+  });
+});
