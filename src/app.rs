@@ -18,6 +18,7 @@ use crate::components::connection_panel::ConnectionPanel;
 use crate::components::device_card::DeviceCard;
 use crate::components::found_list::FoundList;
 use crate::components::group_bar::GroupBar;
+use crate::components::message_log::MessageLogPanel;
 use crate::components::settings_panel::SettingsPanel;
 use crate::components::setup_banner::SetupBanner;
 use crate::components::status_bar::StatusBar;
@@ -152,6 +153,7 @@ pub fn App() -> impl IntoView {
             save_problem: RwSignal::new(None),
             editing: RwSignal::new(false),
         },
+        log: RwSignal::new(Vec::new()),
     };
     let clock = RwSignal::new(browser::now());
     Interval::new(1_000, move || clock.set(browser::now())).forget();
@@ -207,6 +209,7 @@ pub fn App() -> impl IntoView {
                 <ConnectionPanel signals=signals />
                 <AddDeviceForm signals=signals />
                 <SettingsPanel signals=signals />
+                <MessageLogPanel signals=signals />
             </section>
         </main>
         <footer class="footer">

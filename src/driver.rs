@@ -17,6 +17,7 @@ use switchboard_core::config::{check_mixed_content, DeviceConfig};
 use switchboard_core::dashboard::Dashboard;
 use switchboard_core::device::{CommandError, SwitchCommand};
 use switchboard_core::discovery::Found;
+use switchboard_core::message_log::LogEntry;
 use switchboard_core::session::{Credentials, SessionOptions};
 use switchboard_core::tasmota::DEFAULT_GROUP_TOPIC;
 use switchboard_core::time::Millis;
@@ -38,6 +39,8 @@ pub struct ViewSignals {
     pub found: RwSignal<FoundView>,
     /// The setup being edited (broker profile, where it came from, edit mode).
     pub setup: crate::setup::SetupSignals,
+    /// The recent messages, while the log is open (oldest first).
+    pub log: RwSignal<Vec<LogEntry>>,
 }
 
 /// What discovery found, as the page shows it.
@@ -82,6 +85,9 @@ struct Driver {
 }
 
 thread_local! {
+    /// The log is kept only while the user looks at it (it survives a reconnect).
+    static LOGGING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static LOG_SHOWN: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     static DRIVER: RefCell<Option<Driver>> = const { RefCell::new(None) };
     static RENDER_SCHEDULED: RefCell<bool> = const { RefCell::new(false) };
 }
@@ -104,6 +110,8 @@ pub fn start(settings: BrokerSettings, devices: Vec<DeviceConfig>, signals: View
     let mut dashboard =
         Dashboard::new(options, devices, browser::random_u64()).with_broker_url(&settings.url);
     dashboard.set_discovery(browser::now(), settings.discovery);
+    dashboard.set_logging(LOGGING.with(|l| l.get()));
+    LOG_SHOWN.with(|s| s.set(0));
     dashboard.start();
     let (_, _, page_protocol) = browser::page_location();
     let driver = Driver {
@@ -146,6 +154,23 @@ pub fn request(device: usize, channel: usize, command: SwitchCommand) -> Result<
 pub fn act(device: usize, action: DeviceAction) -> Result<(), CommandError> {
     let result = with_dashboard(|d| d.act(browser::now(), device, action))
         .unwrap_or(Err(CommandError::BrokerOffline));
+    pump();
+    result
+}
+
+/// Starts or stops keeping the recent messages (the log panel opened or closed).
+pub fn set_logging(enabled: bool) {
+    LOGGING.with(|l| l.set(enabled));
+    LOG_SHOWN.with(|s| s.set(0));
+    with_dashboard(|d| d.set_logging(enabled));
+    schedule_render();
+}
+
+/// Publishes what the user typed in the log's publish form.
+pub fn publish_raw(topic: &str, payload: &str, retain: bool) -> Result<(), String> {
+    let result =
+        with_dashboard(|d| d.publish_raw(browser::now(), topic, payload.as_bytes(), retain))
+            .unwrap_or_else(|| Err(CommandError::BrokerOffline.explain().into()));
     pump();
     result
 }
@@ -279,17 +304,26 @@ fn render() {
                 problem: problem.map(String::from),
             })
         });
+        let log = driver.dashboard.log().and_then(|log| {
+            let newest = log.last_sequence();
+            (LOG_SHOWN.with(|s| s.replace(newest)) != newest)
+                .then(|| log.entries().cloned().collect::<Vec<_>>())
+        });
         Some((
             driver.signals,
             driver.link_view(),
             driver.changed_device_views(),
             found,
+            log,
         ))
     });
     // Signals are written after the borrow ends, so nothing they trigger can re-enter it.
-    let Some((signals, link, changed, found)) = views else {
+    let Some((signals, link, changed, found, log)) = views else {
         return;
     };
+    if let Some(log) = log {
+        signals.log.set(log);
+    }
     if signals.link.with_untracked(|old| *old != link) {
         signals.link.set(link);
     }

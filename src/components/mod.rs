@@ -9,6 +9,7 @@
 //! - [`group_bar`]: the Tasmota group "all off" with its confirmation step.
 //! - [`connection_panel`]: broker address, user and password.
 //! - [`add_device_form`]: add a device of any kind.
+//! - [`message_log`]: the last messages with a topic filter and a pause, and a raw publish form.
 //! - [`settings_panel`]: export and import the setup as a file, and a share link.
 //! - [`setup_banner`]: where the setup came from (a link, unreadable saved settings), and
 //!   keeping it.
@@ -20,6 +21,7 @@ pub mod connection_panel;
 pub mod device_card;
 pub mod found_list;
 pub mod group_bar;
+pub mod message_log;
 pub mod readings_line;
 pub mod settings_panel;
 pub mod setup_banner;

@@ -24,6 +24,7 @@ use crate::codec::ProtocolVersion;
 use crate::device::{CommandError, DeviceState, OutgoingMessage, SwitchCommand};
 use crate::device_config::{DeviceAddress, DeviceConfig};
 use crate::discovery::{Discovery, DiscoveryChange, Found};
+use crate::message_log::{Direction, MessageLog};
 use crate::session::{LossReason, Message, Session, SessionEvent, SessionOptions};
 use crate::tasmota::TasmotaProtocol;
 use crate::time::{Millis, SECOND};
@@ -142,6 +143,8 @@ pub struct Dashboard {
     discovery: Option<Discovery>,
     /// Why discovery cannot see everything (e.g. the broker refused its subscriptions).
     discovery_problem: Option<String>,
+    /// The recent messages, while the user looks at them.
+    log: Option<MessageLog>,
 }
 
 impl Dashboard {
@@ -179,6 +182,7 @@ impl Dashboard {
             queries_sent_at: 0,
             discovery: None,
             discovery_problem: None,
+            log: None,
         };
         for device in devices {
             dashboard.add_device(0, device);
@@ -249,6 +253,42 @@ impl Dashboard {
         if self.session.is_connected() {
             self.subscribe_discovery(now);
         }
+    }
+
+    /// Starts (or stops and forgets) the log of recent messages.
+    pub fn set_logging(&mut self, enabled: bool) {
+        if !enabled {
+            self.log = None;
+        } else if self.log.is_none() {
+            self.log = Some(MessageLog::default());
+        }
+    }
+
+    /// The recent messages, while logging.
+    pub fn log(&self) -> Option<&MessageLog> {
+        self.log.as_ref()
+    }
+
+    /// Publishes what the user typed (QoS 1). `retain` only when the user asked for it.
+    pub fn publish_raw(
+        &mut self,
+        now: Millis,
+        topic: &str,
+        payload: &[u8],
+        retain: bool,
+    ) -> Result<(), String> {
+        if !self.session.is_connected() {
+            return Err(CommandError::BrokerOffline.explain().into());
+        }
+        crate::device_config::validate_device_topic(topic)
+            .map_err(|why| format!("Not sent: {why}"))?;
+        self.session
+            .publish(now, topic, payload, QoS::AtLeastOnce, retain)
+            .map_err(|error| format!("Not sent: {error}."))?;
+        if let Some(log) = &mut self.log {
+            log.record(now, Direction::Out, topic, payload, retain);
+        }
+        Ok(())
     }
 
     /// The devices found on the broker so far (none while discovery is off).
@@ -585,6 +625,15 @@ impl Dashboard {
     /// Hands a message to the devices listening on its topic. Runs for every message: the
     /// listener lists are borrowed out and put back, so routing allocates nothing.
     fn route_message(&mut self, now: Millis, message: &Message) {
+        if let Some(log) = &mut self.log {
+            log.record(
+                now,
+                Direction::In,
+                &message.topic,
+                &message.payload,
+                message.retained,
+            );
+        }
         let parent = message
             .topic
             .rsplit_once('/')
@@ -710,6 +759,9 @@ impl Dashboard {
             Ok(packet_id) => {
                 if let Some(index) = owner {
                     self.publish_owners.insert(packet_id, index);
+                }
+                if let Some(log) = &mut self.log {
+                    log.record(now, Direction::Out, &message.topic, &message.payload, false);
                 }
             }
             Err(error) => {

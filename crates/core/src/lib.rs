@@ -19,6 +19,7 @@
 //! - [`json_read`]: forgiving readers for devices' JSON (numbers as strings, paths).
 //! - [`device_config`]: one device's configuration and its `device=` form.
 //! - [`config`]: the dashboard configuration read from a page URL (query and fragment).
+//! - [`message_log`]: the last messages seen and sent, bounded, with MQTT-style filters.
 //! - [`settings`]: the setup kept in the browser and in export files (versioned JSON).
 //! - [`dashboard`]: one broker link plus its devices; what the browser glue drives.
 //!
@@ -38,6 +39,7 @@ pub mod discovery;
 pub mod generic;
 pub mod json_read;
 pub mod json_relay;
+pub mod message_log;
 pub mod packet_reader;
 pub mod reading;
 pub mod reason_code;

@@ -1,6 +1,7 @@
 //! Dashboard scenarios: the glue's view, with a scripted broker and a manual clock.
 
 use super::*;
+use crate::message_log::Direction;
 use bytes::BytesMut;
 use mqttbytes::v4::{
     self, ConnAck, ConnectReturnCode, Packet, PubAck, Publish, SubAck, SubscribeReasonCode,
@@ -742,4 +743,46 @@ fn a_hundred_rapid_clicks_send_at_most_the_limit_then_lock_until_unlocked() {
         dashboard.request(T0 + 3_600_000, 0, 0, SwitchCommand::Toggle),
         Ok(())
     );
+}
+
+#[test]
+fn the_log_records_both_ways_and_a_raw_publish_is_retained_only_when_asked() {
+    let mut dashboard = dashboard(&["plug"]);
+    dashboard.set_logging(true);
+    assert!(
+        dashboard.publish_raw(T0, "x", b"1", false).is_err(),
+        "sent while offline"
+    );
+    connect(&mut dashboard, T0);
+    dashboard.handle_bytes(T0, &from_broker("stat/plug/POWER", "ON"));
+    dashboard
+        .publish_raw(T0, "cmnd/plug/Backlog", b"Power1 ON", false)
+        .unwrap();
+    assert!(dashboard
+        .publish_raw(T0, "cmnd/+/POWER", b"ON", false)
+        .unwrap_err()
+        .contains("wildcards"));
+    let packets = sent(&mut dashboard);
+    let retains: Vec<bool> = packets
+        .iter()
+        .filter_map(|p| match p {
+            Packet::Publish(p) if p.topic == "cmnd/plug/Backlog" => Some(p.retain),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(retains, [false]);
+    let log: Vec<_> = dashboard
+        .log()
+        .unwrap()
+        .entries()
+        .map(|e| (e.direction, e.topic.clone()))
+        .collect();
+    assert!(log.contains(&(Direction::In, "stat/plug/POWER".into())));
+    assert!(
+        log.contains(&(Direction::Out, "cmnd/plug/STATE".into())),
+        "device questions not logged"
+    );
+    assert!(log.contains(&(Direction::Out, "cmnd/plug/Backlog".into())));
+    dashboard.set_logging(false);
+    assert!(dashboard.log().is_none());
 }

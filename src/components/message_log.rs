@@ -1,0 +1,103 @@
+//! For when something is off: the last messages the page received and sent (newest first),
+//! filtered by topic (MQTT wildcards or plain text), with a pause; and a form to publish any
+//! message, never retained unless the box is ticked. The log is kept only while this panel is
+//! open. Topics and payloads from the broker are shown as text.
+
+use leptos::prelude::*;
+use switchboard_core::message_log::{topic_matches, Direction, LogEntry};
+use switchboard_core::time::Millis;
+
+use crate::browser;
+use crate::components::text_field::{CheckField, TextField};
+use crate::driver::{self, ViewSignals};
+
+/// The log panel.
+#[component]
+pub fn MessageLogPanel(signals: ViewSignals) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let filter = RwSignal::new(String::new());
+    let paused = RwSignal::new(false);
+    let shown = RwSignal::new(Vec::<LogEntry>::new());
+    Effect::new(move |_| {
+        let entries = signals.log.get();
+        if !paused.get() {
+            shown.set(entries);
+        }
+    });
+    let topic = RwSignal::new(String::new());
+    let payload = RwSignal::new(String::new());
+    let retain = RwSignal::new(false);
+    let outcome = RwSignal::new(None::<Result<String, String>>);
+    let on_publish = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let t = topic.get_untracked().trim().to_string();
+        let result = driver::publish_raw(&t, &payload.get_untracked(), retain.get_untracked());
+        outcome.set(Some(result.map(|()| format!("Published to {t}."))));
+    };
+    let rows = move || {
+        let now = browser::now();
+        let filter = filter.get();
+        shown
+            .get()
+            .into_iter()
+            .rev()
+            .filter(|e| topic_matches(&filter, &e.topic))
+            .map(|e| row(e, now))
+            .collect_view()
+    };
+    view! {
+        <details class="panel">
+            <summary on:click=move |_| {
+                let now_open = !open.get_untracked();
+                open.set(now_open);
+                driver::set_logging(now_open);
+            }>"Message log"</summary>
+            <div class="form">
+                <div class="field-row">
+                    <TextField caption="Filter (topic text, or + and #)" name="log_filter" value=filter placeholder="stat/+/POWER" />
+                </div>
+                <CheckField name="log_pause" value=paused caption="Pause (new messages are still kept)." />
+                <ol class="log" aria-label="Recent messages">{rows}</ol>
+                {move || shown.with(Vec::is_empty).then(|| view! { <p class="group-message">"No messages yet."</p> })}
+                <h3 class="form-heading">"Publish a message"</h3>
+                <form class="form-inner" on:submit=on_publish novalidate>
+                    <TextField caption="Topic" name="publish_topic" value=topic placeholder="cmnd/desk_lamp/Backlog" />
+                    <TextField caption="Payload" name="publish_payload" value=payload placeholder="Power1 ON" />
+                    <CheckField name="publish_retain" value=retain caption="Retain: the broker keeps it and hands it to every new subscriber. Never on a command topic (the device would re-apply it at every reconnect)." />
+                    <button type="submit" class="chip">"Publish"</button>
+                    {move || outcome.get().map(|o| match o {
+                        Ok(text) => view! { <p class="group-message" aria-live="polite">{text}</p> }.into_any(),
+                        Err(text) => view! { <p class="form-error" role="alert">{text}</p> }.into_any(),
+                    })}
+                </form>
+            </div>
+        </details>
+    }
+}
+
+fn row(entry: LogEntry, now: Millis) -> impl IntoView {
+    let arrow = match entry.direction {
+        Direction::In => "↓",
+        Direction::Out => "↑",
+    };
+    let direction = match entry.direction {
+        Direction::In => "received",
+        Direction::Out => "sent",
+    };
+    let age = now.saturating_sub(entry.at) / 1_000;
+    let meta = format!(
+        "{direction} {age} s ago · {} bytes{}",
+        entry.bytes,
+        if entry.retained { " · retained" } else { "" }
+    );
+    view! {
+        <li class="log-entry">
+            <div class="log-line">
+                <span class="log-dir" aria-hidden="true">{arrow}</span>
+                <span class="log-topic">{entry.topic}</span>
+            </div>
+            <span class="log-meta">{meta}</span>
+            <code class="log-payload">{entry.payload}</code>
+        </li>
+    }
+}
