@@ -154,8 +154,9 @@ pub fn App() -> impl IntoView {
             editing: RwSignal::new(false),
         },
         log: RwSignal::new(Vec::new()),
+        clock: RwSignal::new(browser::now()),
     };
-    let clock = RwSignal::new(browser::now());
+    let clock = signals.clock;
     Interval::new(1_000, move || clock.set(browser::now())).forget();
 
     let link_warning = credentials_warning(

@@ -41,6 +41,8 @@ pub struct ViewSignals {
     pub setup: crate::setup::SetupSignals,
     /// The recent messages, while the log is open (oldest first).
     pub log: RwSignal<Vec<LogEntry>>,
+    /// The time, ticking once a second ("heard from 5 s ago").
+    pub clock: RwSignal<Millis>,
 }
 
 /// What discovery found, as the page shows it.

@@ -12,6 +12,7 @@ use switchboard_core::device::{Availability, ChannelRole, DeviceState};
 use crate::app::DeviceRow;
 use crate::components::channel_control::ChannelControl;
 use crate::components::readings_line::ReadingsLine;
+use crate::components::sparkline::Sparkline;
 use crate::driver::{self, ViewSignals};
 use crate::setup;
 
@@ -75,6 +76,11 @@ pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
             </ul>
             {move || sensor_text.get().map(|text| view! { <p class="card-value">{text}</p> })}
             <ReadingsLine view=view />
+            <Sparkline view=view />
+            {move || view.with(|v| v.state.last_seen).map(|at| {
+                let seen = move || format!("Heard from {}", ago(signals.clock.get().saturating_sub(at)));
+                view! { <p class="card-seen">{seen}</p> }
+            })}
             {move || answer.get().map(|a| view! { <p class="card-answer">{a}</p> })}
             {move || {
                 let actions = actions.get();
@@ -171,6 +177,16 @@ fn sensor_text(state: &DeviceState) -> Option<String> {
             .clone()
             .unwrap_or_else(|| "Waiting for a value…".into())
     })
+}
+
+/// "5 s ago", "3 min ago", "2 h ago".
+fn ago(millis: u64) -> String {
+    let seconds = millis / 1_000;
+    match seconds {
+        0..=59 => format!("{seconds} s ago"),
+        60..=3_599 => format!("{} min ago", seconds / 60),
+        _ => format!("{} h ago", seconds / 3_600),
+    }
 }
 
 fn action_name(action: DeviceAction) -> &'static str {

@@ -5,6 +5,7 @@
 //! - [`channel_control`]: one channel: a switch, a press button, a contact indicator or an
 //!   unconfirmed on/off pair, with its state in words.
 //! - [`readings_line`]: power, energy, voltage, temperature, signal, uptime.
+//! - [`sparkline`]: the power over the last minutes, as a small inline SVG.
 //! - [`found_list`]: devices announced on the broker, each added with one click.
 //! - [`group_bar`]: the Tasmota group "all off" with its confirmation step.
 //! - [`connection_panel`]: broker address, user and password.
@@ -25,5 +26,6 @@ pub mod message_log;
 pub mod readings_line;
 pub mod settings_panel;
 pub mod setup_banner;
+pub mod sparkline;
 pub mod status_bar;
 pub mod text_field;

@@ -80,6 +80,11 @@ describe('every device kind against Mosquitto', () => {
     await eventually(async () => {
       assert.match(await card(page, 'Strip').innerText(), /Power\s+42 W/i);
     }, 10_000, 'the meter following the relay at the next telemetry');
+    await eventually(async () => {
+      const strip = card(page, 'Strip');
+      assert.match(await strip.getByRole('img', { name: /^Power over the last \d+ min: from 0 to 42 W$/ }).getAttribute('aria-label'), /42 W/);
+      assert.match(await strip.innerText(), /Heard from \d+ s ago/);
+    }, 10_000, 'power sparkline and last heard');
   });
 
   test('a momentary press takes a confirming second tap, shows the pulse and ends with the state the board reports', async () => {

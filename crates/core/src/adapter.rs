@@ -7,7 +7,8 @@
 //! behaves the same on screen.
 
 use crate::device::{
-    clip_text, CommandError, DeviceState, GhostCommand, OutgoingMessage, SwitchCommand,
+    clip_text, Availability, CommandError, DeviceState, GhostCommand, OutgoingMessage,
+    SwitchCommand,
 };
 use crate::device_config::{DeviceAddress, DeviceConfig};
 use crate::device_core::DeviceCore;
@@ -231,10 +232,16 @@ impl Device {
         if self.core.take_echo(topic, payload) {
             return true;
         }
+        let watts_before = self.core.state.readings.power_w;
         let handled = self
             .adapter
             .protocol_mut()
             .handle_message(&mut self.core, topic, payload);
+        if handled && self.core.state.availability != Availability::Offline {
+            // A will saying "offline" is the broker speaking, not the device.
+            self.core.state.last_seen = Some(now);
+        }
+        self.core.note_power_sample(now, watts_before);
         if self.core.take_query_wanted() {
             self.core.reset_asking();
             self.ask(now, false);

@@ -137,7 +137,16 @@ pub struct DeviceState {
     pub locked: bool,
     /// A retained message found on the device's command topic ("ghost switching").
     pub ghost: Option<GhostCommand>,
+    /// When the device last said something (the caller's clock).
+    pub last_seen: Option<Millis>,
+    /// Recent power readings (time, watts), oldest first, for a sparkline.
+    pub power_history: Vec<(Millis, f64)>,
 }
+
+/// How far back the power history reaches.
+pub const POWER_HISTORY_SPAN: Millis = 10 * 60 * SECOND;
+/// The most power samples kept.
+pub const POWER_HISTORY_POINTS: usize = 60;
 
 /// A retained message on a command topic: the device re-applies it at every reconnect.
 #[derive(Debug, Clone, PartialEq, Eq)]

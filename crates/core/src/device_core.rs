@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use crate::backoff::Backoff;
 use crate::device::{
     Availability, Channel, CommandError, DeviceState, OutgoingMessage, PendingCommand,
-    SwitchCommand, CONFIRMATION_TIMEOUT, MAX_CHANNELS,
+    SwitchCommand, CONFIRMATION_TIMEOUT, MAX_CHANNELS, POWER_HISTORY_POINTS, POWER_HISTORY_SPAN,
 };
 use crate::relay_guard::{RateLimit, RelayGuard};
 use crate::time::{Millis, SECOND};
@@ -175,6 +175,25 @@ impl DeviceCore {
         }
         self.state.notice = None;
         Ok(())
+    }
+
+    /// Adds a power sample when the reading changed (or a minute passed), keeping the last
+    /// [`POWER_HISTORY_SPAN`] and at most [`POWER_HISTORY_POINTS`] samples.
+    pub fn note_power_sample(&mut self, now: Millis, before: Option<f64>) {
+        let Some(watts) = self.state.readings.power_w else {
+            return;
+        };
+        let history = &mut self.state.power_history;
+        let stale = history
+            .last()
+            .is_none_or(|(at, _)| now.saturating_sub(*at) >= 60 * SECOND);
+        if before != Some(watts) || stale {
+            history.push((now, watts));
+        }
+        let oldest = now.saturating_sub(POWER_HISTORY_SPAN);
+        let expired = history.iter().take_while(|(at, _)| *at < oldest).count();
+        let excess = history.len().saturating_sub(POWER_HISTORY_POINTS);
+        history.drain(..expired.max(excess));
     }
 
     /// The user confirmed that switching may resume after a lock.

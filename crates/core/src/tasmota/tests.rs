@@ -334,3 +334,29 @@ fn uptime_is_read_in_days_and_clock_time() {
     assert_eq!(parse_uptime("01:00:00"), None);
     assert_eq!(parse_uptime("xT1:2:3"), None);
 }
+
+#[test]
+fn last_seen_follows_the_device_and_power_samples_make_a_bounded_history() {
+    let mut plug = connected("tasmota:plug");
+    assert_eq!(plug.state().last_seen, None);
+    plug.handle_message(T0 + 5, "stat/plug/POWER", b"ON");
+    assert_eq!(plug.state().last_seen, Some(T0 + 5));
+    plug.handle_message(T0 + 9, "tele/plug/LWT", b"Offline");
+    assert_eq!(
+        plug.state().last_seen,
+        Some(T0 + 5),
+        "the broker's will is not the device speaking"
+    );
+    let mut now = T0;
+    for i in 0..200u64 {
+        now = T0 + i * 5 * SECOND;
+        let watts = format!(r#"{{"ENERGY":{{"Power":{}}}}}"#, i % 7);
+        plug.handle_message(now, "tele/plug/SENSOR", watts.as_bytes());
+    }
+    let history = &plug.state().power_history;
+    assert!(history.len() <= crate::device::POWER_HISTORY_POINTS);
+    assert!(history
+        .iter()
+        .all(|(at, _)| now - at <= crate::device::POWER_HISTORY_SPAN));
+    assert_eq!(history.last(), Some(&(now, (199 % 7) as f64)));
+}
