@@ -19,6 +19,7 @@ use crate::components::device_card::DeviceCard;
 use crate::components::found_list::FoundList;
 use crate::components::group_bar::GroupBar;
 use crate::components::message_log::MessageLogPanel;
+use crate::components::room_off::RoomOff;
 use crate::components::settings_panel::SettingsPanel;
 use crate::components::setup_banner::SetupBanner;
 use crate::components::status_bar::StatusBar;
@@ -252,6 +253,19 @@ fn DeviceList(
     tools: bool,
 ) -> impl IntoView {
     let is_empty = move || signals.devices.with(Vec::is_empty);
+    // The rooms in the order their first device appears; rebuilt only when the list changes.
+    let rooms = Memo::new(move |_| {
+        signals.devices.with(|rows| {
+            let mut rooms: Vec<Option<String>> = Vec::new();
+            for row in rows {
+                let room = row.view.with_untracked(|v| v.config.room.clone());
+                if !rooms.contains(&room) {
+                    rooms.push(room);
+                }
+            }
+            rooms
+        })
+    });
     view! {
         <Show when=move || !is_empty() fallback=|| view! {
             <p class="empty">"No devices yet. Add one below, or open a link that lists them (device=tasmota:<topic>, device=shelly:<prefix>, ...)."</p>
@@ -266,14 +280,51 @@ fn DeviceList(
                     {move || if signals.setup.editing.get() { "Done editing" } else { "Edit devices" }}
                 </button>
             </div>
-            <ul class="cards" aria-label="Devices">
+            {move || {
+                let rooms = rooms.get();
+                let named = rooms.iter().any(Option::is_some);
+                rooms
+                    .into_iter()
+                    .map(|room| view! { <RoomSection signals=signals room=room named=named /> })
+                    .collect_view()
+            }}
+        </Show>
+    }
+}
+
+/// One room's cards (all cards when no device has a room), with the room's "all off".
+#[component]
+fn RoomSection(signals: ViewSignals, room: Option<String>, named: bool) -> impl IntoView {
+    let title = match (&room, named) {
+        (Some(name), _) => name.clone(),
+        (None, true) => "Other devices".to_string(),
+        (None, false) => "Devices".to_string(),
+    };
+    let in_room = room.clone();
+    let rows = move || {
+        signals
+            .devices
+            .get()
+            .into_iter()
+            .filter(|row| row.view.with_untracked(|v| v.config.room == in_room))
+            .collect::<Vec<_>>()
+    };
+    view! {
+        <section class="room">
+            {named.then(|| view! {
+                <div class="room-head">
+                    <h2 class="room-title">{title.clone()}</h2>
+                    <RoomOff signals=signals room=room.clone() title=title.clone() />
+                </div>
+            })}
+            <ul class="cards" aria-label=title>
                 <For
-                    each=move || signals.devices.get()
+                    each=rows
                     key=|row| row.key
                     children=move |row| view! { <DeviceCard row=row signals=signals /> }
                 />
             </ul>
-        </Show>
+        </section>
     }
 }
 

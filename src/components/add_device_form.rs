@@ -24,6 +24,7 @@ pub fn AddDeviceForm(signals: ViewSignals) -> impl IntoView {
     let availability = RwSignal::new(String::new());
     let label = RwSignal::new(String::new());
     let confirm = RwSignal::new(false);
+    let room = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
@@ -48,11 +49,14 @@ pub fn AddDeviceForm(signals: ViewSignals) -> impl IntoView {
             }
             other => format!("{other}:{topic_text}:{label_text}"),
         };
-        let spec = if confirm.get_untracked() {
-            format!("{spec}:confirm=1")
-        } else {
-            spec
-        };
+        let mut spec = spec;
+        if confirm.get_untracked() {
+            spec.push_str(":confirm=1");
+        }
+        let room_text = escape_field(room.get_untracked().trim());
+        if !room_text.is_empty() {
+            spec.push_str(&format!(":room={room_text}"));
+        }
         let device = match parse_device_spec(&spec) {
             Ok(device) => device,
             Err(why) => {
@@ -65,7 +69,7 @@ pub fn AddDeviceForm(signals: ViewSignals) -> impl IntoView {
             return;
         }
         error.set(None);
-        for field in [topic, pin, state_topic, path, availability, label] {
+        for field in [topic, pin, state_topic, path, availability, label, room] {
             field.set(String::new());
         }
     };
@@ -111,6 +115,7 @@ pub fn AddDeviceForm(signals: ViewSignals) -> impl IntoView {
                 <div class="field-row">
                     {address_field}
                     <TextField caption="Label (optional)" name="label" value=label placeholder="Desk lamp" />
+                    <TextField caption="Room (optional)" name="room" value=room placeholder="Kitchen" />
                 </div>
                 <CheckField
                     name="confirm"

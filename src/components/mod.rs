@@ -7,6 +7,7 @@
 //! - [`readings_line`]: power, energy, voltage, temperature, signal, uptime.
 //! - [`sparkline`]: the power over the last minutes, as a small inline SVG.
 //! - [`found_list`]: devices announced on the broker, each added with one click.
+//! - [`room_off`]: a room's "all off", with a confirming second tap.
 //! - [`group_bar`]: the Tasmota group "all off" with its confirmation step.
 //! - [`connection_panel`]: broker address, user and password.
 //! - [`add_device_form`]: add a device of any kind.
@@ -24,6 +25,7 @@ pub mod found_list;
 pub mod group_bar;
 pub mod message_log;
 pub mod readings_line;
+pub mod room_off;
 pub mod settings_panel;
 pub mod setup_banner;
 pub mod sparkline;

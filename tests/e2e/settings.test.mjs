@@ -164,4 +164,32 @@ describe('settings against Mosquitto', () => {
     await page.close();
     await other.close();
   });
+
+  test('rooms group the cards, each with an "all off" that takes a second tap', async () => {
+    const page = await fresh();
+    await page.goto(stack.server.url + '#' + [
+      `broker=${encodeURIComponent(`ws://127.0.0.1:${stack.broker.wsPort}`)}`,
+      `device=${encodeURIComponent(`tasmota:${PLUGS[0]}:One:room=Kitchen`)}`,
+      `device=${encodeURIComponent(`tasmota:${PLUGS[1]}:Two:room=Kitchen`)}`,
+      `device=${encodeURIComponent('tasmota:set_nowhere:Elsewhere')}`,
+    ].join('&'));
+    const kitchen = page.getByRole('list', { name: 'Kitchen' });
+    await eventually(async () => {
+      assert.deepEqual(await kitchen.locator('.card-label').allInnerTexts(), ['One', 'Two']);
+      assert.deepEqual(await page.getByRole('list', { name: 'Other devices' }).locator('.card-label').allInnerTexts(), ['Elsewhere']);
+      assert.equal((await switchState(page, 'One')).checked, 'true');
+      assert.equal((await switchState(page, 'Two')).checked, 'true');
+    }, 10_000, 'rooms shown with their devices on');
+    const allOff = page.locator('.room', { has: page.getByRole('heading', { name: 'Kitchen' }) }).getByRole('button', { name: 'All off' });
+    await allOff.click();
+    await new Promise((done) => setTimeout(done, 300));
+    assert.equal((await switchState(page, 'One')).checked, 'true', 'one tap switched the room off');
+    await page.getByRole('button', { name: 'Tap again: all off in Kitchen' }).click();
+    await eventually(async () => {
+      assert.equal((await switchState(page, 'One')).checked, 'false');
+      assert.equal((await switchState(page, 'Two')).checked, 'false');
+      assert.match(await page.locator('.room').first().innerText(), /Sent "off" to 2 switches/);
+    }, 10_000, 'the room switched off, confirmed by the devices');
+    await page.close();
+  });
 });

@@ -12,7 +12,8 @@
 //!   (a sensor: a value with its unit, or with `on=`/`off=` a read-only on/off input)
 //!
 //! Every kind also takes `:limit=<commands>/<seconds>` (default 4/10: the relay's protection)
-//! and `:confirm=1` (each switch asks for a second tap, for a garage door or a heater).
+//! and `:confirm=1` (each switch asks for a second tap, for a garage door or a heater), and
+//! `:room=<name>` (the card is shown under that room, with an "all off" for the room).
 //!
 //! A `:` inside a field (a topic, a payload such as `{"state":"ON"}`) is written `\:`, a
 //! backslash `\\`. Every problem is a sentence that says what to write instead.
@@ -207,6 +208,8 @@ pub struct DeviceConfig {
     pub label: String,
     /// Rate limit and confirmation.
     pub options: DeviceOptions,
+    /// The room (or any group) the card is shown under.
+    pub room: Option<String>,
 }
 
 impl DeviceConfig {
@@ -222,6 +225,7 @@ impl DeviceConfig {
             address,
             label,
             options: DeviceOptions::default(),
+            room: None,
         }
     }
 
@@ -244,6 +248,9 @@ impl DeviceConfig {
         }
         if self.options.confirm {
             spec.push_str(":confirm=1");
+        }
+        if let Some(room) = &self.room {
+            spec.push_str(&format!(":room={}", escape_field(room)));
         }
         spec
     }
@@ -351,11 +358,14 @@ pub fn parse_device_spec(spec: &str) -> Result<DeviceConfig, String> {
     };
     let mut owned = split_fields(rest);
     let mut options = DeviceOptions::default();
+    let mut room = None;
     let mut index = 1;
     while index < owned.len() {
         let field = owned[index].trim();
         if let Some(limit) = field.strip_prefix("limit=") {
             options.limit = RateLimit::parse(limit).map_err(fail)?;
+        } else if let Some(name) = field.strip_prefix("room=") {
+            room = Some(crate::device::clip_text(name.trim(), 40)).filter(|r| !r.is_empty());
         } else if let Some(confirm) = field.strip_prefix("confirm=") {
             options.confirm = match confirm.trim() {
                 "1" | "yes" | "true" => true,
@@ -368,7 +378,11 @@ pub fn parse_device_spec(spec: &str) -> Result<DeviceConfig, String> {
         }
         owned.remove(index);
     }
-    parse_address_fields(spec, kind, &owned).map(|device| device.with_options(options))
+    parse_address_fields(spec, kind, &owned).map(|device| {
+        let mut device = device.with_options(options);
+        device.room = room;
+        device
+    })
 }
 
 fn parse_address_fields(spec: &str, kind: &str, owned: &[String]) -> Result<DeviceConfig, String> {
@@ -637,7 +651,10 @@ mod tests {
             },
             confirm: true,
         };
+        let mut in_kitchen = DeviceConfig::tasmota("kettle", "Kettle");
+        in_kitchen.room = Some("Kitchen: east".into());
         let devices = [
+            in_kitchen,
             DeviceConfig::tasmota("heater", "Heater").with_options(guarded),
             DeviceConfig::new(DeviceAddress::Generic(colons), "Lamp: kitchen"),
             DeviceConfig::tasmota("plug", ""),

@@ -1,0 +1,78 @@
+//! A room's "All off": every relay in the room that is on and may be switched gets an "off",
+//! each through the same checks and rate limit as a click. It asks for a second tap, and says
+//! how many were sent and why any were not.
+
+use gloo_timers::callback::Timeout;
+use leptos::prelude::*;
+use switchboard_core::device::{ChannelRole, SwitchCommand};
+
+use crate::driver::{self, ViewSignals};
+
+const CONFIRM_WINDOW_MS: u32 = 4_000;
+
+/// The room's "all off" button.
+#[component]
+pub fn RoomOff(signals: ViewSignals, room: Option<String>, title: String) -> impl IntoView {
+    let armed = RwSignal::new(false);
+    let message = RwSignal::new(None::<String>);
+    let label = title.clone();
+    let on_click = move |_| {
+        if !armed.get_untracked() {
+            armed.set(true);
+            message.set(None);
+            Timeout::new(CONFIRM_WINDOW_MS, move || {
+                let _ = armed.try_set(false);
+            })
+            .forget();
+            return;
+        }
+        armed.set(false);
+        let targets: Vec<(usize, usize)> = signals.devices.with_untracked(|rows| {
+            rows.iter()
+                .filter(|row| row.view.with_untracked(|v| v.config.room == room))
+                .flat_map(|row| {
+                    row.view.with_untracked(|v| {
+                        v.state
+                            .channels
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, c)| {
+                                c.role == ChannelRole::Relay
+                                    && c.power == Some(true)
+                                    && c.power_is_current
+                            })
+                            .map(|(channel, _)| (row.index, channel))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect()
+        });
+        let mut sent = 0;
+        let mut refused = Vec::new();
+        for (device, channel) in targets {
+            match driver::request(device, channel, SwitchCommand::Off) {
+                Ok(()) => sent += 1,
+                Err(e) => refused.push(e.explain()),
+            }
+        }
+        let mut text = match sent {
+            0 => "Nothing was on.".to_string(),
+            1 => "Sent \"off\" to 1 switch.".to_string(),
+            n => format!("Sent \"off\" to {n} switches."),
+        };
+        if let Some(first) = refused.first() {
+            text.push_str(&format!(" {} not sent: {first}", refused.len()));
+        }
+        message.set(Some(text));
+    };
+    view! {
+        <button
+            type="button"
+            class=move || if armed.get() { "chip is-armed" } else { "chip" }
+            on:click=on_click
+        >
+            {move || if armed.get() { format!("Tap again: all off in {label}") } else { "All off".to_string() }}
+        </button>
+        {move || message.get().map(|m| view! { <p class="group-message" aria-live="polite">{m}</p> })}
+    }
+}
