@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use switchboard_core::device::Readings;
+use switchboard_core::number_text::fixed;
 
 use crate::app::DeviceView;
 
@@ -57,13 +58,8 @@ pub fn describe(r: &Readings) -> Vec<(&'static str, String)> {
     items
 }
 
-fn trim(value: f64, decimals: usize) -> String {
-    let text = format!("{value:.decimals$}");
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
-    }
+fn trim(value: f64, decimals: u32) -> String {
+    fixed(value, decimals)
 }
 
 fn uptime(secs: u64) -> String {

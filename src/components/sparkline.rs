@@ -2,6 +2,7 @@
 //! style attribute: the page's CSP allows it). Shown once there are two samples.
 
 use leptos::prelude::*;
+use switchboard_core::number_text::fixed;
 
 use crate::app::DeviceView;
 
@@ -44,11 +45,16 @@ fn shape(history: &[(u64, f64)]) -> Option<(String, String)> {
         .map(|(at, w)| {
             let x = (at - first.0) as f64 / span * WIDTH;
             let y = HEIGHT - 2.0 - (w - low) / range * (HEIGHT - 4.0);
-            format!("{x:.1},{y:.1}")
+            format!("{},{}", fixed(x, 1), fixed(y, 1))
         })
         .collect::<Vec<_>>()
         .join(" ");
     let minutes = (span / 60_000.0).ceil().max(1.0);
-    let label = format!("Power over the last {minutes} min: from {low:.0} to {high:.0} W");
+    let label = format!(
+        "Power over the last {} min: from {} to {} W",
+        fixed(minutes, 0),
+        fixed(low, 0),
+        fixed(high, 0)
+    );
     Some((points, label))
 }

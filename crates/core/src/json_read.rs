@@ -15,7 +15,7 @@ pub fn parse_object(payload: &[u8]) -> Option<Map<String, Value>> {
 pub fn number(value: &Value) -> Option<f64> {
     let x = match value {
         Value::Number(n) => n.as_f64()?,
-        Value::String(s) => s.trim().parse().ok()?,
+        Value::String(s) => crate::number_text::parse_number(s)?,
         _ => return None,
     };
     x.is_finite().then_some(x)

@@ -16,6 +16,7 @@
 //!   each kind talks.
 //! - [`relay_guard`]: the per-device command rate limit and lock that protect a relay.
 //! - [`discovery`]: devices that announce themselves (Tasmota, Home Assistant, Homie, Shelly).
+//! - [`number_text`]: numbers to and from text without the costly float formatting.
 //! - [`json_read`]: forgiving readers for devices' JSON (numbers as strings, paths).
 //! - [`device_config`]: one device's configuration and its `device=` form.
 //! - [`config`]: the dashboard configuration read from a page URL (query and fragment).
@@ -40,6 +41,7 @@ pub mod generic;
 pub mod json_read;
 pub mod json_relay;
 pub mod message_log;
+pub mod number_text;
 pub mod packet_reader;
 pub mod reading;
 pub mod reason_code;

@@ -78,12 +78,12 @@ impl Protocol for ShellyGen1Protocol {
                 }
             }
             "relay/0/power" => {
-                if let Some(watts) = text.parse::<f64>().ok().filter(|w| w.is_finite()) {
+                if let Some(watts) = crate::number_text::parse_number(text) {
                     core.state.readings.power_w = Some(watts);
                 }
             }
             "relay/0/energy" => {
-                if let Some(wmin) = text.parse::<f64>().ok().filter(|w| w.is_finite()) {
+                if let Some(wmin) = crate::number_text::parse_number(text) {
                     core.state.readings.energy_total_kwh = Some(wmin / 60_000.0);
                 }
             }
