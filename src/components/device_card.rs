@@ -11,6 +11,7 @@ use switchboard_core::device::{Availability, ChannelRole, DeviceState};
 
 use crate::app::DeviceRow;
 use crate::components::channel_control::ChannelControl;
+use crate::components::device_edit_form::DeviceEditForm;
 use crate::components::readings_line::ReadingsLine;
 use crate::components::sparkline::Sparkline;
 use crate::driver::{self, ViewSignals};
@@ -22,6 +23,7 @@ pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
     let view = row.view;
     let index = row.index;
     let refused = RwSignal::new(None::<&'static str>);
+    let edit_closed = RwSignal::new(true);
     let label = move || view.with(|v| v.config.label.clone());
     let address = move || {
         view.with(|v| {
@@ -65,7 +67,12 @@ pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
                     <button type="button" class="chip" aria-label=move || format!("Move {} up", label()) on:click=move |_| setup::move_device(signals, index, -1)>"↑"</button>
                     <button type="button" class="chip" aria-label=move || format!("Move {} down", label()) on:click=move |_| setup::move_device(signals, index, 1)>"↓"</button>
                     <button type="button" class="chip" aria-label=move || format!("Remove {}", label()) on:click=move |_| setup::remove_device(signals, index)>"Remove"</button>
+                    <button type="button" class="chip" aria-label=move || format!("Edit {}", label()) on:click=move |_| edit_closed.update(|c| *c = !*c)>"Edit"</button>
                 </div>
+            })}
+            {move || (signals.setup.editing.get() && !edit_closed.get()).then(|| {
+                let config = view.with_untracked(|v| v.config.clone());
+                view! { <DeviceEditForm signals=signals index=index config=config done=edit_closed /> }
             })}
             <ul class="channels">
                 {move || {

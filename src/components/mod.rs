@@ -6,6 +6,7 @@
 //!   unconfirmed on/off pair, with its state in words.
 //! - [`readings_line`]: power, energy, voltage, temperature, signal, uptime.
 //! - [`sparkline`]: the power over the last minutes, as a small inline SVG.
+//! - [`device_edit_form`]: a device's label, room, confirmation and command limit, edited.
 //! - [`found_list`]: devices announced on the broker, each added with one click.
 //! - [`room_off`]: a room's "all off", with a confirming second tap.
 //! - [`group_bar`]: the Tasmota group "all off" with its confirmation step.
@@ -21,6 +22,7 @@ pub mod add_device_form;
 pub mod channel_control;
 pub mod connection_panel;
 pub mod device_card;
+pub mod device_edit_form;
 pub mod found_list;
 pub mod group_bar;
 pub mod message_log;

@@ -71,7 +71,7 @@ describe('settings against Mosquitto', () => {
     await page.close();
   });
 
-  test('devices are reordered and removed, and it is kept', async () => {
+  test('devices are reordered, edited and removed, and it is kept', async () => {
     const page = await fresh();
     await page.goto(stack.server.url);
     await page.getByLabel('Broker WebSocket address').fill(`ws://127.0.0.1:${stack.broker.wsPort}`);
@@ -82,9 +82,22 @@ describe('settings against Mosquitto', () => {
     await page.getByRole('button', { name: 'Move Two up' }).click();
     await eventually(async () => assert.deepEqual(await labels(page), ['Two', 'One']), 5_000, 'moved');
     await eventually(async () => assert.equal((await switchState(page, 'One')).disabled, false), 10_000, 'reconnected with the new order');
+    await page.getByRole('button', { name: 'Edit One' }).click();
+    await page.getByLabel('Commands allowed (count/seconds)').fill('0/10');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await eventually(async () => assert.match(await page.locator('.card-edit-form').innerText(), /Not saved: limit "0\/10"/), 5_000, 'bad limit explained');
+    await page.getByLabel('Commands allowed (count/seconds)').fill('2/30');
+    await page.getByLabel('Label', { exact: true }).fill('First');
+    await page.getByLabel('Room (optional)').first().fill('Hall');
+    await page.getByLabel('Ask for a second tap before switching.', { exact: true }).check();
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await eventually(async () => {
+      assert.deepEqual(await page.getByRole('list', { name: 'Hall' }).locator('.card-label').allInnerTexts(), ['First']);
+    }, 5_000, 'edited device under its room');
+    assert.match(await stored(page), /tasmota:set_one:First:limit=2\/30:confirm=1:room=Hall/);
     await page.getByRole('button', { name: 'Remove Two' }).click();
     await page.reload();
-    await eventually(async () => assert.deepEqual(await labels(page), ['One']), 10_000, 'kept after a reload');
+    await eventually(async () => assert.deepEqual(await labels(page), ['First']), 10_000, 'kept after a reload');
     await page.close();
   });
 

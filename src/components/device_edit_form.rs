@@ -1,0 +1,63 @@
+//! Editing a device already on the dashboard: its label, room, the second-tap confirmation and
+//! the command limit. (Its address is changed by removing it and adding it again.) Saving
+//! checks every field first and changes nothing if one is wrong.
+
+use leptos::prelude::*;
+use switchboard_core::config::DeviceConfig;
+use switchboard_core::relay_guard::RateLimit;
+
+use crate::components::text_field::{CheckField, FormError, TextField};
+use crate::driver::ViewSignals;
+use crate::setup;
+
+/// The inline edit form of device `index`; `done` closes it.
+#[component]
+pub fn DeviceEditForm(
+    signals: ViewSignals,
+    index: usize,
+    config: DeviceConfig,
+    done: RwSignal<bool>,
+) -> impl IntoView {
+    let label = RwSignal::new(config.label.clone());
+    let room = RwSignal::new(config.room.clone().unwrap_or_default());
+    let confirm = RwSignal::new(config.options.confirm);
+    let limit = RwSignal::new(config.options.limit.to_text());
+    let error = RwSignal::new(None::<String>);
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let parsed = match RateLimit::parse(&limit.get_untracked()) {
+            Ok(parsed) => parsed,
+            Err(why) => {
+                error.set(Some(format!("Not saved: {why}")));
+                return;
+            }
+        };
+        let mut devices = setup::current(signals).devices;
+        let Some(device) = devices.get_mut(index) else {
+            done.set(true);
+            return;
+        };
+        let new_label = label.get_untracked().trim().to_string();
+        *device = DeviceConfig::new(device.address.clone(), new_label);
+        device.options.limit = parsed;
+        device.options.confirm = confirm.get_untracked();
+        let new_room = room.get_untracked().trim().to_string();
+        device.room = (!new_room.is_empty()).then_some(new_room);
+        error.set(None);
+        done.set(true);
+        setup::replace_devices(signals, devices);
+    };
+    view! {
+        <form class="form-inner card-edit-form" on:submit=on_submit novalidate>
+            <TextField caption="Label" name="edit_label" value=label />
+            <TextField caption="Room (optional)" name="edit_room" value=room placeholder="Kitchen" />
+            <TextField caption="Commands allowed (count/seconds)" name="edit_limit" value=limit placeholder="4/10" />
+            <CheckField name="edit_confirm" value=confirm caption="Ask for a second tap before switching." />
+            <FormError error=error />
+            <div class="pair">
+                <button type="submit" class="chip is-armed">"Save"</button>
+                <button type="button" class="chip" on:click=move |_| done.set(true)>"Cancel"</button>
+            </div>
+        </form>
+    }
+}
