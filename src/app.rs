@@ -9,6 +9,7 @@ use switchboard_core::adapter::{Device, DeviceAction};
 use switchboard_core::config::{credentials_warning, parse_page_url, DeviceConfig};
 use switchboard_core::dashboard::{LinkPhase, LinkStatus};
 use switchboard_core::device::DeviceState;
+use switchboard_core::profiles::Profiles;
 use switchboard_core::settings::Settings;
 use switchboard_core::time::Millis;
 
@@ -127,13 +128,27 @@ pub fn App() -> impl IntoView {
     let (query, fragment, _) = browser::page_location();
     let (config, problems) = parse_page_url(&query, &fragment);
     let from_link = config.broker.is_some() || !config.devices.is_empty();
-    let (settings, origin) = if from_link {
-        (Settings::from_link(&config, true), SetupOrigin::Link)
-    } else {
-        match storage::load() {
-            Ok(saved) => (saved.unwrap_or_default(), SetupOrigin::Saved),
-            Err(problem) => (Settings::default(), SetupOrigin::Unreadable(problem)),
+    let saved = storage::load();
+    let (settings, origin, profiles) = match (from_link, saved) {
+        (true, Ok(saved)) => (
+            Settings::from_link(&config, true),
+            SetupOrigin::Link,
+            saved.unwrap_or_default(),
+        ),
+        (false, Ok(saved)) => {
+            let profiles = saved.unwrap_or_default();
+            (profiles.current(), SetupOrigin::Saved, profiles)
         }
+        (true, Err(problem)) => (
+            Settings::from_link(&config, true),
+            SetupOrigin::Unreadable(problem),
+            Profiles::default(),
+        ),
+        (false, Err(problem)) => (
+            Settings::default(),
+            SetupOrigin::Unreadable(problem),
+            Profiles::default(),
+        ),
     };
     let rows: Vec<DeviceRow> = settings
         .devices
@@ -153,6 +168,7 @@ pub fn App() -> impl IntoView {
             origin: RwSignal::new(origin),
             save_problem: RwSignal::new(None),
             editing: RwSignal::new(false),
+            profiles: RwSignal::new(profiles),
         },
         log: RwSignal::new(Vec::new()),
         clock: RwSignal::new(browser::now()),
@@ -165,11 +181,6 @@ pub fn App() -> impl IntoView {
         !settings.broker.user.is_empty() || settings.broker.password.is_some(),
     );
     let embed = config.embed;
-    let autostart = (!settings.broker.url.is_empty()).then(|| {
-        let mut broker = setup::broker_settings(&settings.broker);
-        broker.discovery = !embed;
-        (broker, settings.devices.clone())
-    });
     if embed {
         mark_body("embed");
     }
@@ -180,9 +191,14 @@ pub fn App() -> impl IntoView {
     leptos::task::spawn_local(async move {
         // Make sure no other tab holds this tab's client id before connecting with it.
         crate::client_id::claim().await;
-        if let Some((broker, devices)) = autostart {
-            driver::start(broker, devices, signals);
+        // What is on screen now: the user may have switched profile or connected meanwhile.
+        let profile = signals.setup.broker.get_untracked();
+        if driver::is_running() || profile.url.is_empty() {
+            return;
         }
+        let mut broker = setup::broker_settings(&profile);
+        broker.discovery = !embed;
+        driver::start(broker, setup::current(signals).devices, signals);
     });
 
     if embed {

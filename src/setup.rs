@@ -8,6 +8,7 @@
 
 use leptos::prelude::*;
 use switchboard_core::config::DeviceConfig;
+use switchboard_core::profiles::{Profile, Profiles};
 use switchboard_core::settings::{BrokerProfile, Settings};
 
 use crate::app::DeviceRow;
@@ -38,6 +39,8 @@ pub struct SetupSignals {
     pub save_problem: RwSignal<Option<String>>,
     /// Devices show move and remove buttons.
     pub editing: RwSignal<bool>,
+    /// Every broker profile as last saved (the active one is refreshed on each save).
+    pub profiles: RwSignal<Profiles>,
 }
 
 /// The settings on screen (password included as typed; callers decide what to write).
@@ -52,7 +55,7 @@ pub fn current(signals: ViewSignals) -> Settings {
     }
 }
 
-/// Saves the setup if it is this browser's own.
+/// Saves the setup (as the active profile) if it is this browser's own.
 pub fn persist(signals: ViewSignals) {
     if signals.setup.origin.get_untracked() != SetupOrigin::Saved {
         return;
@@ -61,16 +64,112 @@ pub fn persist(signals: ViewSignals) {
     if !signals.setup.remember_password.get_untracked() {
         settings.broker.password = None;
     }
+    let mut profiles = signals.setup.profiles.get_untracked();
+    let active = profiles.active.min(profiles.list.len().saturating_sub(1));
+    match profiles.list.get_mut(active) {
+        Some(profile) => profile.settings = settings,
+        None => profiles = Profiles::single(settings),
+    }
     signals
         .setup
         .save_problem
-        .set(storage::save(&settings).err());
+        .set(storage::save(&profiles).err());
+    signals.setup.profiles.set(profiles);
 }
 
-/// Makes the setup on screen this browser's own and saves it.
+/// Makes the setup on screen this browser's own: a link's setup becomes a new profile next
+/// to the saved ones; unreadable saved settings are replaced (the user chose to start afresh).
 pub fn keep(signals: ViewSignals) {
+    let origin = signals.setup.origin.get_untracked();
+    signals.setup.profiles.update(|profiles| match origin {
+        SetupOrigin::Link => {
+            let name = profiles.fresh_name();
+            profiles.list.push(Profile {
+                name,
+                settings: Settings::default(),
+            });
+            profiles.active = profiles.list.len() - 1;
+        }
+        SetupOrigin::Unreadable(_) => *profiles = Profiles::default(),
+        SetupOrigin::Saved => {}
+    });
     signals.setup.origin.set(SetupOrigin::Saved);
     persist(signals);
+}
+
+/// Switches to profile `index` (the current one is saved first).
+pub fn switch_profile(signals: ViewSignals, index: usize) {
+    persist(signals);
+    let Some(settings) = signals
+        .setup
+        .profiles
+        .with_untracked(|p| p.list.get(index).map(|profile| profile.settings.clone()))
+    else {
+        return;
+    };
+    signals.setup.profiles.update(|p| p.active = index);
+    apply(signals, settings);
+}
+
+/// Adds an empty profile and switches to it.
+pub fn add_profile(signals: ViewSignals) {
+    persist(signals);
+    signals.setup.profiles.update(|profiles| {
+        let name = profiles.fresh_name();
+        profiles.list.push(Profile {
+            name,
+            settings: Settings::default(),
+        });
+        profiles.active = profiles.list.len() - 1;
+    });
+    apply(signals, Settings::default());
+}
+
+/// Renames the active profile; refuses an empty or taken name.
+pub fn rename_profile(signals: ViewSignals, name: &str) -> Result<(), String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("Give the profile a name.".into());
+    }
+    let taken = signals.setup.profiles.with_untracked(|p| {
+        p.list
+            .iter()
+            .enumerate()
+            .any(|(i, profile)| i != p.active && profile.name == name)
+    });
+    if taken {
+        return Err(format!("Another profile is already called \"{name}\"."));
+    }
+    signals.setup.profiles.update(|p| {
+        let active = p.active;
+        if let Some(profile) = p.list.get_mut(active) {
+            profile.name = name.to_string();
+        }
+    });
+    persist(signals);
+    Ok(())
+}
+
+/// Deletes the active profile (never the last one) and switches to the first.
+pub fn delete_profile(signals: ViewSignals) {
+    let mut profiles = signals.setup.profiles.get_untracked();
+    if profiles.list.len() < 2 {
+        return;
+    }
+    profiles
+        .list
+        .remove(profiles.active.min(profiles.list.len() - 1));
+    profiles.active = 0;
+    let settings = profiles.current();
+    signals.setup.profiles.set(profiles);
+    apply(signals, settings);
+}
+
+/// Replaces every profile with imported ones and shows the active one.
+pub fn import(signals: ViewSignals, profiles: Profiles) {
+    let settings = profiles.current();
+    signals.setup.profiles.set(profiles);
+    apply(signals, settings);
 }
 
 /// How the driver connects with `profile`.

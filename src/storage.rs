@@ -1,8 +1,8 @@
-//! The settings kept in this browser (localStorage, one key, the versioned JSON of
-//! `switchboard_core::settings`). Storage may be missing or full (private windows, blocked
+//! The profiles kept in this browser (localStorage, one key, the versioned JSON of
+//! `switchboard_core::profiles`). Storage may be missing or full (private windows, blocked
 //! iframes, quota): every failure is returned as a sentence, never a panic.
 
-use switchboard_core::settings::Settings;
+use switchboard_core::profiles::Profiles;
 
 const KEY: &str = "switchboard.settings";
 
@@ -12,13 +12,13 @@ fn local_storage() -> Result<web_sys::Storage, String> {
         .ok_or_else(|| "This browser does not let the page keep settings (private window or blocked storage): they will be gone when the page closes.".to_string())
 }
 
-/// The saved settings, `None` if nothing was saved, or why they cannot be read.
-pub fn load() -> Result<Option<Settings>, String> {
+/// The saved profiles, `None` if nothing was saved, or why they cannot be read.
+pub fn load() -> Result<Option<Profiles>, String> {
     let storage = local_storage()?;
     let Some(text) = storage.get_item(KEY).ok().flatten() else {
         return Ok(None);
     };
-    Settings::from_json(&text).map(Some).map_err(|problems| {
+    Profiles::from_json(&text).map(Some).map_err(|problems| {
         format!(
             "Your saved settings could not be read ({}). They were left as they are.",
             problems.join(" ")
@@ -26,10 +26,10 @@ pub fn load() -> Result<Option<Settings>, String> {
     })
 }
 
-/// Saves `settings`; the password is written only if `settings` holds one (remembered).
-pub fn save(settings: &Settings) -> Result<(), String> {
+/// Saves `profiles`; a password is written only where the profile holds one (remembered).
+pub fn save(profiles: &Profiles) -> Result<(), String> {
     local_storage()?
-        .set_item(KEY, &settings.to_json(true))
+        .set_item(KEY, &profiles.to_json(true))
         .map_err(|_| {
             "The browser refused to save the settings (storage full or blocked).".to_string()
         })

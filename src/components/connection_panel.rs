@@ -10,6 +10,7 @@ use switchboard_core::config::{credentials_warning, validate_broker_url};
 use switchboard_core::codec::ProtocolVersion;
 
 use crate::app::DeviceRow;
+use crate::components::profile_bar::ProfileBar;
 use crate::components::text_field::{CheckField, FormError, TextField};
 use crate::driver::{self, ViewSignals};
 use crate::setup;
@@ -28,6 +29,15 @@ pub fn ConnectionPanel(signals: ViewSignals) -> impl IntoView {
     let remember = signals.setup.remember_password;
     let error = RwSignal::new(None::<String>);
     let forgotten = RwSignal::new(false);
+    // Another profile chosen (or a file imported): the fields show its broker.
+    Effect::new(move |_| {
+        let broker = signals.setup.broker.get();
+        url.set(broker.url.clone());
+        user.set(broker.user.clone());
+        password.set(broker.password.clone().unwrap_or_default());
+        persistent.set(broker.persistent_session);
+        mqtt5.set(broker.protocol == ProtocolVersion::V5);
+    });
     let on_forget = move |_| {
         password.set(String::new());
         remember.set(false);
@@ -70,6 +80,9 @@ pub fn ConnectionPanel(signals: ViewSignals) -> impl IntoView {
     view! {
         <details class="panel" open=open_at_start>
             <summary>"Broker connection"</summary>
+            <div class="form">
+                <ProfileBar signals=signals />
+            </div>
             <form class="form" on:submit=on_submit novalidate>
                 <TextField
                     caption="Broker WebSocket address"

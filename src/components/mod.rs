@@ -11,6 +11,7 @@
 //! - [`room_off`]: a room's "all off", with a confirming second tap.
 //! - [`group_bar`]: the Tasmota group "all off" with its confirmation step.
 //! - [`connection_panel`]: broker address, user and password.
+//! - [`profile_bar`]: several broker profiles: choose, add, rename, delete.
 //! - [`add_device_form`]: add a device of any kind.
 //! - [`message_log`]: the last messages with a topic filter and a pause, and a raw publish form.
 //! - [`settings_panel`]: export and import the setup as a file, and a share link.
@@ -26,6 +27,7 @@ pub mod device_edit_form;
 pub mod found_list;
 pub mod group_bar;
 pub mod message_log;
+pub mod profile_bar;
 pub mod readings_line;
 pub mod room_off;
 pub mod settings_panel;

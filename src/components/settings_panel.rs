@@ -3,6 +3,7 @@
 //! The user name and password go into a file or a link only when their box is ticked.
 
 use leptos::prelude::*;
+use switchboard_core::profiles::Profiles;
 use switchboard_core::settings::Settings;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -17,17 +18,25 @@ pub fn SettingsPanel(signals: ViewSignals) -> impl IntoView {
     let export_credentials = RwSignal::new(false);
     let share_credentials = RwSignal::new(false);
     let import_problems = RwSignal::new(Vec::<String>::new());
-    let pending_import = RwSignal::new(None::<Settings>);
+    let pending_import = RwSignal::new(None::<Profiles>);
     let export_problem = RwSignal::new(None::<String>);
     let copied = RwSignal::new(None::<&'static str>);
 
     let on_export = move |_| {
-        let mut settings = setup::current(signals);
-        if !export_credentials.get_untracked() {
-            settings.broker.password = None;
-            settings.broker.user.clear();
+        let mut profiles = signals.setup.profiles.get_untracked();
+        let current = setup::current(signals);
+        let active = profiles.active;
+        match profiles.list.get_mut(active) {
+            Some(profile) => profile.settings = current,
+            None => profiles = Profiles::single(current),
         }
-        export_problem.set(download("switchboard-settings.json", &settings.to_json(true)).err());
+        if !export_credentials.get_untracked() {
+            for profile in &mut profiles.list {
+                profile.settings.broker.password = None;
+                profile.settings.broker.user.clear();
+            }
+        }
+        export_problem.set(download("switchboard-settings.json", &profiles.to_json(true)).err());
     };
     let on_file = move |event: leptos::ev::Event| {
         let file = event
@@ -48,7 +57,7 @@ pub fn SettingsPanel(signals: ViewSignals) -> impl IntoView {
                 .await
                 .ok()
                 .and_then(|v| v.as_string());
-            match text.map(|t| Settings::from_json(&t)) {
+            match text.map(|t| Profiles::from_json(&t)) {
                 Some(Ok(settings)) => pending_import.set(Some(settings)),
                 Some(Err(problems)) => import_problems.set(problems),
                 None => import_problems.set(vec!["The file could not be read as text.".into()]),
@@ -89,7 +98,17 @@ pub fn SettingsPanel(signals: ViewSignals) -> impl IntoView {
             None => copied.set(Some("Select the link and copy it.")),
         }
     };
-    let current_summary = move || describe(&setup::current(signals));
+    let current_summary = move || {
+        let names: Vec<String> = signals
+            .setup
+            .profiles
+            .with_untracked(|p| p.list.iter().map(|profile| profile.name.clone()).collect());
+        format!(
+            "{}; this profile: {}",
+            names.join(", "),
+            describe(&setup::current(signals))
+        )
+    };
 
     view! {
         <details class="panel">
@@ -115,15 +134,21 @@ pub fn SettingsPanel(signals: ViewSignals) -> impl IntoView {
                     })
                 }}
                 {move || pending_import.get().map(|incoming| {
-                    let text = format!("Replace the current setup ({}) with the file's ({})?", current_summary(), describe(&incoming));
+                    let theirs = incoming
+                        .list
+                        .iter()
+                        .map(|p| format!("{}: {}", p.name, describe(&p.settings)))
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    let text = format!("Replace all your profiles ({}) with the file's ({theirs})?", current_summary());
                     view! {
                         <div class="import-confirm" role="alert">
                             <p>{text}</p>
                             <div class="pair">
                                 <button type="button" class="chip is-armed" on:click=move |_| {
-                                    if let Some(settings) = pending_import.get_untracked() {
+                                    if let Some(profiles) = pending_import.get_untracked() {
                                         pending_import.set(None);
-                                        setup::apply(signals, settings);
+                                        setup::import(signals, profiles);
                                     }
                                 }>"Replace"</button>
                                 <button type="button" class="chip" on:click=move |_| pending_import.set(None)>"Cancel"</button>

@@ -118,7 +118,7 @@ describe('settings against Mosquitto', () => {
     await download.saveAs(file);
     const text = readFileSync(file, 'utf8');
     assert.doesNotMatch(text, /pw-export|"user"/, 'credentials exported without the box ticked');
-    assert.match(text, /"switchboard": 1/);
+    assert.match(text, /"switchboard": 2/);
 
     const target = await fresh();
     await target.goto(stack.server.url);
@@ -136,7 +136,7 @@ describe('settings against Mosquitto', () => {
     }, 5_000, 'bad file explained');
     assert.deepEqual(await labels(target), ['Target one'], 'a bad file changed the setup');
     await target.getByLabel('Settings file (.json)').setInputFiles(file);
-    await eventually(async () => assert.match(await target.locator('.import-confirm').innerText(), /Replace the current setup .*1 device.* with the file's/), 5_000, 'asked first');
+    await eventually(async () => assert.match(await target.locator('.import-confirm').innerText(), /Replace all your profiles \(Home; this profile: .*1 device\) with the file's \(Home: .*1 device\)/), 5_000, 'asked first');
     assert.deepEqual(await labels(target), ['Target one'], 'replaced before confirmation');
     await target.getByRole('button', { name: 'Replace' }).click();
     await eventually(async () => {
@@ -203,6 +203,41 @@ describe('settings against Mosquitto', () => {
       assert.equal((await switchState(page, 'Two')).checked, 'false');
       assert.match(await page.locator('.room').first().innerText(), /Sent "off" to 2 switches/);
     }, 10_000, 'the room switched off, confirmed by the devices');
+    await page.close();
+  });
+
+  test('several broker profiles: each keeps its own devices, across a reload', async () => {
+    const page = await fresh();
+    await page.goto(stack.server.url);
+    await page.getByLabel('Broker WebSocket address').fill(`ws://127.0.0.1:${stack.broker.wsPort}`);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await addTasmota(page, PLUGS[0], 'Home plug');
+    await page.getByRole('button', { name: 'New profile' }).click();
+    await eventually(async () => assert.deepEqual(await labels(page), []), 5_000, 'a new profile starts empty');
+    await page.getByRole('button', { name: 'Rename' }).click();
+    await page.getByLabel('Profile name').fill('Cabin');
+    await page.getByRole('button', { name: 'Save name' }).click();
+    await page.getByLabel('Broker WebSocket address').fill(`ws://127.0.0.1:${stack.broker.wsPort}`);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await addTasmota(page, PLUGS[1], 'Cabin plug');
+    await eventually(async () => assert.equal((await switchState(page, 'Cabin plug')).disabled, false), 10_000, 'cabin device running');
+    await page.locator('select[name=profile]').selectOption({ label: 'Home' });
+    await eventually(async () => {
+      assert.deepEqual(await labels(page), ['Home plug']);
+      assert.equal((await switchState(page, 'Home plug')).disabled, false);
+    }, 10_000, 'back to Home');
+    await page.reload();
+    await eventually(async () => assert.deepEqual(await labels(page), ['Home plug']), 10_000, 'Home still chosen after a reload');
+    await page.getByText('Broker connection', { exact: true }).click();
+    await page.locator('select[name=profile]').selectOption({ label: 'Cabin' });
+    await eventually(async () => assert.deepEqual(await labels(page), ['Cabin plug']), 10_000, 'Cabin kept its device');
+    await page.getByRole('button', { name: 'Delete' }).click();
+    assert.deepEqual(await labels(page), ['Cabin plug'], 'deleted on one tap');
+    await page.getByRole('button', { name: 'Tap again: delete Cabin' }).click();
+    await eventually(async () => {
+      assert.deepEqual(await labels(page), ['Home plug']);
+      assert.doesNotMatch(await stored(page), /Cabin/);
+    }, 10_000, 'Cabin deleted');
     await page.close();
   });
 });

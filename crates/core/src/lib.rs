@@ -21,6 +21,7 @@
 //! - [`device_config`]: one device's configuration and its `device=` form.
 //! - [`config`]: the dashboard configuration read from a page URL (query and fragment).
 //! - [`message_log`]: the last messages seen and sent, bounded, with MQTT-style filters.
+//! - [`profiles`]: several broker profiles, the document kept and exported (schema 2).
 //! - [`settings`]: the setup kept in the browser and in export files (versioned JSON).
 //! - [`dashboard`]: one broker link plus its devices; what the browser glue drives.
 //!
@@ -43,6 +44,7 @@ pub mod json_relay;
 pub mod message_log;
 pub mod number_text;
 pub mod packet_reader;
+pub mod profiles;
 pub mod reading;
 pub mod reason_code;
 pub mod relay_guard;

@@ -1,11 +1,15 @@
-//! The setup the browser keeps (localStorage) and export files carry: versioned JSON.
+//! The setups the browser keeps (localStorage) and export files carry: versioned JSON.
 //!
 //! ```json
-//! {"switchboard": 1,
-//!  "broker": {"url": "wss://...", "user": "me", "password": "only if remembered",
-//!             "mqtt": "5", "keepalive": 30, "persistent_session": false},
-//!  "devices": ["tasmota:desk_lamp:Desk lamp", "shelly:shellyplugsg3-a8:Heater"]}
+//! {"switchboard": 2, "active": 0,
+//!  "profiles": [{"name": "Home",
+//!    "broker": {"url": "wss://...", "user": "me", "password": "only if remembered",
+//!               "mqtt": "5", "keepalive": 30, "persistent_session": false},
+//!    "devices": ["tasmota:desk_lamp:Desk lamp", "shelly:shellyplugsg3-a8:Heater"]}]}
 //! ```
+//!
+//! Schema 1 (one setup: `broker` and `devices` at the top, no profiles) is still read, as one
+//! profile named "Home".
 //!
 //! Devices are stored in their `device=` form, so a file, a link and the add form accept
 //! exactly the same devices. The password is written only when asked for. Reading is strict:
@@ -21,7 +25,7 @@ use crate::config::{
 use crate::device_config::{parse_device_spec, DeviceConfig};
 
 /// The schema version written; files with a higher one are refused with a clear message.
-pub const SETTINGS_VERSION: u64 = 1;
+pub const SETTINGS_VERSION: u64 = 2;
 /// Larger files are refused before parsing.
 pub const MAX_SETTINGS_BYTES: usize = 1024 * 1024;
 /// The most devices a file may hold.
@@ -85,8 +89,9 @@ impl Settings {
         }
     }
 
-    /// The JSON text; the password only if `with_password` (and remembered).
-    pub fn to_json(&self, with_password: bool) -> String {
+    /// The setup as a JSON object (`broker`, `devices`); the password only if
+    /// `with_password` (and remembered).
+    pub fn to_value(&self, with_password: bool) -> Value {
         let b = &self.broker;
         let mut broker = Map::new();
         broker.insert("url".into(), json!(b.url));
@@ -102,38 +107,12 @@ impl Settings {
         }
         broker.insert("persistent_session".into(), json!(b.persistent_session));
         let devices: Vec<String> = self.devices.iter().map(DeviceConfig::to_spec).collect();
-        let document =
-            json!({"switchboard": SETTINGS_VERSION, "broker": broker, "devices": devices});
-        serde_json::to_string_pretty(&document).unwrap_or_default()
+        json!({"broker": broker, "devices": devices})
     }
 
-    /// Reads settings; any problem refuses the whole text, with every problem listed.
-    pub fn from_json(text: &str) -> Result<Self, Vec<String>> {
-        const NOT_OURS: &str = "Choose a file exported by Switchboard (Settings > Export).";
-        if text.len() > MAX_SETTINGS_BYTES {
-            return Err(vec![format!(
-                "The file is {} KB; a Switchboard settings file is far smaller. {NOT_OURS}",
-                text.len() / 1024
-            )]);
-        }
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| vec![format!("The file is not valid JSON ({e}). {NOT_OURS}")])?;
-        let Some(root) = value.as_object() else {
-            return Err(vec![format!(
-                "The file is not a Switchboard settings file. {NOT_OURS}"
-            )]);
-        };
-        let version = match root.get("switchboard") {
-            Some(v) => v.as_u64().ok_or_else(|| vec![format!("\"switchboard\" must be a schema number. {NOT_OURS}")])?,
-            None => return Err(vec![format!("The file is not a Switchboard settings file (no \"switchboard\" version). {NOT_OURS}")]),
-        };
-        if version > SETTINGS_VERSION {
-            return Err(vec![format!(
-                "The file was written by a newer Switchboard (schema {version}); this page reads schema {SETTINGS_VERSION}. Update the page, or export again from this version."
-            )]);
-        }
-        let mut problems = Vec::new();
-        let broker = read_broker(root.get("broker"), &mut problems);
+    /// Reads one setup from a JSON object, adding every problem to `problems`.
+    pub(crate) fn from_object(root: &Map<String, Value>, problems: &mut Vec<String>) -> Self {
+        let broker = read_broker(root.get("broker"), problems);
         let mut devices: Vec<DeviceConfig> = Vec::new();
         match root.get("devices") {
             None => {}
@@ -163,11 +142,7 @@ impl Settings {
             )),
             Some(_) => problems.push("\"devices\" must be a list.".into()),
         }
-        if problems.is_empty() {
-            Ok(Self { broker, devices })
-        } else {
-            Err(problems)
-        }
+        Self { broker, devices }
     }
 }
 
@@ -238,66 +213,6 @@ mod tests {
                 parse_device_spec("generic:a\\:b/set:a\\:b:Colon: lamp").unwrap(),
             ],
         }
-    }
-
-    #[test]
-    fn settings_read_back_the_same_and_the_password_only_when_asked() {
-        let settings = sample();
-        assert_eq!(
-            Settings::from_json(&settings.to_json(true)),
-            Ok(settings.clone())
-        );
-        let without = Settings::from_json(&settings.to_json(false)).unwrap();
-        assert_eq!(without.broker.password, None);
-        assert!(!settings.to_json(false).contains("p@ss"));
-        assert_eq!(without.devices, settings.devices);
-    }
-
-    #[test]
-    fn a_bad_file_is_refused_whole_with_every_problem_said() {
-        let cases: &[(&str, &str)] = &[
-            ("not json", "not valid JSON"),
-            ("[1,2]", "not a Switchboard settings file"),
-            (r#"{"devices":[]}"#, "no \"switchboard\" version"),
-            (r#"{"switchboard":2}"#, "newer Switchboard (schema 2)"),
-            (r#"{"switchboard":"1"}"#, "must be a schema number"),
-            (
-                r#"{"switchboard":1,"devices":"tasmota:a"}"#,
-                "must be a list",
-            ),
-            (
-                r#"{"switchboard":1,"broker":{"url":"http://h:9001"}}"#,
-                "ws://h:9001",
-            ),
-            (
-                r#"{"switchboard":1,"broker":{"keepalive":1}}"#,
-                "whole seconds",
-            ),
-            (
-                r#"{"switchboard":1,"broker":{"persistent_session":"yes"}}"#,
-                "true or false",
-            ),
-        ];
-        for (text, expected) in cases {
-            let problems = Settings::from_json(text).unwrap_err();
-            assert!(
-                problems.iter().any(|p| p.contains(expected)),
-                "{text}: {problems:?}"
-            );
-        }
-        let problems = Settings::from_json(
-            r#"{"switchboard":1,"devices":["tasmota:a","zigbee:b",7,"tasmota:a"]}"#,
-        )
-        .unwrap_err();
-        assert_eq!(problems.len(), 3, "{problems:?}");
-        assert!(problems[0].starts_with("Device 2:"));
-        assert!(problems[1].starts_with("Device 3:"));
-        assert!(problems[2].contains("listed twice"));
-        let huge = format!(
-            "{{\"switchboard\":1,\"x\":\"{}\"}}",
-            "a".repeat(MAX_SETTINGS_BYTES)
-        );
-        assert!(Settings::from_json(&huge).unwrap_err()[0].contains("far smaller"));
     }
 
     #[test]

@@ -1,0 +1,97 @@
+//! Several broker profiles ("Home", "Cabin"): choose one, add, rename, delete (a second tap,
+//! and never the last one). Switching saves the profile being left first.
+
+use gloo_timers::callback::Timeout;
+use leptos::prelude::*;
+
+use crate::components::text_field::{FormError, TextField};
+use crate::driver::ViewSignals;
+use crate::setup;
+
+/// The profile chooser.
+#[component]
+pub fn ProfileBar(signals: ViewSignals) -> impl IntoView {
+    let profiles = signals.setup.profiles;
+    let renaming = RwSignal::new(false);
+    let name = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let delete_armed = RwSignal::new(false);
+    let count = move || profiles.with(|p| p.list.len());
+    let active_name = move || {
+        profiles.with(|p| {
+            p.list
+                .get(p.active)
+                .map(|profile| profile.name.clone())
+                .unwrap_or_default()
+        })
+    };
+    let on_delete = move |_| {
+        if !delete_armed.get_untracked() {
+            delete_armed.set(true);
+            Timeout::new(4_000, move || {
+                let _ = delete_armed.try_set(false);
+            })
+            .forget();
+            return;
+        }
+        delete_armed.set(false);
+        setup::delete_profile(signals);
+    };
+    let on_rename = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        match setup::rename_profile(signals, &name.get_untracked()) {
+            Ok(()) => {
+                error.set(None);
+                renaming.set(false);
+            }
+            Err(why) => error.set(Some(why)),
+        }
+    };
+    view! {
+        <div class="profile-bar">
+            <label class="field">
+                <span>"Profile"</span>
+                <select
+                    name="profile"
+                    on:change=move |ev| {
+                        if let Ok(index) = event_target_value(&ev).parse::<usize>() {
+                            setup::switch_profile(signals, index);
+                        }
+                    }
+                >
+                    {move || profiles.with(|p| {
+                        p.list.iter().enumerate().map(|(index, profile)| {
+                            let selected = index == p.active;
+                            view! { <option value=index.to_string() selected=selected>{profile.name.clone()}</option> }
+                        }).collect_view()
+                    })}
+                </select>
+            </label>
+            <div class="pair">
+                <button type="button" class="chip" on:click=move |_| setup::add_profile(signals)>"New profile"</button>
+                <button type="button" class="chip" on:click=move |_| {
+                    name.set(active_name());
+                    renaming.set(true);
+                }>"Rename"</button>
+                <button
+                    type="button"
+                    class=move || if delete_armed.get() { "chip is-armed" } else { "chip" }
+                    disabled=move || count() < 2
+                    on:click=on_delete
+                >
+                    {move || if delete_armed.get() { format!("Tap again: delete {}", active_name()) } else { "Delete".to_string() }}
+                </button>
+            </div>
+            {move || renaming.get().then(|| view! {
+                <form class="form-inner" on:submit=on_rename novalidate>
+                    <TextField caption="Profile name" name="profile_name" value=name />
+                    <FormError error=error />
+                    <div class="pair">
+                        <button type="submit" class="chip is-armed">"Save name"</button>
+                        <button type="button" class="chip" on:click=move |_| renaming.set(false)>"Cancel"</button>
+                    </div>
+                </form>
+            })}
+        </div>
+    }
+}
