@@ -84,9 +84,18 @@ fn row(entry: LogEntry, now: Millis) -> impl IntoView {
         Direction::In => "received",
         Direction::Out => "sent",
     };
-    let age = now.saturating_sub(entry.at) / 1_000;
+    // The clock of the time of day, so the line stays true as it ages (and can be compared
+    // with a broker's or a device's log).
+    let wall = js_sys::Date::now() - now.saturating_sub(entry.at) as f64;
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(wall));
+    let time = format!(
+        "{:02}:{:02}:{:02}",
+        date.get_hours(),
+        date.get_minutes(),
+        date.get_seconds()
+    );
     let meta = format!(
-        "{direction} {age} s ago · {} bytes{}",
+        "{direction} at {time} · {} bytes{}",
         entry.bytes,
         if entry.retained { " · retained" } else { "" }
     );

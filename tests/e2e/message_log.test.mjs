@@ -32,7 +32,7 @@ describe('message log against Mosquitto', () => {
     stack.plugs.send(`press ${PLUG}`);
     await eventually(async () => {
       const text = (await entries()).join('\n');
-      assert.match(text, new RegExp(`stat/${PLUG}/POWER\\s+received .* 2 bytes\\s+ON`));
+      assert.match(text, new RegExp(`stat/${PLUG}/POWER\\s+received at \\d\\d:\\d\\d:\\d\\d · 2 bytes\\s+ON`));
     }, 10_000, 'a received message listed');
     await page.getByRole('switch', { name: 'Plug', exact: true }).click();
     await eventually(async () => assert.match((await entries()).join('\n'), new RegExp(`cmnd/${PLUG}/POWER\\s+sent`)), 5_000, 'a sent command listed');
