@@ -13,11 +13,11 @@
 //! A momentary relay (a garage door) and every channel of a device set to `confirm` take two
 //! taps: the first arms a "Confirm" button for a few seconds, so a stray tap sends nothing.
 
-use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use switchboard_core::device::{Availability, Channel, ChannelRole, DeviceState, SwitchCommand};
 
 use crate::app::DeviceView;
+use crate::components::two_tap;
 use crate::driver;
 
 /// The control for `channel` of `device`.
@@ -58,12 +58,8 @@ pub fn ChannelControl(
     };
     let send = move |command: SwitchCommand| {
         if needs_confirm() && armed.get_untracked() != Some(command) {
-            armed.set(Some(command));
+            two_tap::arm(armed, Some(command), None);
             refused.set(None);
-            Timeout::new(CONFIRM_WINDOW_MS, move || {
-                let _ = armed.try_set(None);
-            })
-            .forget();
             return;
         }
         armed.set(None);
@@ -202,9 +198,6 @@ pub fn ChannelControl(
         </li>
     }
 }
-
-/// How long a first tap stays armed, waiting for the confirming second one.
-const CONFIRM_WINDOW_MS: u32 = 4_000;
 
 /// A channel's state in words, never claiming more than is known.
 fn describe(state: &DeviceState, channel: &Channel) -> String {

@@ -2,15 +2,12 @@
 //! device in the group (`cmnd/tasmotas/POWER0 OFF`), including devices not on this page, so it
 //! asks for a second tap within a few seconds. Switches then move as each device reports.
 
-use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use switchboard_core::config::DeviceAddress;
 use switchboard_core::tasmota::DEFAULT_GROUP_TOPIC;
 
+use crate::components::two_tap;
 use crate::driver::{self, ViewSignals};
-
-/// How long the confirmation step stays armed.
-const CONFIRM_WINDOW_MS: u32 = 4_000;
 
 /// The group bar, shown when the dashboard has a Tasmota device.
 #[component]
@@ -32,12 +29,8 @@ pub fn GroupBar(signals: ViewSignals) -> impl IntoView {
     };
     let on_click = move |_| {
         if !armed.get_untracked() {
-            armed.set(true);
+            two_tap::arm(armed, true, false);
             message.set(None);
-            Timeout::new(CONFIRM_WINDOW_MS, move || {
-                let _ = armed.try_set(false);
-            })
-            .forget();
             return;
         }
         armed.set(false);

@@ -17,6 +17,7 @@
 //! - [`settings_panel`]: export and import the setup as a file, and a share link.
 //! - [`setup_banner`]: where the setup came from (a link, unreadable saved settings), and
 //!   keeping it.
+//! - [`two_tap`]: the second tap that guards a risky action.
 //! - [`text_field`]: a labelled input bound to a signal, and a form's error line.
 
 pub mod add_device_form;
@@ -35,3 +36,4 @@ pub mod setup_banner;
 pub mod sparkline;
 pub mod status_bar;
 pub mod text_field;
+pub mod two_tap;

@@ -1,10 +1,10 @@
 //! Several broker profiles ("Home", "Cabin"): choose one, add, rename, delete (a second tap,
 //! and never the last one). Switching saves the profile being left first.
 
-use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 
 use crate::components::text_field::{FormError, TextField};
+use crate::components::two_tap;
 use crate::driver::ViewSignals;
 use crate::setup;
 
@@ -27,11 +27,7 @@ pub fn ProfileBar(signals: ViewSignals) -> impl IntoView {
     };
     let on_delete = move |_| {
         if !delete_armed.get_untracked() {
-            delete_armed.set(true);
-            Timeout::new(4_000, move || {
-                let _ = delete_armed.try_set(false);
-            })
-            .forget();
+            two_tap::arm(delete_armed, true, false);
             return;
         }
         delete_armed.set(false);

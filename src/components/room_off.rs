@@ -2,13 +2,11 @@
 //! each through the same checks and rate limit as a click. It asks for a second tap, and says
 //! how many were sent and why any were not.
 
-use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use switchboard_core::device::{ChannelRole, SwitchCommand};
 
+use crate::components::two_tap;
 use crate::driver::{self, ViewSignals};
-
-const CONFIRM_WINDOW_MS: u32 = 4_000;
 
 /// The room's "all off" button.
 #[component]
@@ -18,12 +16,8 @@ pub fn RoomOff(signals: ViewSignals, room: Option<String>, title: String) -> imp
     let label = title.clone();
     let on_click = move |_| {
         if !armed.get_untracked() {
-            armed.set(true);
+            two_tap::arm(armed, true, false);
             message.set(None);
-            Timeout::new(CONFIRM_WINDOW_MS, move || {
-                let _ = armed.try_set(false);
-            })
-            .forget();
             return;
         }
         armed.set(false);

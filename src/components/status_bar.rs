@@ -66,7 +66,7 @@ pub fn StatusBar(link: RwSignal<LinkView>, clock: RwSignal<Millis>) -> impl Into
                 {move || problem().map(|p| view! { <span class="status-problem">{p}</span> })}
             </span>
             <Show when=waiting>
-                <button type="button" class="status-retry" on:click=move |_| driver::retry_now()>
+                <button type="button" class="chip status-retry" on:click=move |_| driver::retry_now()>
                     "Retry now"
                 </button>
             </Show>

@@ -126,6 +126,18 @@ impl DeviceCore {
         }
     }
 
+    /// Reads a payload on an availability topic with the device's own words: `online` means
+    /// online, any of the comma-separated `offline` words offline, anything else is ignored.
+    pub fn report_availability_words(&mut self, payload: &[u8], online: &str, offline: &str) {
+        let text = String::from_utf8_lossy(payload);
+        let text = text.trim();
+        if text == online {
+            self.report_availability(true);
+        } else if offline.split(',').any(|word| word.trim() == text) {
+            self.report_availability(false);
+        }
+    }
+
     /// The device's name for `channel`.
     pub fn name_channel(&mut self, channel: usize, name: &str) {
         let name = crate::device::clip_text(name.trim(), 60);

@@ -79,13 +79,7 @@ impl Protocol for GenericProtocol {
         let mut ours = false;
         if a.availability_topic.as_deref() == Some(topic) {
             ours = true;
-            let text = String::from_utf8_lossy(payload);
-            let text = text.trim();
-            if text == a.available {
-                core.report_availability(true);
-            } else if a.not_available.split(',').any(|p| p.trim() == text) {
-                core.report_availability(false);
-            }
+            core.report_availability_words(payload, &a.available, &a.not_available);
         }
         if a.state_topic.as_deref() == Some(topic) {
             ours = true;
@@ -105,7 +99,9 @@ impl Protocol for GenericProtocol {
         let on = match command {
             SwitchCommand::On => true,
             SwitchCommand::Off => false,
-            SwitchCommand::Toggle => core.state.channels[0].power != Some(true),
+            SwitchCommand::Toggle => {
+                core.state.channels.first().and_then(|c| c.power) != Some(true)
+            }
         };
         let payload = if on { &a.payload_on } else { &a.payload_off };
         let message = OutgoingMessage::command(a.command_topic.clone(), payload.as_bytes());

@@ -86,7 +86,9 @@ impl Protocol for JsonRelayProtocol {
         let on = match (self.role, command) {
             (ChannelRole::Momentary, _) | (_, SwitchCommand::On) => true,
             (_, SwitchCommand::Off) => false,
-            (_, SwitchCommand::Toggle) => core.state.channels[0].power != Some(true),
+            (_, SwitchCommand::Toggle) => {
+                core.state.channels.first().and_then(|c| c.power) != Some(true)
+            }
         };
         let mut body = serde_json::Map::new();
         body.insert(self.pin.clone(), Value::from(u8::from(on)));

@@ -173,35 +173,14 @@ impl Profiles {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::ProtocolVersion;
-    use crate::device_config::parse_device_spec;
-    use crate::settings::BrokerProfile;
-
-    fn sample() -> Settings {
-        Settings {
-            broker: BrokerProfile {
-                url: "wss://broker.example:8884/mqtt".into(),
-                user: "me".into(),
-                password: Some("p@ss: \"x\"".into()),
-                protocol: ProtocolVersion::V5,
-                keep_alive_secs: Some(15),
-                persistent_session: true,
-            },
-            devices: vec![
-                parse_device_spec("tasmota:desk_lamp:Desk lamp").unwrap(),
-                parse_device_spec("jsonrelay:garage/board:GP18:momentary:Garage door:confirm=1")
-                    .unwrap(),
-                parse_device_spec("generic:a\\:b/set:a\\:b:Colon: lamp:room=Hall").unwrap(),
-            ],
-        }
-    }
+    use crate::test_support::sample_settings;
 
     fn two() -> Profiles {
         Profiles {
             list: vec![
                 Profile {
                     name: "Home".into(),
-                    settings: sample(),
+                    settings: sample_settings(),
                 },
                 Profile {
                     name: "Cabin".into(),

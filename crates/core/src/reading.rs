@@ -63,12 +63,7 @@ impl Protocol for ReadingProtocol {
         let mut ours = false;
         if a.availability_topic.as_deref() == Some(topic) {
             ours = true;
-            let text = String::from_utf8_lossy(payload);
-            if text.trim() == a.available {
-                core.report_availability(true);
-            } else if a.not_available.split(',').any(|p| p.trim() == text.trim()) {
-                core.report_availability(false);
-            }
+            core.report_availability_words(payload, &a.available, &a.not_available);
         }
         if topic == a.topic {
             ours = true;

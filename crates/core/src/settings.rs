@@ -195,29 +195,11 @@ fn read_broker(value: Option<&Value>, problems: &mut Vec<String>) -> BrokerProfi
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sample() -> Settings {
-        Settings {
-            broker: BrokerProfile {
-                url: "wss://broker.example:8884/mqtt".into(),
-                user: "me".into(),
-                password: Some("p@ss: \"x\"".into()),
-                protocol: ProtocolVersion::V5,
-                keep_alive_secs: Some(15),
-                persistent_session: true,
-            },
-            devices: vec![
-                parse_device_spec("tasmota:desk_lamp:Desk lamp").unwrap(),
-                parse_device_spec("jsonrelay:garage/board:GP18:momentary:Garage door:confirm=1")
-                    .unwrap(),
-                parse_device_spec("generic:a\\:b/set:a\\:b:Colon: lamp").unwrap(),
-            ],
-        }
-    }
+    use crate::test_support::sample_settings;
 
     #[test]
     fn a_link_becomes_settings_and_back_with_the_password_only_when_ticked() {
-        let settings = sample();
+        let settings = sample_settings();
         let link = settings.to_link(false);
         assert_eq!(
             (link.user.as_deref(), link.password.as_deref()),

@@ -34,3 +34,27 @@ pub fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         .map(|(t, p)| (t.to_string(), p.to_string()))
         .collect()
 }
+
+/// A setup with credentials, every option and escaped colons: what export and storage must
+/// carry unchanged.
+pub fn sample_settings() -> crate::settings::Settings {
+    use crate::device_config::parse_device_spec;
+    crate::settings::Settings {
+        broker: crate::settings::BrokerProfile {
+            url: "wss://broker.example:8884/mqtt".into(),
+            user: "me".into(),
+            password: Some("p@ss: \"x\"".into()),
+            protocol: crate::codec::ProtocolVersion::V5,
+            keep_alive_secs: Some(15),
+            persistent_session: true,
+        },
+        devices: [
+            "tasmota:desk_lamp:Desk lamp",
+            "jsonrelay:garage/board:GP18:momentary:Garage door:confirm=1",
+            "generic:a\\:b/set:a\\:b:Colon: lamp:room=Hall",
+        ]
+        .iter()
+        .map(|spec| parse_device_spec(spec).expect("sample spec"))
+        .collect(),
+    }
+}
