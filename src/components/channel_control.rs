@@ -28,7 +28,9 @@ pub fn ChannelControl(
     channel: usize,
     refused: RwSignal<Option<&'static str>>,
 ) -> impl IntoView {
-    let state = move || view.with(|v| v.state.clone());
+    // Reads borrow the view: cloning the whole device state (readings, power history) for
+    // every attribute of every channel on every report would be wasted work.
+    let with_state = move |f: &dyn Fn(&DeviceState) -> bool| view.with(|v| f(&v.state));
     let entry = move || view.with(|v| v.state.channels.get(channel).cloned().unwrap_or_default());
     let name = move || {
         view.with(|v| {
@@ -119,7 +121,7 @@ pub fn ChannelControl(
                     class="press"
                     aria-label=move || format!("Press {}", name())
                     aria-busy=busy
-                    disabled=move || !state().is_operable(channel)
+                    disabled=move || !with_state(&|s| s.is_operable(channel))
                     on:click=move |_| send(SwitchCommand::On)
                 >
                     "Press"
@@ -129,10 +131,10 @@ pub fn ChannelControl(
             (ChannelRole::Relay, false) => view! {
                 <span class="pair">
                     <button type="button" class="chip" aria-label=move || format!("{} on", name())
-                        disabled=move || !state().is_operable(channel)
+                        disabled=move || !with_state(&|s| s.is_operable(channel))
                         on:click=move |_| send(SwitchCommand::On)>"On"</button>
                     <button type="button" class="chip" aria-label=move || format!("{} off", name())
-                        disabled=move || !state().is_operable(channel)
+                        disabled=move || !with_state(&|s| s.is_operable(channel))
                         on:click=move |_| send(SwitchCommand::Off)>"Off"</button>
                 </span>
             }
@@ -146,8 +148,7 @@ pub fn ChannelControl(
                     aria-checked=move || if entry().power == Some(true) && entry().power_is_current { "true" } else { "false" }
                     aria-busy=busy
                     disabled=move || {
-                        let s = state();
-                        !(s.is_reachable() && entry().power_is_current && !s.locked)
+                        !with_state(&|s| s.is_reachable() && !s.locked) || !entry().power_is_current
                     }
                     on:click=on_switch
                 >
@@ -166,7 +167,7 @@ pub fn ChannelControl(
             let c = entry();
             if c.pending.is_some() {
                 "pending"
-            } else if c.power == Some(true) && c.power_is_current && state().is_reachable() {
+            } else if c.power == Some(true) && c.power_is_current && with_state(&DeviceState::is_reachable) {
                 "on"
             } else {
                 "other"
@@ -174,7 +175,7 @@ pub fn ChannelControl(
         }>
             <div class="channel-text">
                 {move || short_name.get().map(|n| view! { <span class="channel-name">{n}</span> })}
-                <span class="card-state">{move || describe(&state(), &entry())}</span>
+                <span class="card-state">{move || view.with(|v| describe(&v.state, &entry()))}</span>
             </div>
             {move || armed.get().map(|command| view! {
                 <button type="button" class="chip is-armed" on:click=move |_| send(command)>
@@ -187,7 +188,7 @@ pub fn ChannelControl(
                         type="button"
                         class="link-button"
                         aria-label=move || format!("Send toggle to {}", name())
-                        disabled=move || !state().can_send_toggle(channel)
+                        disabled=move || !with_state(&|s| s.can_send_toggle(channel))
                         on:click=move |_| send(SwitchCommand::Toggle)
                     >
                         "Send toggle"
