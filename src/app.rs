@@ -10,6 +10,7 @@ use switchboard_core::config::{credentials_warning, parse_page_url, DeviceConfig
 use switchboard_core::dashboard::{LinkPhase, LinkStatus};
 use switchboard_core::device::DeviceState;
 use switchboard_core::profiles::Profiles;
+use switchboard_core::say;
 use switchboard_core::settings::Settings;
 use switchboard_core::time::Millis;
 
@@ -19,6 +20,7 @@ use crate::components::connection_panel::ConnectionPanel;
 use crate::components::device_card::DeviceCard;
 use crate::components::found_list::FoundList;
 use crate::components::group_bar::GroupBar;
+use crate::components::language_picker::LanguagePicker;
 use crate::components::message_log::MessageLogPanel;
 use crate::components::room_off::RoomOff;
 use crate::components::settings_panel::SettingsPanel;
@@ -231,7 +233,8 @@ pub fn App() -> impl IntoView {
             </section>
         </main>
         <footer class="footer">
-            "MQTT over WebSocket, straight from this page: no server in between."
+            <p>{say!("MQTT over WebSocket, straight from this page: no server in between.")}</p>
+            <LanguagePicker />
         </footer>
     }
     .into_any()
@@ -253,7 +256,7 @@ fn ConfigProblems(problems: Vec<String>) -> impl IntoView {
     (!problems.is_empty()).then(|| {
         view! {
             <div class="url-problems" role="alert">
-                <p class="url-problems-title">"Some settings in this link were not used:"</p>
+                <p class="url-problems-title">{say!("Some settings in this link were not used:")}</p>
                 <ul>{problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
             </div>
         }
@@ -284,7 +287,7 @@ fn DeviceList(
     });
     view! {
         <Show when=move || !is_empty() fallback=|| view! {
-            <p class="empty">"No devices yet. Add one below, or open a link that lists them (device=tasmota:<topic>, device=shelly:<prefix>, ...)."</p>
+            <p class="empty">{say!("No devices yet. Add one below, or open a link that lists them (device=tasmota:<topic>, device=shelly:<prefix>, ...).")}</p>
         }>
             <div class="list-tools" hidden=!tools>
                 <button
@@ -293,7 +296,7 @@ fn DeviceList(
                     aria-pressed=move || if signals.setup.editing.get() { "true" } else { "false" }
                     on:click=move |_| signals.setup.editing.update(|e| *e = !*e)
                 >
-                    {move || if signals.setup.editing.get() { "Done editing" } else { "Edit devices" }}
+                    {move || if signals.setup.editing.get() { say!("Done editing") } else { say!("Edit devices") }}
                 </button>
             </div>
             {move || {
@@ -313,8 +316,8 @@ fn DeviceList(
 fn RoomSection(signals: ViewSignals, room: Option<String>, named: bool) -> impl IntoView {
     let title = match (&room, named) {
         (Some(name), _) => name.clone(),
-        (None, true) => "Other devices".to_string(),
-        (None, false) => "Devices".to_string(),
+        (None, true) => say!("Other devices"),
+        (None, false) => say!("Devices"),
     };
     let in_room = room.clone();
     let rows = move || {

@@ -8,6 +8,7 @@
 //! wasm is single-threaded, and callbacks reach it without `Rc`s. No decision is made here.
 
 use std::cell::RefCell;
+use switchboard_core::say;
 
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
@@ -172,7 +173,7 @@ pub fn set_logging(enabled: bool) {
 pub fn publish_raw(topic: &str, payload: &str, retain: bool) -> Result<(), String> {
     let result =
         with_dashboard(|d| d.publish_raw(browser::now(), topic, payload.as_bytes(), retain))
-            .unwrap_or_else(|| Err(CommandError::BrokerOffline.explain().into()));
+            .unwrap_or_else(|| Err(CommandError::BrokerOffline.explain()));
     pump();
     result
 }
@@ -399,9 +400,10 @@ impl Driver {
             Ok(socket) => self.socket = Some(socket),
             Err(reason) => self.dashboard.handle_transport_refused(
                 browser::now(),
-                format!(
-                    "The browser refused the broker address \"{}\": {reason}",
-                    self.url
+                say!(
+                    "The browser refused the broker address \"{}\": {}",
+                    self.url,
+                    reason
                 ),
             ),
         }

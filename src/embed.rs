@@ -12,6 +12,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use switchboard_core::say;
 
 use js_sys::{Object, Reflect};
 use leptos::prelude::*;
@@ -84,9 +85,7 @@ fn handle_message(event: &web_sys::MessageEvent, signals: ViewSignals) {
     };
     let allowed = PARENTS.with(|p| p.borrow().contains(&origin));
     let outcome = if !allowed || !from_parent {
-        Err(format!(
-            "Refused: commands are taken only from the embedding page at an origin listed in the page's link (add parent={origin})."
-        ))
+        Err(say!("Refused: commands are taken only from the embedding page at an origin listed in the page's link (add parent={}).", origin))
     } else {
         run_command(
             signals,
@@ -127,13 +126,17 @@ fn run_command(
                 .find(|row| row.view.with_untracked(|v| v.config.label == device))
                 .map(|row| row.index)
         })
-        .ok_or_else(|| format!("No device is labelled \"{device}\" on this page."))?;
+        .ok_or_else(|| say!("No device is labelled \"{}\" on this page.", device))?;
     let channel = channel.as_f64().map_or(0, |c| c.max(0.0) as usize);
     let command = match (on.as_bool(), action.as_string().as_deref()) {
         (Some(true), _) => SwitchCommand::On,
         (Some(false), _) => SwitchCommand::Off,
         (None, Some("toggle")) => SwitchCommand::Toggle,
-        _ => return Err("Say what to do: on: true, on: false, or action: \"toggle\".".into()),
+        _ => {
+            return Err(say!(
+                "Say what to do: on: true, on: false, or action: \"toggle\"."
+            ))
+        }
     };
     driver::request(index, channel, command).map_err(|e| e.explain().to_string())
 }

@@ -7,6 +7,7 @@
 //!   running dashboard and the saved copy.
 //! - [`storage`]: the settings kept in this browser (localStorage).
 //! - [`driver`]: owns the core `Dashboard`, the WebSocket and the one timer; pumps between them.
+//! - [`language`]: the page's language (link, saved choice, browser), its catalog loaded first.
 //! - [`embed`]: `postMessage` to and from the embedding page (origins in `parent=` only).
 //! - [`transport`]: the WebSocket (subprotocol `mqtt`, binary frames as ArrayBuffer).
 //! - [`browser`]: clock, randomness, page URL.
@@ -19,14 +20,18 @@ pub mod client_id;
 pub mod components;
 pub mod driver;
 pub mod embed;
+pub mod language;
 pub mod setup;
 pub mod storage;
 pub mod transport;
 pub mod wake;
 
-/// Mounts the app on `<body>`.
+/// Loads the language, then mounts the app on `<body>`.
 pub fn start() {
     console_error_panic_hook::set_once();
     wake::install(driver::wake);
-    leptos::mount::mount_to_body(app::App);
+    wasm_bindgen_futures::spawn_local(async {
+        language::load().await;
+        leptos::mount::mount_to_body(app::App);
+    });
 }

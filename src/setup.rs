@@ -9,6 +9,7 @@
 use leptos::prelude::*;
 use switchboard_core::config::DeviceConfig;
 use switchboard_core::profiles::{Profile, Profiles};
+use switchboard_core::say;
 use switchboard_core::settings::{BrokerProfile, Settings};
 
 use crate::app::DeviceRow;
@@ -129,7 +130,7 @@ pub fn add_profile(signals: ViewSignals) {
 pub fn rename_profile(signals: ViewSignals, name: &str) -> Result<(), String> {
     let name = name.trim();
     if name.is_empty() {
-        return Err("Give the profile a name.".into());
+        return Err(say!("Give the profile a name."));
     }
     let taken = signals.setup.profiles.with_untracked(|p| {
         p.list
@@ -138,7 +139,7 @@ pub fn rename_profile(signals: ViewSignals, name: &str) -> Result<(), String> {
             .any(|(i, profile)| i != p.active && profile.name == name)
     });
     if taken {
-        return Err(format!("Another profile is already called \"{name}\"."));
+        return Err(say!("Another profile is already called \"{}\".", name));
     }
     signals.setup.profiles.update(|p| {
         let active = p.active;

@@ -3,13 +3,14 @@
 //! iframes, quota): every failure is returned as a sentence, never a panic.
 
 use switchboard_core::profiles::Profiles;
+use switchboard_core::say;
 
 const KEY: &str = "switchboard.settings";
 
 fn local_storage() -> Result<web_sys::Storage, String> {
     web_sys::window()
         .and_then(|w| w.local_storage().ok().flatten())
-        .ok_or_else(|| "This browser does not let the page keep settings (private window or blocked storage): they will be gone when the page closes.".to_string())
+        .ok_or_else(|| say!("This browser does not let the page keep settings (private window or blocked storage): they will be gone when the page closes."))
 }
 
 /// The saved profiles, `None` if nothing was saved, or why they cannot be read.
@@ -19,7 +20,7 @@ pub fn load() -> Result<Option<Profiles>, String> {
         return Ok(None);
     };
     Profiles::from_json(&text).map(Some).map_err(|problems| {
-        format!(
+        say!(
             "Your saved settings could not be read ({}). They were left as they are.",
             problems.join(" ")
         )
@@ -30,7 +31,5 @@ pub fn load() -> Result<Option<Profiles>, String> {
 pub fn save(profiles: &Profiles) -> Result<(), String> {
     local_storage()?
         .set_item(KEY, &profiles.to_json(true))
-        .map_err(|_| {
-            "The browser refused to save the settings (storage full or blocked).".to_string()
-        })
+        .map_err(|_| say!("The browser refused to save the settings (storage full or blocked)."))
 }

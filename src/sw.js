@@ -2,7 +2,7 @@
 // (it then says it is offline; switching needs the broker anyway). Page loads try the
 // network first, so a new version is picked up as soon as it is reachable; the hashed
 // assets (script, wasm, styles) never change under one name, so they come from the cache.
-const CACHE = 'switchboard-shell-v1';
+const CACHE = 'switchboard-shell-v2';
 
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
@@ -11,7 +11,7 @@ self.addEventListener('install', (event) => {
     const html = await index.clone().text();
     await cache.put('./', index);
     // The assets the page names: hashed files, boot script, icon, manifest.
-    const names = new Set(['./boot.js', './manifest.webmanifest', './icon.svg']);
+    const names = new Set(['./boot.js', './manifest.webmanifest', './icon.svg', './locales/es.json', './locales/de.json']);
     for (const match of html.matchAll(/(?:href|src|data-switchboard-js|data-switchboard-wasm)="(\.\/[^"]+)"/g)) {
       names.add(match[1]);
     }
@@ -41,6 +41,20 @@ self.addEventListener('fetch', (event) => {
         return fresh;
       } catch {
         return (await caches.match('./')) ?? Response.error();
+      }
+    })());
+    return;
+  }
+  // Files whose names do not change between versions (boot script, texts, manifest, icon):
+  // network first, so an update reaches the page; the cache when the network is down.
+  if (!/-[0-9a-f]{16}[._]/.test(new URL(request.url).pathname)) {
+    event.respondWith((async () => {
+      try {
+        const fresh = await fetch(request, { cache: 'no-cache' });
+        if (fresh.ok) await (await caches.open(CACHE)).put(request, fresh.clone());
+        return fresh;
+      } catch {
+        return (await caches.match(request)) ?? Response.error();
       }
     })());
     return;

@@ -3,6 +3,7 @@
 //! Events are handed to one callback. Closing detaches the handlers first, so a socket the
 //! page closed on purpose never reports back. This file does no MQTT: bytes in, bytes out.
 
+use switchboard_core::say;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
@@ -91,5 +92,5 @@ fn describe_js_error(error: wasm_bindgen::JsValue) -> String {
         .dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))
         .or_else(|| error.as_string())
-        .unwrap_or_else(|| "the browser refused to open the WebSocket".into())
+        .unwrap_or_else(|| say!("the browser refused to open the WebSocket"))
 }

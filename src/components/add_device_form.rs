@@ -8,6 +8,7 @@
 use leptos::prelude::*;
 use switchboard_core::config::{parse_device_spec, DeviceConfig};
 use switchboard_core::device_config::escape_field;
+use switchboard_core::say;
 
 use crate::components::text_field::{CheckField, FormError, TextField};
 use crate::driver::{self, ViewSignals};
@@ -60,7 +61,7 @@ pub fn AddDeviceForm(signals: ViewSignals) -> impl IntoView {
         let device = match parse_device_spec(&spec) {
             Ok(device) => device,
             Err(why) => {
-                error.set(Some(format!("Cannot add this device. {why}")));
+                error.set(Some(say!("Cannot add this device. {}", why)));
                 return;
             }
         };
@@ -75,55 +76,55 @@ pub fn AddDeviceForm(signals: ViewSignals) -> impl IntoView {
     };
     let address_field = move || {
         match kind.get().as_str() {
-        "shelly" => view! { <TextField caption="Topic prefix" name="topic" value=topic placeholder="shellyplugsg3-a8032ab29be0" /> }.into_any(),
-        "shellygen1" => view! { <TextField caption="Device id" name="topic" value=topic placeholder="shellyplug-s-7AB3C1" /> }.into_any(),
+        "shelly" => view! { <TextField caption=say!("Topic prefix") name="topic" value=topic placeholder="shellyplugsg3-a8032ab29be0" /> }.into_any(),
+        "shellygen1" => view! { <TextField caption=say!("Device id") name="topic" value=topic placeholder="shellyplug-s-7AB3C1" /> }.into_any(),
         "jsonrelay" => view! {
-            <TextField caption="Board topic" name="topic" value=topic placeholder="garage/relays" />
-            <TextField caption="Pin" name="pin" value=pin placeholder="GP16" />
+            <TextField caption=say!("Board topic") name="topic" value=topic placeholder="garage/relays" />
+            <TextField caption=say!("Pin") name="pin" value=pin placeholder="GP16" />
             <label class="field">
-                <span>"Pin drives"</span>
+                <span>{say!("Pin drives")}</span>
                 <select name="role" on:change=move |ev| role.set(event_target_value(&ev)) prop:value=move || role.get()>
-                    <option value="relay">"A relay"</option>
-                    <option value="momentary">"A momentary relay (pulse)"</option>
-                    <option value="contact">"Nothing: it is a contact (read only)"</option>
+                    <option value="relay">{say!("A relay")}</option>
+                    <option value="momentary">{say!("A momentary relay (pulse)")}</option>
+                    <option value="contact">{say!("Nothing: it is a contact (read only)")}</option>
                 </select>
             </label>
         }.into_any(),
         "generic" => view! {
-            <TextField caption="Command topic" name="topic" value=topic placeholder="home/lamp/set" />
-            <TextField caption="State topic (optional)" name="state" value=state_topic placeholder="home/lamp" />
-            <TextField caption="JSON path (optional)" name="path" value=path placeholder="$.state" />
-            <TextField caption="Availability topic (optional)" name="availability" value=availability placeholder="home/lamp/status" />
+            <TextField caption=say!("Command topic") name="topic" value=topic placeholder="home/lamp/set" />
+            <TextField caption=say!("State topic (optional)") name="state" value=state_topic placeholder="home/lamp" />
+            <TextField caption=say!("JSON path (optional)") name="path" value=path placeholder="$.state" />
+            <TextField caption=say!("Availability topic (optional)") name="availability" value=availability placeholder="home/lamp/status" />
         }.into_any(),
-        _ => view! { <TextField caption="Topic" name="topic" value=topic placeholder="tasmota_487D21" /> }.into_any(),
+        _ => view! { <TextField caption=say!("Topic") name="topic" value=topic placeholder="tasmota_487D21" /> }.into_any(),
     }
     };
     view! {
         <details class="panel">
-            <summary>"Add a device"</summary>
+            <summary>{say!("Add a device")}</summary>
             <form class="form" on:submit=on_submit novalidate>
                 <label class="field">
-                    <span>"Kind"</span>
+                    <span>{say!("Kind")}</span>
                     <select name="kind" on:change=move |ev| { kind.set(event_target_value(&ev)); error.set(None); } prop:value=move || kind.get()>
                         <option value="tasmota">"Tasmota"</option>
-                        <option value="shelly">"Shelly Gen2, Gen3, Gen4"</option>
+                        <option value="shelly">{say!("Shelly Gen2, Gen3, Gen4")}</option>
                         <option value="shellygen1">"Shelly Gen1"</option>
-                        <option value="jsonrelay">"JSON relay board (one pin)"</option>
-                        <option value="generic">"Command and state topics"</option>
+                        <option value="jsonrelay">{say!("JSON relay board (one pin)")}</option>
+                        <option value="generic">{say!("Command and state topics")}</option>
                     </select>
                 </label>
                 <div class="field-row">
                     {address_field}
-                    <TextField caption="Label (optional)" name="label" value=label placeholder="Desk lamp" />
-                    <TextField caption="Room (optional)" name="room" value=room placeholder="Kitchen" />
+                    <TextField caption=say!("Label (optional)") name="label" value=label placeholder=say!("Desk lamp") />
+                    <TextField caption=say!("Room (optional)") name="room" value=room placeholder="Kitchen" />
                 </div>
                 <CheckField
                     name="confirm"
                     value=confirm
-                    caption="Ask for a second tap before switching (a heater, a garage door)."
+                    caption=say!("Ask for a second tap before switching (a heater, a garage door).")
                 />
                 <FormError error=error />
-                <button type="submit" class="primary">"Add device"</button>
+                <button type="submit" class="primary">{say!("Add device")}</button>
             </form>
         </details>
     }
@@ -139,7 +140,7 @@ pub fn add(signals: ViewSignals, device: DeviceConfig) -> Result<(), String> {
         })
     });
     if duplicate {
-        return Err(format!(
+        return Err(say!(
             "\"{}\" is already on the dashboard.",
             device.address.summary()
         ));

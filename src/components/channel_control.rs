@@ -15,6 +15,7 @@
 
 use leptos::prelude::*;
 use switchboard_core::device::{Availability, Channel, ChannelRole, DeviceState, SwitchCommand};
+use switchboard_core::say;
 
 use crate::app::DeviceView;
 use crate::components::two_tap;
@@ -26,7 +27,7 @@ pub fn ChannelControl(
     view: RwSignal<DeviceView>,
     device: usize,
     channel: usize,
-    refused: RwSignal<Option<&'static str>>,
+    refused: RwSignal<Option<String>>,
 ) -> impl IntoView {
     // Reads borrow the view: cloning the whole device state (readings, power history) for
     // every attribute of every channel on every report would be wasted work.
@@ -38,14 +39,14 @@ pub fn ChannelControl(
             match (v.state.channels.len(), own) {
                 (1, _) => v.config.label.clone(),
                 (_, Some(name)) => format!("{}: {name}", v.config.label),
-                (_, None) => format!("{}: relay {}", v.config.label, channel + 1),
+                (_, None) => say!("{}: relay {}", v.config.label, channel + 1),
             }
         })
     };
     let short_name = Memo::new(move |_| {
         view.with(|v| {
             let own = v.state.channels.get(channel).and_then(|c| c.name.clone());
-            (v.state.channels.len() > 1).then(|| own.unwrap_or(format!("Relay {}", channel + 1)))
+            (v.state.channels.len() > 1).then(|| own.unwrap_or(say!("Relay {}", channel + 1)))
         })
     });
     let armed = RwSignal::new(None::<SwitchCommand>);
@@ -74,10 +75,10 @@ pub fn ChannelControl(
     let confirm_text = move |command: SwitchCommand| {
         let is_momentary = entry().role == ChannelRole::Momentary;
         match command {
-            _ if is_momentary => format!("Confirm: press {}", name()),
-            SwitchCommand::On => format!("Confirm: switch {} on", name()),
-            SwitchCommand::Off => format!("Confirm: switch {} off", name()),
-            SwitchCommand::Toggle => format!("Confirm: toggle {}", name()),
+            _ if is_momentary => say!("Confirm: press {}", name()),
+            SwitchCommand::On => say!("Confirm: switch {} on", name()),
+            SwitchCommand::Off => say!("Confirm: switch {} off", name()),
+            SwitchCommand::Toggle => say!("Confirm: toggle {}", name()),
         }
     };
     let on_switch = move |_| {
@@ -110,7 +111,7 @@ pub fn ChannelControl(
                 <span
                     class="contact"
                     role="img"
-                    aria-label=move || format!("{}: {}", name(), if entry().power == Some(true) { "on" } else { "off" })
+                    aria-label=move || if entry().power == Some(true) { say!("{}: on", name()) } else { say!("{}: off", name()) }
                     data-on=move || if entry().power == Some(true) && entry().power_is_current { "true" } else { "false" }
                 ></span>
             }
@@ -119,23 +120,23 @@ pub fn ChannelControl(
                 <button
                     type="button"
                     class="press"
-                    aria-label=move || format!("Press {}", name())
+                    aria-label=move || say!("Press {}", name())
                     aria-busy=busy
                     disabled=move || !with_state(&|s| s.is_operable(channel))
                     on:click=move |_| send(SwitchCommand::On)
                 >
-                    "Press"
+                    {say!("Press")}
                 </button>
             }
             .into_any(),
             (ChannelRole::Relay, false) => view! {
                 <span class="pair">
-                    <button type="button" class="chip" aria-label=move || format!("{} on", name())
+                    <button type="button" class="chip" aria-label=move || say!("{} on", name())
                         disabled=move || !with_state(&|s| s.is_operable(channel))
-                        on:click=move |_| send(SwitchCommand::On)>"On"</button>
-                    <button type="button" class="chip" aria-label=move || format!("{} off", name())
+                        on:click=move |_| send(SwitchCommand::On)>{say!("On")}</button>
+                    <button type="button" class="chip" aria-label=move || say!("{} off", name())
                         disabled=move || !with_state(&|s| s.is_operable(channel))
-                        on:click=move |_| send(SwitchCommand::Off)>"Off"</button>
+                        on:click=move |_| send(SwitchCommand::Off)>{say!("Off")}</button>
                 </span>
             }
             .into_any(),
@@ -187,11 +188,11 @@ pub fn ChannelControl(
                     <button
                         type="button"
                         class="link-button"
-                        aria-label=move || format!("Send toggle to {}", name())
+                        aria-label=move || say!("Send toggle to {}", name())
                         disabled=move || !with_state(&|s| s.can_send_toggle(channel))
                         on:click=move |_| send(SwitchCommand::Toggle)
                     >
-                        "Send toggle"
+                        {say!("Send toggle")}
                     </button>
                 })}
                 {control}
@@ -202,44 +203,44 @@ pub fn ChannelControl(
 
 /// A channel's state in words, never claiming more than is known.
 fn describe(state: &DeviceState, channel: &Channel) -> String {
-    let word = |on: bool| if on { "on" } else { "off" };
-    let history = channel
-        .power
-        .map(|on| format!(" (last known: {})", word(on)))
-        .unwrap_or_default();
+    let history = match channel.power {
+        Some(true) => say!(" (last known: on)"),
+        Some(false) => say!(" (last known: off)"),
+        None => String::new(),
+    };
     if !state.broker_connected {
-        format!("No connection to the broker{history}")
+        say!("No connection to the broker{}", history)
     } else if state.availability == Availability::Offline {
-        format!("Device offline{history}")
+        say!("Device offline{}", history)
     } else if !channel.confirmable {
         match channel.last_unconfirmed {
-            Some(on) => format!(
-                "Sent \"{}\"; this device reports no state, so it cannot be confirmed",
-                word(on)
-            ),
-            None => "Unconfirmed: this device reports no state".into(),
+            Some(true) => {
+                say!("Sent \"on\"; this device reports no state, so it cannot be confirmed")
+            }
+            Some(false) => {
+                say!("Sent \"off\"; this device reports no state, so it cannot be confirmed")
+            }
+            None => say!("Unconfirmed: this device reports no state"),
         }
     } else if let Some(pending) = channel.pending {
         match (channel.role, pending.target) {
             (ChannelRole::Momentary, _) if channel.power == Some(true) => {
-                "Pulsing… waiting for the release".into()
+                say!("Pulsing… waiting for the release")
             }
-            (ChannelRole::Momentary, _) => "Pressed… waiting for the device".into(),
-            (_, Some(on)) => format!("Switching {}… waiting for the device", word(on)),
-            (_, None) => "Toggle sent… waiting for the device".into(),
+            (ChannelRole::Momentary, _) => say!("Pressed… waiting for the device"),
+            (_, Some(true)) => say!("Switching on… waiting for the device"),
+            (_, Some(false)) => say!("Switching off… waiting for the device"),
+            (_, None) => say!("Toggle sent… waiting for the device"),
         }
     } else if !channel.power_is_current && state.unanswered_queries >= 3 {
-        format!(
-            "No answer after {} requests: check the device's topic and that it is connected to this broker",
-            state.unanswered_queries
-        )
+        say!("No answer after {} requests: check the device's topic and that it is connected to this broker", state.unanswered_queries)
     } else if !channel.power_is_current {
-        "Asking the device for its state…".into()
+        say!("Asking the device for its state…")
     } else if channel.role == ChannelRole::Momentary {
-        "Ready".into()
+        say!("Ready")
     } else if channel.power == Some(true) {
-        "On".into()
+        say!("On")
     } else {
-        "Off".into()
+        say!("Off")
     }
 }

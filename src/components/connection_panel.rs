@@ -6,6 +6,7 @@
 
 use leptos::prelude::*;
 use switchboard_core::config::{credentials_warning, validate_broker_url};
+use switchboard_core::say;
 
 use switchboard_core::codec::ProtocolVersion;
 
@@ -79,22 +80,22 @@ pub fn ConnectionPanel(signals: ViewSignals) -> impl IntoView {
     };
     view! {
         <details class="panel" open=open_at_start>
-            <summary>"Broker connection"</summary>
+            <summary>{say!("Broker connection")}</summary>
             <div class="form">
                 <ProfileBar signals=signals />
             </div>
             <form class="form" on:submit=on_submit novalidate>
                 <TextField
-                    caption="Broker WebSocket address"
+                    caption=say!("Broker WebSocket address")
                     name="broker"
                     value=url
                     placeholder="ws://192.168.1.10:9001"
                     autocomplete="url"
                 />
                 <div class="field-row">
-                    <TextField caption="User (optional)" name="user" value=user autocomplete="username" />
+                    <TextField caption=say!("User (optional)") name="user" value=user autocomplete="username" />
                     <TextField
-                        caption="Password (optional)"
+                        caption=say!("Password (optional)")
                         name="password"
                         value=password
                         kind="password"
@@ -109,22 +110,22 @@ pub fn ConnectionPanel(signals: ViewSignals) -> impl IntoView {
                 <CheckField
                     name="remember_password"
                     value=remember
-                    caption="Remember the password in this browser (otherwise it is asked for again after the page closes)."
+                    caption=say!("Remember the password in this browser (otherwise it is asked for again after the page closes).")
                 />
                 <CheckField
                     name="mqtt5"
                     value=mqtt5
-                    caption="Use MQTT 5 (clearer error messages; falls back to 3.1.1 if the broker does not support it)."
+                    caption=say!("Use MQTT 5 (clearer error messages; falls back to 3.1.1 if the broker does not support it).")
                 />
                 <CheckField
                     name="persistent_session"
                     value=persistent
-                    caption="Keep my session on the broker (clean session off). Devices that queue messages for this page, like the Pico W relay board, need it."
+                    caption=say!("Keep my session on the broker (clean session off). Devices that queue messages for this page, like the Pico W relay board, need it.")
                 />
                 <FormError error=error />
-                <button type="submit" class="primary">"Connect"</button>
-                <button type="button" class="link-button" on:click=on_forget>"Forget the saved password"</button>
-                {move || forgotten.get().then(|| view! { <p class="group-message" aria-live="polite">"The password is no longer kept in this browser."</p> })}
+                <button type="submit" class="primary">{say!("Connect")}</button>
+                <button type="button" class="link-button" on:click=on_forget>{say!("Forget the saved password")}</button>
+                {move || forgotten.get().then(|| view! { <p class="group-message" aria-live="polite">{say!("The password is no longer kept in this browser.")}</p> })}
             </form>
         </details>
     }

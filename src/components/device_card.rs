@@ -8,6 +8,7 @@
 use leptos::prelude::*;
 use switchboard_core::adapter::DeviceAction;
 use switchboard_core::device::{Availability, ChannelRole, DeviceState};
+use switchboard_core::say;
 
 use crate::app::DeviceRow;
 use crate::components::channel_control::ChannelControl;
@@ -22,7 +23,7 @@ use crate::setup;
 pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
     let view = row.view;
     let index = row.index;
-    let refused = RwSignal::new(None::<&'static str>);
+    let refused = RwSignal::new(None::<String>);
     let edit_closed = RwSignal::new(true);
     let label = move || view.with(|v| v.config.label.clone());
     let address = move || {
@@ -44,7 +45,6 @@ pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
         refused
             .get()
             .filter(|_| !locked)
-            .map(str::to_string)
             .or_else(|| view.with(|v| v.state.notice.clone()))
     };
     let answer = Memo::new(move |_| view.with(|v| v.state.answer.clone()));
@@ -64,10 +64,10 @@ pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
             </div>
             {move || signals.setup.editing.get().then(|| view! {
                 <div class="card-edit">
-                    <button type="button" class="chip" aria-label=move || format!("Move {} up", label()) on:click=move |_| setup::move_device(signals, index, -1)>"↑"</button>
-                    <button type="button" class="chip" aria-label=move || format!("Move {} down", label()) on:click=move |_| setup::move_device(signals, index, 1)>"↓"</button>
-                    <button type="button" class="chip" aria-label=move || format!("Remove {}", label()) on:click=move |_| setup::remove_device(signals, index)>"Remove"</button>
-                    <button type="button" class="chip" aria-label=move || format!("Edit {}", label()) on:click=move |_| edit_closed.update(|c| *c = !*c)>"Edit"</button>
+                    <button type="button" class="chip" aria-label=move || say!("Move {} up", label()) on:click=move |_| setup::move_device(signals, index, -1)>"↑"</button>
+                    <button type="button" class="chip" aria-label=move || say!("Move {} down", label()) on:click=move |_| setup::move_device(signals, index, 1)>"↓"</button>
+                    <button type="button" class="chip" aria-label=move || say!("Remove {}", label()) on:click=move |_| setup::remove_device(signals, index)>{say!("Remove")}</button>
+                    <button type="button" class="chip" aria-label=move || say!("Edit {}", label()) on:click=move |_| edit_closed.update(|c| *c = !*c)>{say!("Edit")}</button>
                 </div>
             })}
             {move || (signals.setup.editing.get() && !edit_closed.get()).then(|| {
@@ -85,7 +85,7 @@ pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
             <ReadingsLine view=view />
             <Sparkline view=view />
             {move || view.with(|v| v.state.last_seen).map(|at| {
-                let seen = move || format!("Heard from {}", ago(signals.clock.get().saturating_sub(at)));
+                let seen = move || say!("Heard from {}", ago(signals.clock.get().saturating_sub(at)));
                 view! { <p class="card-seen">{seen}</p> }
             })}
             {move || answer.get().map(|a| view! { <p class="card-answer">{a}</p> })}
@@ -93,7 +93,7 @@ pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
                 let actions = actions.get();
                 (!actions.is_empty()).then(|| view! {
                     <div class="card-actions">
-                        <span>"Ask the board:"</span>
+                        <span>{say!("Ask the board:")}</span>
                         {actions.iter().map(|&action| view! {
                             <button
                                 type="button"
@@ -111,23 +111,16 @@ pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
                 <div class="card-notice guard" role="alert">
                     <p>{move || {
                         let l = limit();
-                        format!(
-                            "Locked: more than {} commands in {} s were attempted. It protects the relay from being switched too fast; unlock it if that was you.",
-                            l.commands,
-                            l.window / 1_000
-                        )
+                        say!("Locked: more than {} commands in {} s were attempted. It protects the relay from being switched too fast; unlock it if that was you.", l.commands, l.window / 1_000)
                     }}</p>
-                    <button type="button" class="chip" on:click=move |_| { refused.set(None); driver::unlock(index); }>"Unlock"</button>
+                    <button type="button" class="chip" on:click=move |_| { refused.set(None); driver::unlock(index); }>{say!("Unlock")}</button>
                 </div>
             })}
             {move || ghost.get().map(|g| {
                 let text = if g.cleared {
-                    format!("The retained command on {} was deleted from the broker.", g.topic)
+                    say!("The retained command on {} was deleted from the broker.", g.topic)
                 } else {
-                    format!(
-                        "A retained command \"{}\" sits on {}. The device re-applies it every time it reconnects (\"ghost switching\"), so it can switch by itself after a Wi-Fi or power glitch. Commands should never be retained.",
-                        g.payload, g.topic
-                    )
+                    say!("A retained command \"{}\" sits on {}. The device re-applies it every time it reconnects (\"ghost switching\"), so it can switch by itself after a Wi-Fi or power glitch. Commands should never be retained.", g.payload, g.topic)
                 };
                 view! {
                     <div class="ghost-warning" role="alert">
@@ -135,13 +128,13 @@ pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
                         {(!g.cleared).then(|| view! {
                             <button type="button" class="chip" on:click=move |_| {
                                 refused.set(driver::clear_ghost(index).err().map(|e| e.explain()));
-                            }>"Delete the retained command"</button>
+                            }>{say!("Delete the retained command")}</button>
                         })}
                     </div>
                 }
             })}
             {move || removed.get().then(|| view! {
-                <p class="card-notice">"The broker's discovery no longer lists this device: it may have been removed or renamed."</p>
+                <p class="card-notice">{say!("The broker's discovery no longer lists this device: it may have been removed or renamed.")}</p>
             })}
             {move || notice().map(|n| view! { <p class="card-notice" role="alert">{n}</p> })}
         </li>
@@ -172,17 +165,17 @@ fn sensor_text(state: &DeviceState) -> Option<String> {
     let last = state
         .value
         .as_ref()
-        .map(|v| format!(" (last: {v})"))
+        .map(|v| say!(" (last: {})", v))
         .unwrap_or_default();
     Some(if !state.broker_connected {
-        format!("No connection to the broker{last}")
+        say!("No connection to the broker{}", last)
     } else if state.availability == Availability::Offline {
-        format!("Device offline{last}")
+        say!("Device offline{}", last)
     } else {
         state
             .value
             .clone()
-            .unwrap_or_else(|| "Waiting for a value…".into())
+            .unwrap_or_else(|| say!("Waiting for a value…"))
     })
 }
 
@@ -190,16 +183,16 @@ fn sensor_text(state: &DeviceState) -> Option<String> {
 fn ago(millis: u64) -> String {
     let seconds = millis / 1_000;
     match seconds {
-        0..=59 => format!("{seconds} s ago"),
-        60..=3_599 => format!("{} min ago", seconds / 60),
-        _ => format!("{} h ago", seconds / 3_600),
+        0..=59 => say!("{} s ago", seconds),
+        60..=3_599 => say!("{} min ago", seconds / 60),
+        _ => say!("{} h ago", seconds / 3_600),
     }
 }
 
-fn action_name(action: DeviceAction) -> &'static str {
+fn action_name(action: DeviceAction) -> String {
     match action {
-        DeviceAction::Refresh => "refresh",
-        DeviceAction::Stats => "stats",
-        DeviceAction::Address => "IP address",
+        DeviceAction::Refresh => say!("refresh"),
+        DeviceAction::Stats => say!("stats"),
+        DeviceAction::Address => say!("IP address"),
     }
 }

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use switchboard_core::config::DeviceConfig;
 use switchboard_core::relay_guard::RateLimit;
+use switchboard_core::say;
 
 use crate::components::text_field::{CheckField, FormError, TextField};
 use crate::driver::ViewSignals;
@@ -28,7 +29,7 @@ pub fn DeviceEditForm(
         let parsed = match RateLimit::parse(&limit.get_untracked()) {
             Ok(parsed) => parsed,
             Err(why) => {
-                error.set(Some(format!("Not saved: {why}")));
+                error.set(Some(say!("Not saved: {}", why)));
                 return;
             }
         };
@@ -49,14 +50,14 @@ pub fn DeviceEditForm(
     };
     view! {
         <form class="form-inner card-edit-form" on:submit=on_submit novalidate>
-            <TextField caption="Label" name="edit_label" value=label />
-            <TextField caption="Room (optional)" name="edit_room" value=room placeholder="Kitchen" />
-            <TextField caption="Commands allowed (count/seconds)" name="edit_limit" value=limit placeholder="4/10" />
-            <CheckField name="edit_confirm" value=confirm caption="Ask for a second tap before switching." />
+            <TextField caption=say!("Label") name="edit_label" value=label />
+            <TextField caption=say!("Room (optional)") name="edit_room" value=room placeholder="Kitchen" />
+            <TextField caption=say!("Commands allowed (count/seconds)") name="edit_limit" value=limit placeholder="4/10" />
+            <CheckField name="edit_confirm" value=confirm caption=say!("Ask for a second tap before switching.") />
             <FormError error=error />
             <div class="pair">
-                <button type="submit" class="chip is-armed">"Save"</button>
-                <button type="button" class="chip" on:click=move |_| done.set(true)>"Cancel"</button>
+                <button type="submit" class="chip is-armed">{say!("Save")}</button>
+                <button type="button" class="chip" on:click=move |_| done.set(true)>{say!("Cancel")}</button>
             </div>
         </form>
     }

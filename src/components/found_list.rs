@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use switchboard_core::discovery::Found;
+use switchboard_core::say;
 
 use crate::components::add_device_form;
 use crate::driver::ViewSignals;
@@ -26,12 +27,7 @@ pub fn FoundList(signals: ViewSignals) -> impl IntoView {
     let items = move || {
         signals.found.with(|f| f.found.clone()).into_iter().map(move |found| {
             let label = found.config.label.clone();
-            let detail = format!(
-                "{} · {} · {}",
-                found.source.name(),
-                found.detail,
-                found.config.address.summary()
-            );
+            let detail = format!("{} · {} · {}", found.source.name(), found.detail, found.config.address.summary());
             let added = on_dashboard(&found);
             let config = found.config.clone();
             let add = move |_| error.set(add_device_form::add(signals, config.clone()).err());
@@ -42,10 +38,10 @@ pub fn FoundList(signals: ViewSignals) -> impl IntoView {
                         <span class="found-detail">{detail}</span>
                     </div>
                     {if added {
-                        view! { <span class="found-added">"On the dashboard"</span> }.into_any()
+                        view! { <span class="found-added">{say!("On the dashboard")}</span> }.into_any()
                     } else {
                         view! {
-                            <button type="button" class="chip" aria-label=format!("Add {label}") on:click=add>"Add"</button>
+                            <button type="button" class="chip" aria-label=say!("Add {}", label) on:click=add>{say!("Add")}</button>
                         }.into_any()
                     }}
                 </li>
@@ -54,9 +50,9 @@ pub fn FoundList(signals: ViewSignals) -> impl IntoView {
     };
     move || {
         is_shown().then(|| view! {
-            <section class="found" aria-label="Found on this broker">
+            <section class="found" aria-label=say!("Found on this broker")>
                 <h2 class="found-title">
-                    "Found on this broker "
+                    {say!("Found on this broker")}" "
                     <span class="found-count">{move || signals.found.with(|f| f.found.len())}</span>
                 </h2>
                 {move || signals.found.with(|f| f.problem.clone()).map(|p| view! { <p class="found-problem">{p}</p> })}

@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use switchboard_core::config::DeviceAddress;
+use switchboard_core::say;
 use switchboard_core::tasmota::DEFAULT_GROUP_TOPIC;
 
 use crate::components::two_tap;
@@ -35,7 +36,7 @@ pub fn GroupBar(signals: ViewSignals) -> impl IntoView {
         }
         armed.set(false);
         message.set(Some(match driver::tasmota_group_off() {
-            Ok(()) => format!("Sent \"all off\" to the Tasmota group \"{DEFAULT_GROUP_TOPIC}\": each switch moves when its device reports."),
+            Ok(()) => say!("Sent \"all off\" to the Tasmota group \"{}\": each switch moves when its device reports.", DEFAULT_GROUP_TOPIC),
             Err(e) => e.explain().to_string(),
         }));
     };
@@ -50,9 +51,9 @@ pub fn GroupBar(signals: ViewSignals) -> impl IntoView {
                         on:click=on_click
                     >
                         {move || if armed.get() {
-                            format!("Tap again: every Tasmota device in group \"{DEFAULT_GROUP_TOPIC}\" off")
+                            say!("Tap again: every Tasmota device in group \"{}\" off", DEFAULT_GROUP_TOPIC)
                         } else {
-                            "All Tasmota devices off".to_string()
+                            say!("All Tasmota devices off")
                         }}
                     </button>
                     {move || message.get().map(|m| view! { <p class="group-message" aria-live="polite">{m}</p> })}

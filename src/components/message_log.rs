@@ -5,6 +5,7 @@
 
 use leptos::prelude::*;
 use switchboard_core::message_log::{topic_matches, Direction, LogEntry};
+use switchboard_core::say;
 use switchboard_core::time::Millis;
 
 use crate::browser;
@@ -32,7 +33,7 @@ pub fn MessageLogPanel(signals: ViewSignals) -> impl IntoView {
         event.prevent_default();
         let t = topic.get_untracked().trim().to_string();
         let result = driver::publish_raw(&t, &payload.get_untracked(), retain.get_untracked());
-        outcome.set(Some(result.map(|()| format!("Published to {t}."))));
+        outcome.set(Some(result.map(|()| say!("Published to {}.", t))));
     };
     let rows = move || {
         let now = browser::now();
@@ -51,20 +52,20 @@ pub fn MessageLogPanel(signals: ViewSignals) -> impl IntoView {
                 let now_open = !open.get_untracked();
                 open.set(now_open);
                 driver::set_logging(now_open);
-            }>"Message log"</summary>
+            }>{say!("Message log")}</summary>
             <div class="form">
                 <div class="field-row">
-                    <TextField caption="Filter (topic text, or + and #)" name="log_filter" value=filter placeholder="stat/+/POWER" />
+                    <TextField caption=say!("Filter (topic text, or + and #)") name="log_filter" value=filter placeholder="stat/+/POWER" />
                 </div>
-                <CheckField name="log_pause" value=paused caption="Pause (new messages are still kept)." />
-                <ol class="log" aria-label="Recent messages">{rows}</ol>
-                {move || shown.with(Vec::is_empty).then(|| view! { <p class="group-message">"No messages yet."</p> })}
-                <h3 class="form-heading">"Publish a message"</h3>
+                <CheckField name="log_pause" value=paused caption=say!("Pause (new messages are still kept).") />
+                <ol class="log" aria-label=say!("Recent messages")>{rows}</ol>
+                {move || shown.with(Vec::is_empty).then(|| view! { <p class="group-message">{say!("No messages yet.")}</p> })}
+                <h3 class="form-heading">{say!("Publish a message")}</h3>
                 <form class="form-inner" on:submit=on_publish novalidate>
-                    <TextField caption="Topic" name="publish_topic" value=topic placeholder="cmnd/desk_lamp/Backlog" />
-                    <TextField caption="Payload" name="publish_payload" value=payload placeholder="Power1 ON" />
-                    <CheckField name="publish_retain" value=retain caption="Retain: the broker keeps it and hands it to every new subscriber. Never on a command topic (the device would re-apply it at every reconnect)." />
-                    <button type="submit" class="chip">"Publish"</button>
+                    <TextField caption=say!("Topic") name="publish_topic" value=topic placeholder="cmnd/desk_lamp/Backlog" />
+                    <TextField caption=say!("Payload") name="publish_payload" value=payload placeholder="Power1 ON" />
+                    <CheckField name="publish_retain" value=retain caption=say!("Retain: the broker keeps it and hands it to every new subscriber. Never on a command topic (the device would re-apply it at every reconnect).") />
+                    <button type="submit" class="chip">{say!("Publish")}</button>
                     {move || outcome.get().map(|o| match o {
                         Ok(text) => view! { <p class="group-message" aria-live="polite">{text}</p> }.into_any(),
                         Err(text) => view! { <p class="form-error" role="alert">{text}</p> }.into_any(),
@@ -80,10 +81,6 @@ fn row(entry: LogEntry, now: Millis) -> impl IntoView {
         Direction::In => "↓",
         Direction::Out => "↑",
     };
-    let direction = match entry.direction {
-        Direction::In => "received",
-        Direction::Out => "sent",
-    };
     // The clock of the time of day, so the line stays true as it ages (and can be compared
     // with a broker's or a device's log).
     let wall = js_sys::Date::now() - now.saturating_sub(entry.at) as f64;
@@ -94,11 +91,13 @@ fn row(entry: LogEntry, now: Millis) -> impl IntoView {
         date.get_minutes(),
         date.get_seconds()
     );
-    let meta = format!(
-        "{direction} at {time} · {} bytes{}",
-        entry.bytes,
-        if entry.retained { " · retained" } else { "" }
-    );
+    let mut meta = match entry.direction {
+        Direction::In => say!("received at {} · {} bytes", time, entry.bytes),
+        Direction::Out => say!("sent at {} · {} bytes", time, entry.bytes),
+    };
+    if entry.retained {
+        meta.push_str(&say!(" · retained"));
+    }
     view! {
         <li class="log-entry">
             <div class="log-line">

@@ -17,6 +17,7 @@
 //! - [`settings_panel`]: export and import the setup as a file, and a share link.
 //! - [`setup_banner`]: where the setup came from (a link, unreadable saved settings), and
 //!   keeping it.
+//! - [`language_picker`]: the language menu (browser language or a chosen one).
 //! - [`two_tap`]: the second tap that guards a risky action.
 //! - [`text_field`]: a labelled input bound to a signal, and a form's error line.
 
@@ -27,6 +28,7 @@ pub mod device_card;
 pub mod device_edit_form;
 pub mod found_list;
 pub mod group_bar;
+pub mod language_picker;
 pub mod message_log;
 pub mod profile_bar;
 pub mod readings_line;

@@ -2,6 +2,7 @@
 //! and never the last one). Switching saves the profile being left first.
 
 use leptos::prelude::*;
+use switchboard_core::say;
 
 use crate::components::text_field::{FormError, TextField};
 use crate::components::two_tap;
@@ -46,7 +47,7 @@ pub fn ProfileBar(signals: ViewSignals) -> impl IntoView {
     view! {
         <div class="profile-bar">
             <label class="field">
-                <span>"Profile"</span>
+                <span>{say!("Profile")}</span>
                 <select
                     name="profile"
                     on:change=move |ev| {
@@ -64,27 +65,27 @@ pub fn ProfileBar(signals: ViewSignals) -> impl IntoView {
                 </select>
             </label>
             <div class="pair">
-                <button type="button" class="chip" on:click=move |_| setup::add_profile(signals)>"New profile"</button>
+                <button type="button" class="chip" on:click=move |_| setup::add_profile(signals)>{say!("New profile")}</button>
                 <button type="button" class="chip" on:click=move |_| {
                     name.set(active_name());
                     renaming.set(true);
-                }>"Rename"</button>
+                }>{say!("Rename")}</button>
                 <button
                     type="button"
                     class=move || if delete_armed.get() { "chip is-armed" } else { "chip" }
                     disabled=move || count() < 2
                     on:click=on_delete
                 >
-                    {move || if delete_armed.get() { format!("Tap again: delete {}", active_name()) } else { "Delete".to_string() }}
+                    {move || if delete_armed.get() { say!("Tap again: delete {}", active_name()) } else { "Delete".to_string() }}
                 </button>
             </div>
             {move || renaming.get().then(|| view! {
                 <form class="form-inner" on:submit=on_rename novalidate>
-                    <TextField caption="Profile name" name="profile_name" value=name />
+                    <TextField caption=say!("Profile name") name="profile_name" value=name />
                     <FormError error=error />
                     <div class="pair">
-                        <button type="submit" class="chip is-armed">"Save name"</button>
-                        <button type="button" class="chip" on:click=move |_| renaming.set(false)>"Cancel"</button>
+                        <button type="submit" class="chip is-armed">{say!("Save name")}</button>
+                        <button type="button" class="chip" on:click=move |_| renaming.set(false)>{say!("Cancel")}</button>
                     </div>
                 </form>
             })}

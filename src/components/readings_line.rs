@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use switchboard_core::device::Readings;
 use switchboard_core::number_text::fixed;
+use switchboard_core::say;
 
 use crate::app::DeviceView;
 
@@ -26,35 +27,44 @@ pub fn ReadingsLine(view: RwSignal<DeviceView>) -> impl IntoView {
 }
 
 /// (name, value with unit) for each reading present.
-pub fn describe(r: &Readings) -> Vec<(&'static str, String)> {
+pub fn describe(r: &Readings) -> Vec<(String, String)> {
     let mut items = Vec::new();
-    let mut add = |term, value: Option<String>| {
+    let mut add = |term: String, value: Option<String>| {
         if let Some(value) = value {
             items.push((term, value));
         }
     };
-    add("Power", r.power_w.map(|w| format!("{} W", trim(w, 1))));
     add(
-        "Today",
+        say!("Power"),
+        r.power_w.map(|w| format!("{} W", trim(w, 1))),
+    );
+    add(
+        say!("Today"),
         r.energy_today_kwh.map(|k| format!("{} kWh", trim(k, 2))),
     );
     add(
-        "Total",
+        say!("Total"),
         r.energy_total_kwh.map(|k| format!("{} kWh", trim(k, 1))),
     );
-    add("Voltage", r.voltage_v.map(|v| format!("{} V", trim(v, 0))));
-    add("Current", r.current_a.map(|a| format!("{} A", trim(a, 2))));
     add(
-        "Temp.",
+        say!("Voltage"),
+        r.voltage_v.map(|v| format!("{} V", trim(v, 0))),
+    );
+    add(
+        say!("Current"),
+        r.current_a.map(|a| format!("{} A", trim(a, 2))),
+    );
+    add(
+        say!("Temp."),
         r.temperature_c.map(|t| format!("{} °C", trim(t, 1))),
     );
     add(
-        "Wi-Fi",
+        "Wi-Fi".into(),
         r.wifi_dbm
             .map(|d| format!("{} dBm", trim(d, 0)))
             .or_else(|| r.wifi_percent.map(|p| format!("{} %", trim(p, 0)))),
     );
-    add("Up", r.uptime_secs.map(uptime));
+    add(say!("Up"), r.uptime_secs.map(uptime));
     items
 }
 
@@ -65,8 +75,8 @@ fn trim(value: f64, decimals: u32) -> String {
 fn uptime(secs: u64) -> String {
     let (days, hours, minutes) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60);
     match (days, hours) {
-        (0, 0) => format!("{minutes} min"),
-        (0, _) => format!("{hours} h {minutes} min"),
-        _ => format!("{days} d {hours} h"),
+        (0, 0) => say!("{} min", minutes),
+        (0, _) => say!("{} h {} min", hours, minutes),
+        _ => say!("{} d {} h", days, hours),
     }
 }

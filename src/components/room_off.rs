@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use switchboard_core::device::{ChannelRole, SwitchCommand};
+use switchboard_core::say;
 
 use crate::components::two_tap;
 use crate::driver::{self, ViewSignals};
@@ -50,12 +51,12 @@ pub fn RoomOff(signals: ViewSignals, room: Option<String>, title: String) -> imp
             }
         }
         let mut text = match sent {
-            0 => "Nothing was on.".to_string(),
-            1 => "Sent \"off\" to 1 switch.".to_string(),
-            n => format!("Sent \"off\" to {n} switches."),
+            0 => say!("Nothing was on."),
+            1 => say!("Sent \"off\" to 1 switch."),
+            n => say!("Sent \"off\" to {} switches.", n),
         };
         if let Some(first) = refused.first() {
-            text.push_str(&format!(" {} not sent: {first}", refused.len()));
+            text.push_str(&say!(" {} not sent: {}", refused.len(), first));
         }
         message.set(Some(text));
     };
@@ -65,7 +66,7 @@ pub fn RoomOff(signals: ViewSignals, room: Option<String>, title: String) -> imp
             class=move || if armed.get() { "chip is-armed" } else { "chip" }
             on:click=on_click
         >
-            {move || if armed.get() { format!("Tap again: all off in {label}") } else { "All off".to_string() }}
+            {move || if armed.get() { say!("Tap again: all off in {}", label) } else { say!("All off") }}
         </button>
         {move || message.get().map(|m| view! { <p class="group-message" aria-live="polite">{m}</p> })}
     }

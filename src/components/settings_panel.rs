@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use switchboard_core::profiles::Profiles;
+use switchboard_core::say;
 use switchboard_core::settings::Settings;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -20,7 +21,7 @@ pub fn SettingsPanel(signals: ViewSignals) -> impl IntoView {
     let import_problems = RwSignal::new(Vec::<String>::new());
     let pending_import = RwSignal::new(None::<Profiles>);
     let export_problem = RwSignal::new(None::<String>);
-    let copied = RwSignal::new(None::<&'static str>);
+    let copied = RwSignal::new(None::<String>);
 
     let on_export = move |_| {
         let mut profiles = signals.setup.profiles.get_untracked();
@@ -60,7 +61,7 @@ pub fn SettingsPanel(signals: ViewSignals) -> impl IntoView {
             match text.map(|t| Profiles::from_json(&t)) {
                 Some(Ok(settings)) => pending_import.set(Some(settings)),
                 Some(Err(problems)) => import_problems.set(problems),
-                None => import_problems.set(vec!["The file could not be read as text.".into()]),
+                None => import_problems.set(vec![say!("The file could not be read as text.")]),
             }
         });
     };
@@ -89,13 +90,13 @@ pub fn SettingsPanel(signals: ViewSignals) -> impl IntoView {
                 leptos::task::spawn_local(async move {
                     let done = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
                     copied.set(Some(if done {
-                        "Copied."
+                        say!("Copied.")
                     } else {
-                        "The browser did not allow copying: select the link and copy it."
+                        say!("The browser did not allow copying: select the link and copy it.")
                     }));
                 });
             }
-            None => copied.set(Some("Select the link and copy it.")),
+            None => copied.set(Some(say!("Select the link and copy it."))),
         }
     };
     let current_summary = move || {
@@ -103,7 +104,7 @@ pub fn SettingsPanel(signals: ViewSignals) -> impl IntoView {
             .setup
             .profiles
             .with_untracked(|p| p.list.iter().map(|profile| profile.name.clone()).collect());
-        format!(
+        say!(
             "{}; this profile: {}",
             names.join(", "),
             describe(&setup::current(signals))
@@ -112,23 +113,23 @@ pub fn SettingsPanel(signals: ViewSignals) -> impl IntoView {
 
     view! {
         <details class="panel">
-            <summary>"Settings: export, import, share"</summary>
+            <summary>{say!("Settings: export, import, share")}</summary>
             <div class="form">
-                <h3 class="form-heading">"Export"</h3>
-                <CheckField name="export_credentials" value=export_credentials caption="Include the user name and password in the file." />
-                <button type="button" class="chip" on:click=on_export>"Download settings file"</button>
+                <h3 class="form-heading">{say!("Export")}</h3>
+                <CheckField name="export_credentials" value=export_credentials caption=say!("Include the user name and password in the file.") />
+                <button type="button" class="chip" on:click=on_export>{say!("Download settings file")}</button>
                 {move || export_problem.get().map(|p| view! { <p class="form-error">{p}</p> })}
 
-                <h3 class="form-heading">"Import"</h3>
+                <h3 class="form-heading">{say!("Import")}</h3>
                 <label class="field">
-                    <span>"Settings file (.json)"</span>
+                    <span>{say!("Settings file (.json)")}</span>
                     <input type="file" name="import" accept="application/json,.json" on:change=on_file />
                 </label>
                 {move || {
                     let problems = import_problems.get();
                     (!problems.is_empty()).then(|| view! {
                         <div class="form-error" role="alert">
-                            <p>"This file was not imported; nothing changed:"</p>
+                            <p>{say!("This file was not imported; nothing changed:")}</p>
                             <ul>{problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
                         </div>
                     })
@@ -140,7 +141,7 @@ pub fn SettingsPanel(signals: ViewSignals) -> impl IntoView {
                         .map(|p| format!("{}: {}", p.name, describe(&p.settings)))
                         .collect::<Vec<_>>()
                         .join("; ");
-                    let text = format!("Replace all your profiles ({}) with the file's ({theirs})?", current_summary());
+                    let text = say!("Replace all your profiles ({}) with the file's ({})?", current_summary(), theirs);
                     view! {
                         <div class="import-confirm" role="alert">
                             <p>{text}</p>
@@ -150,20 +151,20 @@ pub fn SettingsPanel(signals: ViewSignals) -> impl IntoView {
                                         pending_import.set(None);
                                         setup::import(signals, profiles);
                                     }
-                                }>"Replace"</button>
-                                <button type="button" class="chip" on:click=move |_| pending_import.set(None)>"Cancel"</button>
+                                }>{say!("Replace")}</button>
+                                <button type="button" class="chip" on:click=move |_| pending_import.set(None)>{say!("Cancel")}</button>
                             </div>
                         </div>
                     }
                 })}
 
-                <h3 class="form-heading">"Share link"</h3>
-                <CheckField name="share_credentials" value=share_credentials caption="Include the user name and password in the link (anyone with the link can then switch your devices)." />
+                <h3 class="form-heading">{say!("Share link")}</h3>
+                <CheckField name="share_credentials" value=share_credentials caption=say!("Include the user name and password in the link (anyone with the link can then switch your devices).") />
                 <label class="field">
-                    <span>"Link to this dashboard"</span>
+                    <span>{say!("Link to this dashboard")}</span>
                     <input type="text" name="share_link" readonly prop:value=share_link />
                 </label>
-                <button type="button" class="chip" on:click=on_copy>"Copy link"</button>
+                <button type="button" class="chip" on:click=on_copy>{say!("Copy link")}</button>
                 {move || copied.get().map(|c| view! { <p class="group-message" aria-live="polite">{c}</p> })}
             </div>
         </details>
@@ -173,22 +174,23 @@ pub fn SettingsPanel(signals: ViewSignals) -> impl IntoView {
 /// "broker X, N devices".
 fn describe(settings: &Settings) -> String {
     let broker = if settings.broker.url.is_empty() {
-        "no broker".to_string()
+        say!("no broker")
     } else {
         settings.broker.url.clone()
     };
     let count = settings.devices.len();
-    format!(
-        "{broker}, {count} device{}",
-        if count == 1 { "" } else { "s" }
-    )
+    if count == 1 {
+        say!("{}, 1 device", broker)
+    } else {
+        say!("{}, {} devices", broker, count)
+    }
 }
 
 /// Offers `text` as a file download.
 fn download(name: &str, text: &str) -> Result<(), String> {
-    let fail = |_: JsValue| "The browser did not allow the download.".to_string();
-    let window = web_sys::window().ok_or("No window.")?;
-    let document = window.document().ok_or("No document.")?;
+    let fail = |_: JsValue| say!("The browser did not allow the download.");
+    let window = web_sys::window().ok_or_else(|| say!("No window."))?;
+    let document = window.document().ok_or_else(|| say!("No document."))?;
     let parts = js_sys::Array::of1(&JsValue::from_str(text));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("application/json");
@@ -198,7 +200,7 @@ fn download(name: &str, text: &str) -> Result<(), String> {
         .create_element("a")
         .map_err(fail)?
         .dyn_into::<web_sys::HtmlAnchorElement>()
-        .map_err(|_| "No link element.".to_string())?;
+        .map_err(|_| say!("No link element."))?;
     anchor.set_href(&url);
     anchor.set_download(name);
     anchor.click();

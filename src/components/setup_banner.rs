@@ -3,6 +3,7 @@
 //! the user starts afresh). Also shows a failure to save.
 
 use leptos::prelude::*;
+use switchboard_core::say;
 
 use crate::driver::ViewSignals;
 use crate::setup::{self, SetupOrigin};
@@ -22,9 +23,9 @@ pub fn SetupBanner(signals: ViewSignals) -> impl IntoView {
             SetupOrigin::Link => Some(
                 view! {
                     <div class="setup-banner">
-                        <p>"This dashboard comes from a link and is not saved in this browser."</p>
+                        <p>{say!("This dashboard comes from a link and is not saved in this browser.")}</p>
                         <button type="button" class="chip" on:click=move |_| setup::keep(signals)>
-                            "Keep it as my setup"
+                            {say!("Keep it as my setup")}
                         </button>
                     </div>
                 }
@@ -35,7 +36,7 @@ pub fn SetupBanner(signals: ViewSignals) -> impl IntoView {
                     <div class="setup-banner is-problem" role="alert">
                         <p>{problem}</p>
                         <button type="button" class="chip" on:click=move |_| setup::keep(signals)>
-                            "Start afresh (replaces them)"
+                            {say!("Start afresh (replaces them)")}
                         </button>
                     </div>
                 }

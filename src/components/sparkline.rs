@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use switchboard_core::number_text::fixed;
+use switchboard_core::say;
 
 use crate::app::DeviceView;
 
@@ -50,7 +51,7 @@ fn shape(history: &[(u64, f64)]) -> Option<(String, String)> {
         .collect::<Vec<_>>()
         .join(" ");
     let minutes = (span / 60_000.0).ceil().max(1.0);
-    let label = format!(
+    let label = say!(
         "Power over the last {} min: from {} to {} W",
         fixed(minutes, 0),
         fixed(low, 0),

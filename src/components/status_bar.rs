@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use switchboard_core::dashboard::LinkPhase;
+use switchboard_core::say;
 use switchboard_core::time::Millis;
 
 use crate::app::{seconds_until, LinkView};
@@ -24,18 +25,18 @@ pub fn StatusBar(link: RwSignal<LinkView>, clock: RwSignal<Millis>) -> impl Into
     };
     let headline = move || {
         if !online.get() {
-            return "Offline".to_string();
+            return say!("Offline");
         }
         link.with(|l| match (&l.status.phase, l.running) {
-            (_, false) | (LinkPhase::Idle, _) => "Not connected".to_string(),
+            (_, false) | (LinkPhase::Idle, _) => say!("Not connected"),
             (LinkPhase::Connecting, _) => {
-                format!("Connecting to {} ({})…", l.url, l.status.protocol.label())
+                say!("Connecting to {} ({})…", l.url, l.status.protocol.label())
             }
             (LinkPhase::Connected, _) => {
-                format!("Connected to {} ({})", l.url, l.status.protocol.label())
+                say!("Connected to {} ({})", l.url, l.status.protocol.label())
             }
             (LinkPhase::WaitingToRetry { retry_at }, _) => {
-                format!(
+                say!(
                     "Reconnecting in {} s",
                     seconds_until(*retry_at, clock.get())
                 )
@@ -44,16 +45,17 @@ pub fn StatusBar(link: RwSignal<LinkView>, clock: RwSignal<Millis>) -> impl Into
     };
     let problem = move || {
         if !online.get() {
-            return Some(
+            return Some(say!(
                 "This device is offline: switching comes back by itself when the network does."
-                    .to_string(),
-            );
+            ));
         }
         link.with(|l| {
             if l.running {
                 l.status.problem.clone()
             } else {
-                Some("Enter your broker's WebSocket address under Broker connection.".into())
+                Some(say!(
+                    "Enter your broker's WebSocket address under Broker connection."
+                ))
             }
         })
     };
@@ -67,7 +69,7 @@ pub fn StatusBar(link: RwSignal<LinkView>, clock: RwSignal<Millis>) -> impl Into
             </span>
             <Show when=waiting>
                 <button type="button" class="chip status-retry" on:click=move |_| driver::retry_now()>
-                    "Retry now"
+                    {say!("Retry now")}
                 </button>
             </Show>
         </div>

@@ -7,7 +7,8 @@ use leptos::prelude::*;
 #[component]
 pub fn TextField(
     /// The visible caption, also the input's accessible name.
-    caption: &'static str,
+    #[prop(into)]
+    caption: String,
     /// The input's `name`.
     name: &'static str,
     /// The signal the input edits.
@@ -16,8 +17,8 @@ pub fn TextField(
     #[prop(default = "text")]
     kind: &'static str,
     /// Example text shown while empty.
-    #[prop(default = "")]
-    placeholder: &'static str,
+    #[prop(into, default = String::new())]
+    placeholder: String,
     /// The `autocomplete` hint.
     #[prop(default = "off")]
     autocomplete: &'static str,
@@ -43,7 +44,8 @@ pub fn TextField(
 #[component]
 pub fn CheckField(
     /// The visible caption, also the checkbox's accessible name.
-    caption: &'static str,
+    #[prop(into)]
+    caption: String,
     /// The input's `name`.
     name: &'static str,
     /// The signal the checkbox edits.

@@ -306,7 +306,11 @@ impl Device {
             let topic = self.adapter.protocol().command_topic(0);
             self.core.command_failed(
                 None,
-                format!("The broker refused the command: {reason}. Check that this user may publish to {topic}."),
+                crate::say!(
+                    "The broker refused the command: {}. Check that this user may publish to {}.",
+                    reason,
+                    topic
+                ),
             );
         }
     }

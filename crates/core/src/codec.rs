@@ -220,7 +220,7 @@ fn decode_v4(frame: &mut BytesMut) -> Result<Incoming, String> {
                 .iter()
                 .enumerate()
                 .filter(|(_, code)| **code == v4::SubscribeReasonCode::Failure)
-                .map(|(i, _)| (i, "refused by the broker".to_string()))
+                .map(|(i, _)| (i, crate::say!("refused by the broker")))
                 .collect(),
         },
         Packet::UnsubAck(_) => Incoming::UnsubAck,

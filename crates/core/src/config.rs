@@ -12,6 +12,7 @@ use crate::codec::ProtocolVersion;
 pub use crate::device_config::{
     parse_device_spec, validate_device_topic, DeviceAddress, DeviceConfig,
 };
+use crate::i18n::Lang;
 
 /// Everything a URL can say about the dashboard.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -34,6 +35,8 @@ pub struct DashboardConfig {
     pub transparent: bool,
     /// Origins of embedding pages allowed to talk to the page (`https://host[:port]`).
     pub parents: Vec<String>,
+    /// The language asked for with `lang=` (over the browser's and the saved choice).
+    pub lang: Option<Lang>,
 }
 
 impl DashboardConfig {
@@ -64,6 +67,9 @@ impl DashboardConfig {
         for parent in &self.parents {
             pairs.push(format!("parent={}", percent_encode(parent)));
         }
+        if let Some(lang) = self.lang {
+            pairs.push(format!("lang={}", lang.code()));
+        }
         for device in &self.devices {
             pairs.push(format!("device={}", percent_encode(&device.to_spec())));
         }
@@ -86,7 +92,11 @@ pub fn parse_page_url(query: &str, fragment: &str) -> (DashboardConfig, Vec<Stri
         let (key, value) = match (percent_decode(raw_key), percent_decode(raw_value)) {
             (Ok(key), Ok(value)) => (key, value),
             (Err(problem), _) | (_, Err(problem)) => {
-                problems.push(format!("Ignored URL parameter \"{raw_key}\": {problem}"));
+                problems.push(crate::say!(
+                    "Ignored URL parameter \"{}\": {}",
+                    raw_key,
+                    problem
+                ));
                 continue;
             }
         };
@@ -108,7 +118,7 @@ pub fn parse_page_url(query: &str, fragment: &str) -> (DashboardConfig, Vec<Stri
             "device" => match parse_device_spec(&value) {
                 Ok(device) => {
                     if config.devices.iter().any(|d| d.address == device.address) {
-                        problems.push(format!("Device \"{value}\" is listed twice; shown once."));
+                        problems.push(crate::say!("Device \"{}\" is listed twice; shown once.", value));
                     } else {
                         config.devices.push(device);
                     }
@@ -118,12 +128,17 @@ pub fn parse_page_url(query: &str, fragment: &str) -> (DashboardConfig, Vec<Stri
             "embed" => match value.as_str() {
                 "1" | "true" | "yes" => config.embed = true,
                 "0" | "false" | "no" => config.embed = false,
-                other => problems.push(format!("embed \"{other}\" must be 1 or 0.")),
+                other => problems.push(crate::say!("embed \"{}\" must be 1 or 0.", other)),
             },
             "bg" => match value.as_str() {
                 "transparent" => config.transparent = true,
-                other => problems.push(format!(
-                    "bg \"{other}\" is not known: the only choice is bg=transparent."
+                other => problems.push(crate::say!("bg \"{}\" is not known: the only choice is bg=transparent.", other)),
+            },
+            "lang" => match Lang::from_tag(&value) {
+                Some(lang) => config.lang = Some(lang),
+                None => problems.push(crate::say!(
+                    "lang \"{}\" is not a language this page speaks: use en, es or de.",
+                    value
                 )),
             },
             "parent" => match validate_origin(&value) {
@@ -134,9 +149,7 @@ pub fn parse_page_url(query: &str, fragment: &str) -> (DashboardConfig, Vec<Stri
                 }
                 Err(problem) => problems.push(problem),
             },
-            other => problems.push(format!(
-                "Unknown URL parameter \"{other}\" ignored. Known: broker, user, pass, keepalive, mqtt, device, embed, bg, parent."
-            )),
+            other => problems.push(crate::say!("Unknown URL parameter \"{}\" ignored. Known: broker, user, pass, keepalive, mqtt, device, embed, bg, parent, lang.", other)),
         }
     }
     (config, problems)
@@ -146,7 +159,7 @@ pub fn parse_page_url(query: &str, fragment: &str) -> (DashboardConfig, Vec<Stri
 pub fn validate_broker_url(input: &str) -> Result<String, String> {
     let url = input.trim();
     if url.is_empty() {
-        return Err("Enter the broker's WebSocket address, e.g. ws://192.168.1.10:9001 or wss://broker.example.com:8884/mqtt.".into());
+        return Err(crate::say!("Enter the broker's WebSocket address, e.g. ws://192.168.1.10:9001 or wss://broker.example.com:8884/mqtt."));
     }
     let lower = url.to_ascii_lowercase();
     let rest = if let Some(rest) = lower.strip_prefix("ws://") {
@@ -155,28 +168,26 @@ pub fn validate_broker_url(input: &str) -> Result<String, String> {
         rest
     } else if lower.starts_with("http://") || lower.starts_with("https://") {
         let fixed = url.replacen("http", "ws", 1);
-        return Err(format!(
-            "Broker address \"{url}\" is a web address: use the broker's WebSocket address instead, e.g. \"{fixed}\"."
-        ));
+        return Err(crate::say!("Broker address \"{}\" is a web address: use the broker's WebSocket address instead, e.g. \"{}\".", url, fixed));
     } else if lower.starts_with("mqtt://")
         || lower.starts_with("tcp://")
         || lower.starts_with("mqtts://")
     {
-        return Err(format!(
-            "Broker address \"{url}\" is a plain MQTT address, which browsers cannot open. Enable a WebSocket listener on the broker and use ws:// or wss:// (Mosquitto: \"listener 9001\" with \"protocol websockets\")."
-        ));
+        return Err(crate::say!("Broker address \"{}\" is a plain MQTT address, which browsers cannot open. Enable a WebSocket listener on the broker and use ws:// or wss:// (Mosquitto: \"listener 9001\" with \"protocol websockets\").", url));
     } else {
-        return Err(format!(
-            "Broker address \"{url}\" must start with ws:// or wss://, e.g. \"ws://{url}\"."
+        return Err(crate::say!(
+            "Broker address \"{}\" must start with ws:// or wss://, e.g. \"ws://{}\".",
+            url,
+            url
         ));
     };
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host = host.rsplit('@').next().unwrap_or(host);
     if host.is_empty() || host.starts_with(':') {
-        return Err(format!("Broker address \"{url}\" has no host name."));
+        return Err(crate::say!("Broker address \"{}\" has no host name.", url));
     }
     if url.chars().any(char::is_whitespace) {
-        return Err(format!("Broker address \"{url}\" contains a space."));
+        return Err(crate::say!("Broker address \"{}\" contains a space.", url));
     }
     Ok(url.to_string())
 }
@@ -206,9 +217,7 @@ pub fn validate_origin(input: &str) -> Result<String, String> {
     if valid {
         Ok(origin.to_ascii_lowercase())
     } else {
-        Err(format!(
-            "parent \"{input}\" must be the embedding page's origin, e.g. parent=https://home.example or parent=http://192.168.1.5:8123 (no path, no wildcard)."
-        ))
+        Err(crate::say!("parent \"{}\" must be the embedding page's origin, e.g. parent=https://home.example or parent=http://192.168.1.5:8123 (no path, no wildcard).", input))
     }
 }
 
@@ -231,7 +240,7 @@ pub fn credentials_warning(broker_url: &str, has_credentials: bool) -> Option<St
     };
     let local = host.eq_ignore_ascii_case("localhost") || host.starts_with("127.") || host == "::1";
     (has_credentials && !local).then(|| {
-        format!("Your user name and password would travel unencrypted (ws://) to {host}: anyone on the network path can read them. Use the broker's wss:// address if it has one.")
+        crate::say!("Your user name and password would travel unencrypted (ws://) to {}: anyone on the network path can read them. Use the broker's wss:// address if it has one.", host)
     })
 }
 
@@ -240,7 +249,7 @@ pub fn parse_protocol(text: &str) -> Result<ProtocolVersion, String> {
     match text.trim() {
         "3.1.1" | "311" | "3" | "4" => Ok(ProtocolVersion::V311),
         "5" | "5.0" => Ok(ProtocolVersion::V5),
-        other => Err(format!("mqtt \"{other}\" must be 3.1.1 or 5.")),
+        other => Err(crate::say!("mqtt \"{}\" must be 3.1.1 or 5.", other)),
     }
 }
 
@@ -251,8 +260,10 @@ pub const MIN_KEEP_ALIVE_SECS: u16 = 2;
 pub fn parse_keep_alive(text: &str) -> Result<u16, String> {
     match text.trim().parse::<u16>() {
         Ok(seconds) if seconds >= MIN_KEEP_ALIVE_SECS => Ok(seconds),
-        _ => Err(format!(
-            "keepalive \"{text}\" must be whole seconds from {MIN_KEEP_ALIVE_SECS} to 65535 (default 30)."
+        _ => Err(crate::say!(
+            "keepalive \"{}\" must be whole seconds from {} to 65535 (default 30).",
+            text,
+            MIN_KEEP_ALIVE_SECS
         )),
     }
 }
@@ -263,9 +274,7 @@ pub fn check_mixed_content(page_protocol: &str, broker_url: &str) -> Result<(), 
         .get(..5)
         .is_some_and(|scheme| scheme.eq_ignore_ascii_case("ws://"));
     if page_protocol.eq_ignore_ascii_case("https:") && insecure {
-        Err(format!(
-            "This page is served over https://, so the browser only allows secure broker addresses: use wss:// instead of \"{broker_url}\" (the broker needs a TLS WebSocket listener)."
-        ))
+        Err(crate::say!("This page is served over https://, so the browser only allows secure broker addresses: use wss:// instead of \"{}\" (the broker needs a TLS WebSocket listener).", broker_url))
     } else {
         Ok(())
     }
@@ -299,7 +308,7 @@ pub fn percent_decode(input: &str) -> Result<String, String> {
             }
         }
     }
-    String::from_utf8(out).map_err(|_| format!("\"{input}\" does not decode to UTF-8 text"))
+    String::from_utf8(out).map_err(|_| crate::say!("\"{}\" does not decode to UTF-8 text", input))
 }
 
 /// Encodes everything but unreserved characters (RFC 3986) as `%XX`.
@@ -488,6 +497,15 @@ mod tests {
     }
 
     #[test]
+    fn the_language_is_read_and_one_we_do_not_speak_is_explained() {
+        let (config, problems) = parse_page_url("?lang=es-MX", "");
+        assert_eq!((config.lang, problems.len()), (Some(Lang::Es), 0));
+        let (config, problems) = parse_page_url("", "lang=fr");
+        assert_eq!(config.lang, None);
+        assert!(problems[0].contains("use en, es or de"), "{problems:?}");
+    }
+
+    #[test]
     fn a_fragment_written_by_to_fragment_reads_back_the_same() {
         let config = DashboardConfig {
             broker: Some("ws://127.0.0.1:9001/mqtt".into()),
@@ -502,6 +520,7 @@ mod tests {
             embed: true,
             transparent: true,
             parents: vec!["https://home.example".into(), "http://10.0.0.2:8123".into()],
+            lang: Some(Lang::De),
         };
         let (read_back, problems) = parse_page_url("", &config.to_fragment());
         assert!(problems.is_empty(), "{problems:?}");

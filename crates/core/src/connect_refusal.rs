@@ -53,34 +53,21 @@ impl ConnectRefusal {
     /// What happened and what the user can do about it.
     pub fn explain(&self) -> String {
         let advice = match (self.version, self.code) {
-            (ProtocolVersion::V311, 1) | (ProtocolVersion::V5, 0x84) => {
-                "The broker does not speak this MQTT version. Choose another version in the connection settings."
-            }
-            (ProtocolVersion::V311, 2) | (ProtocolVersion::V5, 0x85) => {
-                "The broker rejected this page's client id. Some brokers only accept registered ids: allow any client id for this user on the broker."
-            }
-            (ProtocolVersion::V311, 3) | (ProtocolVersion::V5, 0x88 | 0x89) => {
-                "The broker is up but not accepting connections right now. It will be tried again; if this persists, check the broker's log."
-            }
-            (ProtocolVersion::V311, 4) | (ProtocolVersion::V5, 0x86 | 0x8C) => {
-                "The broker refused the user name or password. Check both in the connection settings."
-            }
-            (ProtocolVersion::V311, 5) | (ProtocolVersion::V5, 0x87) => {
-                "This user is not allowed to connect. Check the broker's access rules (ACL) for this user."
-            }
-            (ProtocolVersion::V5, 0x8A) => "This client is banned by the broker.",
-            (ProtocolVersion::V5, 0x9C | 0x9D) => {
-                "The broker asks to use another server. Check the broker address."
-            }
-            (ProtocolVersion::V5, 0x9F) => {
-                "The broker limits how often a client may connect. It will be tried again later."
-            }
-            _ => "The broker refused the connection.",
+            (ProtocolVersion::V311, 1) | (ProtocolVersion::V5, 0x84) => crate::say!("The broker does not speak this MQTT version. Choose another version in the connection settings."),
+            (ProtocolVersion::V311, 2) | (ProtocolVersion::V5, 0x85) => crate::say!("The broker rejected this page's client id. Some brokers only accept registered ids: allow any client id for this user on the broker."),
+            (ProtocolVersion::V311, 3) | (ProtocolVersion::V5, 0x88 | 0x89) => crate::say!("The broker is up but not accepting connections right now. It will be tried again; if this persists, check the broker's log."),
+            (ProtocolVersion::V311, 4) | (ProtocolVersion::V5, 0x86 | 0x8C) => crate::say!("The broker refused the user name or password. Check both in the connection settings."),
+            (ProtocolVersion::V311, 5) | (ProtocolVersion::V5, 0x87) => crate::say!("This user is not allowed to connect. Check the broker's access rules (ACL) for this user."),
+            (ProtocolVersion::V5, 0x8A) => crate::say!("This client is banned by the broker."),
+            (ProtocolVersion::V5, 0x9C | 0x9D) => crate::say!("The broker asks to use another server. Check the broker address."),
+            (ProtocolVersion::V5, 0x9F) => crate::say!("The broker limits how often a client may connect. It will be tried again later."),
+            _ => crate::say!("The broker refused the connection."),
         };
         match self.version {
-            ProtocolVersion::V311 => format!("{advice} (CONNACK return code {})", self.code),
-            ProtocolVersion::V5 => format!(
-                "{advice} Reason: {}.",
+            ProtocolVersion::V311 => crate::say!("{} (CONNACK return code {})", advice, self.code),
+            ProtocolVersion::V5 => crate::say!(
+                "{} Reason: {}.",
+                advice,
                 reason_code::describe_with(self.code, self.reason_string.as_deref())
             ),
         }

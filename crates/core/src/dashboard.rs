@@ -278,13 +278,13 @@ impl Dashboard {
         retain: bool,
     ) -> Result<(), String> {
         if !self.session.is_connected() {
-            return Err(CommandError::BrokerOffline.explain().into());
+            return Err(CommandError::BrokerOffline.explain());
         }
         crate::device_config::validate_device_topic(topic)
-            .map_err(|why| format!("Not sent: {why}"))?;
+            .map_err(|why| crate::say!("Not sent: {}", why))?;
         self.session
             .publish(now, topic, payload, QoS::AtLeastOnce, retain)
-            .map_err(|error| format!("Not sent: {error}."))?;
+            .map_err(|error| crate::say!("Not sent: {}.", error))?;
         if let Some(log) = &mut self.log {
             log.record(now, Direction::Out, topic, payload, retain);
         }
@@ -308,7 +308,7 @@ impl Dashboard {
         discovery.handle_broker_connected();
         let filters = discovery.subscriptions();
         if let Err(error) = self.session.subscribe(now, &filters) {
-            self.discovery_problem = Some(format!("Could not listen for devices: {error}."));
+            self.discovery_problem = Some(crate::say!("Could not listen for devices: {}.", error));
         }
     }
 
@@ -377,17 +377,19 @@ impl Dashboard {
     fn close_transport(&mut self, now: Millis, explained: Option<String>) {
         let problem = match self.transport {
             Transport::Closed => return,
-            Transport::Opening => "Cannot reach the broker at this address. Check the host, port and path, and that the broker is running with a WebSocket listener.",
-            Transport::Open if self.session.is_connected() => "The connection to the broker was lost.",
-            Transport::Open => "The broker closed the connection before accepting it: the address path, the user name or the password may be wrong.",
+            Transport::Opening => crate::say!("Cannot reach the broker at this address. Check the host, port and path, and that the broker is running with a WebSocket listener."),
+            Transport::Open if self.session.is_connected() => crate::say!("The connection to the broker was lost."),
+            Transport::Open => crate::say!("The broker closed the connection before accepting it: the address path, the user name or the password may be wrong."),
         };
         if self.transport == Transport::Open
             && !self.session.is_connected()
-            && self.fall_back_to_v311("the broker closed the connection without answering")
+            && self.fall_back_to_v311(&crate::say!(
+                "the broker closed the connection without answering"
+            ))
         {
             return;
         }
-        let mut problem = explained.unwrap_or_else(|| problem.to_string());
+        let mut problem = explained.unwrap_or(problem);
         if self.transport == Transport::Opening {
             if let Some(hint) = certificate_hint(&self.broker_url) {
                 problem = format!("{problem} {hint}");
@@ -503,7 +505,7 @@ impl Dashboard {
             .session
             .publish(now, &topic, b"", QoS::AtLeastOnce, true)
         {
-            self.link.problem = Some(format!("Could not clear \"{topic}\": {error}."));
+            self.link.problem = Some(crate::say!("Could not clear \"{}\": {}.", topic, error));
         }
         Ok(())
     }
@@ -585,14 +587,18 @@ impl Dashboard {
                 SessionEvent::Message(message) => self.route_message(now, &message),
                 SessionEvent::Refused(refusal) => {
                     if refusal.is_unsupported_version()
-                        && self.fall_back_to_v311("the broker refused the protocol version")
+                        && self.fall_back_to_v311(&crate::say!(
+                            "the broker refused the protocol version"
+                        ))
                     {
                         continue;
                     }
                     self.close_and_retry(now, refusal.explain());
                 }
                 SessionEvent::Lost(LossReason::ConnackTimeout)
-                    if self.fall_back_to_v311("the broker never answered the MQTT 5 CONNECT") => {}
+                    if self.fall_back_to_v311(&crate::say!(
+                        "the broker never answered the MQTT 5 CONNECT"
+                    )) => {}
                 SessionEvent::Lost(reason) => self.close_and_retry(now, reason.explain()),
                 SessionEvent::SubscriptionFailed { filter, reason }
                     if self
@@ -600,13 +606,17 @@ impl Dashboard {
                         .as_ref()
                         .is_some_and(|d| d.subscriptions().contains(&filter)) =>
                 {
-                    self.discovery_problem = Some(format!(
-                        "The broker does not let this user read \"{filter}\" ({reason}): devices announced there are not listed."
+                    self.discovery_problem = Some(crate::say!(
+                        "The broker does not let this user read \"{}\" ({}): devices announced there are not listed.",
+                        filter,
+                        reason
                     ));
                 }
                 SessionEvent::SubscriptionFailed { filter, reason } => {
-                    self.link.problem = Some(format!(
-                        "The broker refused the subscription to \"{filter}\": {reason}. This user may not be allowed to read it (check the broker's ACL)."
+                    self.link.problem = Some(crate::say!(
+                        "The broker refused the subscription to \"{}\": {}. This user may not be allowed to read it (check the broker's ACL).",
+                        filter,
+                        reason
                     ));
                 }
                 SessionEvent::PublishRefused { packet_id, reason } => {
@@ -687,7 +697,10 @@ impl Dashboard {
         for device in &mut self.devices {
             device.adapter.handle_broker_disconnected();
         }
-        let note = format!("MQTT 5 did not work with this broker ({why}), so MQTT 3.1.1 is used.");
+        let note = crate::say!(
+            "MQTT 5 did not work with this broker ({}), so MQTT 3.1.1 is used.",
+            why
+        );
         self.fallback_note = Some(note.clone());
         self.link.problem = Some(note);
         self.open_transport();
@@ -718,7 +731,7 @@ impl Dashboard {
             .collect();
         if !filters.is_empty() {
             if let Err(error) = self.session.subscribe(now, &filters) {
-                self.link.problem = Some(format!("Could not subscribe: {error}."));
+                self.link.problem = Some(crate::say!("Could not subscribe: {}.", error));
             }
         }
         for index in 0..self.devices.len() {
@@ -765,8 +778,11 @@ impl Dashboard {
                 }
             }
             Err(error) => {
-                self.link.problem =
-                    Some(format!("Could not send to \"{}\": {error}.", message.topic));
+                self.link.problem = Some(crate::say!(
+                    "Could not send to \"{}\": {}.",
+                    message.topic,
+                    error
+                ));
             }
         }
     }
@@ -780,8 +796,9 @@ fn certificate_hint(broker_url: &str) -> Option<String> {
         .filter(|scheme| scheme.eq_ignore_ascii_case("wss://"))
         .and_then(|_| broker_url.get(6..))?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    Some(format!(
-        "If the broker uses a self-signed certificate, open https://{authority}/ once in this browser and accept it."
+    Some(crate::say!(
+        "If the broker uses a self-signed certificate, open https://{}/ once in this browser and accept it.",
+        authority
     ))
 }
 

@@ -265,17 +265,17 @@ pub enum CommandError {
 
 impl CommandError {
     /// A sentence for the user.
-    pub fn explain(self) -> &'static str {
+    pub fn explain(self) -> String {
         match self {
-            Self::BrokerOffline => "Not sent: the page is not connected to the broker.",
-            Self::DeviceOffline => "Not sent: the device is offline.",
-            Self::StateUnknown => "Not sent: the device's state is not known yet.",
-            Self::Busy => "Not sent: the previous command is still awaiting confirmation.",
-            Self::NoSuchDevice => "Not sent: no such device.",
-            Self::ReadOnly => "Not sent: this is an input that can only be read.",
-            Self::Unsupported => "Not sent: this kind of device has no such action.",
-            Self::RateLimited => "Held back to protect the relay: too many commands in a short time. Wait a few seconds.",
-            Self::Locked => "Locked after too many commands in a short time: unlock it to switch again.",
+            Self::BrokerOffline => crate::say!("Not sent: the page is not connected to the broker."),
+            Self::DeviceOffline => crate::say!("Not sent: the device is offline."),
+            Self::StateUnknown => crate::say!("Not sent: the device's state is not known yet."),
+            Self::Busy => crate::say!("Not sent: the previous command is still awaiting confirmation."),
+            Self::NoSuchDevice => crate::say!("Not sent: no such device."),
+            Self::ReadOnly => crate::say!("Not sent: this is an input that can only be read."),
+            Self::Unsupported => crate::say!("Not sent: this kind of device has no such action."),
+            Self::RateLimited => crate::say!("Held back to protect the relay: too many commands in a short time. Wait a few seconds."),
+            Self::Locked => crate::say!("Locked after too many commands in a short time: unlock it to switch again."),
         }
     }
 }

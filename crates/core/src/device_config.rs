@@ -157,14 +157,14 @@ pub enum DeviceAddress {
 
 impl DeviceAddress {
     /// The kind in words, for the card.
-    pub fn kind_name(&self) -> &'static str {
+    pub fn kind_name(&self) -> String {
         match self {
-            Self::Tasmota(_) => "Tasmota",
-            Self::Shelly { .. } => "Shelly",
-            Self::ShellyGen1 { .. } => "Shelly Gen1",
-            Self::JsonRelay { .. } => "JSON board",
-            Self::Generic(_) => "MQTT pair",
-            Self::Reading(_) => "Sensor",
+            Self::Tasmota(_) => "Tasmota".into(),
+            Self::Shelly { .. } => "Shelly".into(),
+            Self::ShellyGen1 { .. } => "Shelly Gen1".into(),
+            Self::JsonRelay { .. } => crate::say!("JSON board"),
+            Self::Generic(_) => crate::say!("MQTT pair"),
+            Self::Reading(_) => crate::say!("Sensor"),
         }
     }
 
@@ -348,13 +348,15 @@ pub fn role_name(role: ChannelRole) -> &'static str {
     }
 }
 
-const FORMS: &str = "Write it as tasmota:<topic>, shelly:<prefix>, shellygen1:<id>, jsonrelay:<topic>:<pin>[:relay|momentary|contact], generic:<command topic>:<state topic> or reading:<topic>, each optionally followed by :<label>.";
+fn forms() -> String {
+    crate::say!("Write it as tasmota:<topic>, shelly:<prefix>, shellygen1:<id>, jsonrelay:<topic>:<pin>[:relay|momentary|contact], generic:<command topic>:<state topic> or reading:<topic>, each optionally followed by :<label>.")
+}
 
 /// Reads one `device=` value.
 pub fn parse_device_spec(spec: &str) -> Result<DeviceConfig, String> {
-    let fail = |why: String| format!("Device \"{spec}\": {why}");
+    let fail = |why: String| crate::say!("Device \"{}\": {}", spec, why);
     let Some((kind, rest)) = spec.split_once(':') else {
-        return Err(fail(FORMS.into()));
+        return Err(fail(forms()));
     };
     let mut owned = split_fields(rest);
     let mut options = DeviceOptions::default();
@@ -370,7 +372,7 @@ pub fn parse_device_spec(spec: &str) -> Result<DeviceConfig, String> {
             options.confirm = match confirm.trim() {
                 "1" | "yes" | "true" => true,
                 "0" | "no" | "false" => false,
-                other => return Err(fail(format!("confirm \"{other}\" must be 1 or 0."))),
+                other => return Err(fail(crate::say!("confirm \"{}\" must be 1 or 0.", other))),
             };
         } else {
             index += 1;
@@ -386,7 +388,7 @@ pub fn parse_device_spec(spec: &str) -> Result<DeviceConfig, String> {
 }
 
 fn parse_address_fields(spec: &str, kind: &str, owned: &[String]) -> Result<DeviceConfig, String> {
-    let fail = |why: String| format!("Device \"{spec}\": {why}");
+    let fail = |why: String| crate::say!("Device \"{}\": {}", spec, why);
     let fields: Vec<&str> = owned.iter().map(String::as_str).collect();
     match kind.trim() {
         "tasmota" => {
@@ -419,7 +421,7 @@ fn parse_address_fields(spec: &str, kind: &str, owned: &[String]) -> Result<Devi
             validate_device_topic(topic).map_err(fail)?;
             let pin = fields.get(1).map_or("", |p| p.trim());
             if pin.is_empty() || pin.contains(['"', '\\']) {
-                return Err(fail("the pin is missing or invalid: write the JSON key the board uses, e.g. jsonrelay:garage/board:GP16.".into()));
+                return Err(fail(crate::say!("the pin is missing or invalid: write the JSON key the board uses, e.g. jsonrelay:garage/board:GP16.")));
             }
             let (role, label_from) = match fields.get(2).map(|r| r.trim()) {
                 Some("relay") => (ChannelRole::Relay, 3),
@@ -438,14 +440,16 @@ fn parse_address_fields(spec: &str, kind: &str, owned: &[String]) -> Result<Devi
         }
         "generic" => {
             let command = fields[0].trim();
-            validate_device_topic(command).map_err(|why| fail(format!("(command topic) {why}")))?;
+            validate_device_topic(command)
+                .map_err(|why| fail(crate::say!("(command topic) {}", why)))?;
             let Some(state) = fields.get(1).map(|s| s.trim()) else {
-                return Err(fail("write the state topic after the command topic (generic:<command topic>:<state topic>), or leave it empty (generic:<command topic>:) for a device that never reports.".into()));
+                return Err(fail(crate::say!("write the state topic after the command topic (generic:<command topic>:<state topic>), or leave it empty (generic:<command topic>:) for a device that never reports.")));
             };
             let state_topic = if state.is_empty() {
                 None
             } else {
-                validate_device_topic(state).map_err(|why| fail(format!("(state topic) {why}")))?;
+                validate_device_topic(state)
+                    .map_err(|why| fail(crate::say!("(state topic) {}", why)))?;
                 Some(state.to_string())
             };
             let keys = [
@@ -470,7 +474,7 @@ fn parse_address_fields(spec: &str, kind: &str, owned: &[String]) -> Result<Devi
                     "path" => address.value_path = Some(value),
                     "avty" => {
                         validate_device_topic(&value)
-                            .map_err(|why| fail(format!("(availability topic) {why}")))?;
+                            .map_err(|why| fail(crate::say!("(availability topic) {}", why)))?;
                         address.availability_topic = Some(value);
                     }
                     "avty_on" => address.available = value,
@@ -500,7 +504,7 @@ fn parse_address_fields(spec: &str, kind: &str, owned: &[String]) -> Result<Devi
                     "off" => off = Some(value),
                     "avty" => {
                         validate_device_topic(&value)
-                            .map_err(|why| fail(format!("(availability topic) {why}")))?;
+                            .map_err(|why| fail(crate::say!("(availability topic) {}", why)))?;
                         address.availability_topic = Some(value);
                     }
                     "avty_on" => address.available = value,
@@ -510,12 +514,20 @@ fn parse_address_fields(spec: &str, kind: &str, owned: &[String]) -> Result<Devi
             address.binary = match (on, off) {
                 (Some(on), Some(off)) => Some((on, off)),
                 (None, None) => None,
-                _ => return Err(fail("an on/off input needs both on= and off=.".into())),
+                _ => {
+                    return Err(fail(crate::say!(
+                        "an on/off input needs both on= and off=."
+                    )))
+                }
             };
             Ok(DeviceConfig::new(DeviceAddress::Reading(address), label))
         }
-        "" => Err(fail(FORMS.into())),
-        other => Err(fail(format!("the kind \"{other}\" is not known. {FORMS}"))),
+        "" => Err(fail(forms())),
+        other => Err(fail(crate::say!(
+            "the kind \"{}\" is not known. {}",
+            other,
+            forms()
+        ))),
     }
 }
 
@@ -569,8 +581,9 @@ fn label_and_options<'a>(
         .iter()
         .map(|field| match field.split_once('=') {
             Some((key, value)) if known.contains(&key.trim()) => Ok((key.trim(), value)),
-            _ => Err(format!(
-                "\"{field}\" after an option is not an option (known: {}).",
+            _ => Err(crate::say!(
+                "\"{}\" after an option is not an option (known: {}).",
+                field,
                 known.join(", ")
             )),
         })
@@ -581,17 +594,22 @@ fn label_and_options<'a>(
 fn parse_full_topic(value: &str) -> Result<String, String> {
     let value = value.trim();
     if !value.contains("%prefix%") {
-        return Err(format!("the FullTopic \"{value}\" must contain %prefix% (Tasmota's default is %prefix%/%topic%/)."));
+        return Err(crate::say!(
+            "the FullTopic \"{}\" must contain %prefix% (Tasmota's default is %prefix%/%topic%/).",
+            value
+        ));
     }
     for token in ["%hostname%", "%id%"] {
         if value.contains(token) {
-            return Err(format!(
-                "the FullTopic \"{value}\" uses {token}: write the device's value in its place."
+            return Err(crate::say!(
+                "the FullTopic \"{}\" uses {}: write the device's value in its place.",
+                value,
+                token
             ));
         }
     }
     if value.contains(['+', '#']) {
-        return Err(format!("the FullTopic \"{value}\" contains + or #."));
+        return Err(crate::say!("the FullTopic \"{}\" contains + or #.", value));
     }
     Ok(value.to_string())
 }
@@ -606,8 +624,9 @@ fn parse_prefixes(value: &str) -> Result<[String; 3], String> {
         {
             Ok(prefixes)
         }
-        _ => Err(format!(
-            "prefixes \"{value}\" must be three names, e.g. prefixes=cmnd,stat,tele."
+        _ => Err(crate::say!(
+            "prefixes \"{}\" must be three names, e.g. prefixes=cmnd,stat,tele.",
+            value
         )),
     }
 }
@@ -615,13 +634,16 @@ fn parse_prefixes(value: &str) -> Result<[String; 3], String> {
 /// Checks a device's topic: not empty, no MQTT wildcards.
 pub fn validate_device_topic(topic: &str) -> Result<(), String> {
     if topic.is_empty() {
-        Err("the topic is missing (Tasmota shows it under Configuration > MQTT > Topic).".into())
+        Err(crate::say!(
+            "the topic is missing (Tasmota shows it under Configuration > MQTT > Topic)."
+        ))
     } else if topic.contains(['+', '#']) {
-        Err(format!(
-            "the topic \"{topic}\" contains + or #, which MQTT reserves for wildcards."
+        Err(crate::say!(
+            "the topic \"{}\" contains + or #, which MQTT reserves for wildcards.",
+            topic
         ))
     } else if topic.contains('\0') {
-        Err("the topic contains a NUL character.".into())
+        Err(crate::say!("the topic contains a NUL character."))
     } else {
         Ok(())
     }

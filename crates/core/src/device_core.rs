@@ -74,7 +74,7 @@ impl DeviceCore {
             dropped |= channel.pending.take().is_some();
         }
         if dropped {
-            self.state.notice = Some("Not confirmed: the connection to the broker dropped. Check the device's state before trying again.".into());
+            self.state.notice = Some(crate::say!("Not confirmed: the connection to the broker dropped. Check the device's state before trying again."));
         }
     }
 
@@ -121,7 +121,7 @@ impl DeviceCore {
                 dropped |= channel.pending.take().is_some();
             }
             if dropped {
-                self.state.notice = Some("Not confirmed: the device went offline.".into());
+                self.state.notice = Some(crate::say!("Not confirmed: the device went offline."));
             }
         }
     }
@@ -276,7 +276,7 @@ impl DeviceCore {
             }
         }
         if expired {
-            self.state.notice = Some(format!(
+            self.state.notice = Some(crate::say!(
                 "No confirmation from the device within {} s: it may be offline, or its topic may be wrong.",
                 CONFIRMATION_TIMEOUT / SECOND
             ));

@@ -41,12 +41,12 @@ pub enum DiscoverySource {
 
 impl DiscoverySource {
     /// In words, for the list.
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> String {
         match self {
-            Self::Tasmota => "Tasmota discovery",
-            Self::HomeAssistant => "Home Assistant discovery",
-            Self::Homie => "Homie",
-            Self::Shelly => "Shelly",
+            Self::Tasmota => crate::say!("Tasmota discovery"),
+            Self::HomeAssistant => crate::say!("Home Assistant discovery"),
+            Self::Homie => "Homie".into(),
+            Self::Shelly => "Shelly".into(),
         }
     }
 }
@@ -163,7 +163,7 @@ impl Discovery {
                     Some(mut found) => {
                         found.key = key;
                         if self.energy_macs.contains(*mac) {
-                            found.detail.push_str(", energy meter");
+                            found.detail.push_str(&crate::say!(", energy meter"));
                         }
                         self.upsert(found);
                     }
@@ -205,8 +205,9 @@ impl Discovery {
         self.energy_macs.insert(mac.to_string());
         let key = format!("tasmota:{mac}");
         if let Some(found) = self.found.iter_mut().find(|f| f.key == key) {
-            if !found.detail.contains("energy") {
-                found.detail.push_str(", energy meter");
+            let energy = crate::say!(", energy meter");
+            if !found.detail.ends_with(&energy) {
+                found.detail.push_str(&energy);
             }
         }
     }
@@ -264,7 +265,7 @@ impl Discovery {
             key: format!("shelly:{prefix}"),
             config: DeviceConfig::new(DeviceAddress::Shelly { prefix }, label),
             source: DiscoverySource::Shelly,
-            detail: format!("{model}, Gen {generation}"),
+            detail: crate::say!("{}, Gen {}", model, generation),
         });
     }
 

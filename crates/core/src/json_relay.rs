@@ -63,7 +63,7 @@ impl Protocol for JsonRelayProtocol {
                     core.report_power(0, on);
                 }
                 if let Some(ip) = object.get("IP").and_then(Value::as_str) {
-                    core.state.answer = Some(format!("IP address: {}", clip_text(ip, 64)));
+                    core.state.answer = Some(crate::say!("IP address: {}", clip_text(ip, 64)));
                 }
             }
             None => {

@@ -1,6 +1,7 @@
 //! Switchboard's pure core: everything that decides, nothing that does I/O.
 //!
 //! Map of the crate:
+//! - [`i18n`]: sentences in the user's language ([`say!`]), English templates as catalog keys.
 //! - [`time`]: the caller's clock, passed in as milliseconds (`Millis`); this crate never reads one.
 //! - [`codec`]: MQTT 3.1.1 and 5 packets (mqttbytes `v4`/`v5`) behind one vocabulary.
 //! - [`packet_reader`]: reassembles MQTT packets from arbitrary chunks of bytes [MQTT-6.0.0-2].
@@ -39,6 +40,7 @@ pub mod device_config;
 pub mod device_core;
 pub mod discovery;
 pub mod generic;
+pub mod i18n;
 pub mod json_read;
 pub mod json_relay;
 pub mod message_log;

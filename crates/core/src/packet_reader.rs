@@ -67,9 +67,9 @@ impl PacketReader {
             }
             Err(_) => {
                 self.buffer.clear();
-                return Err(ReadError::Unframeable(
-                    "the broker sent a packet with an invalid length".into(),
-                ));
+                return Err(ReadError::Unframeable(crate::say!(
+                    "the broker sent a packet with an invalid length"
+                )));
             }
         };
         // The frame is taken out whole, so a malformed body skips just this packet.

@@ -38,7 +38,7 @@ impl Profiles {
     pub fn single(settings: Settings) -> Self {
         Self {
             list: vec![Profile {
-                name: "Home".into(),
+                name: crate::say!("Home"),
                 settings,
             }],
             active: 0,
@@ -57,7 +57,7 @@ impl Profiles {
     /// A name not used yet: "Profile 2", "Profile 3", ...
     pub fn fresh_name(&self) -> String {
         (2..)
-            .map(|n| format!("Profile {n}"))
+            .map(|n| crate::say!("Profile {}", n))
             .find(|name| self.list.iter().all(|p| p.name != *name))
             .unwrap_or_default()
     }
@@ -81,34 +81,43 @@ impl Profiles {
     /// Reads profiles (schema 2, or schema 1 as one profile); any problem refuses the whole
     /// text, with every problem listed.
     pub fn from_json(text: &str) -> Result<Self, Vec<String>> {
-        const NOT_OURS: &str = "Choose a file exported by Switchboard (Settings > Export).";
+        let not_ours = || crate::say!("Choose a file exported by Switchboard (Settings > Export).");
         if text.len() > MAX_SETTINGS_BYTES {
-            return Err(vec![format!(
-                "The file is {} KB; a Switchboard settings file is far smaller. {NOT_OURS}",
-                text.len() / 1024
+            return Err(vec![crate::say!(
+                "The file is {} KB; a Switchboard settings file is far smaller. {}",
+                text.len() / 1024,
+                not_ours()
             )]);
         }
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| vec![format!("The file is not valid JSON ({e}). {NOT_OURS}")])?;
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            vec![crate::say!(
+                "The file is not valid JSON ({}). {}",
+                e,
+                not_ours()
+            )]
+        })?;
         let Some(root) = value.as_object() else {
-            return Err(vec![format!(
-                "The file is not a Switchboard settings file. {NOT_OURS}"
+            return Err(vec![crate::say!(
+                "The file is not a Switchboard settings file. {}",
+                not_ours()
             )]);
         };
         let version = match root.get("switchboard") {
             Some(v) => v.as_u64().ok_or_else(|| {
-                vec![format!("\"switchboard\" must be a schema number. {NOT_OURS}")]
+                vec![crate::say!(
+                    "\"switchboard\" must be a schema number. {}",
+                    not_ours()
+                )]
             })?,
             None => {
-                return Err(vec![format!(
-                    "The file is not a Switchboard settings file (no \"switchboard\" version). {NOT_OURS}"
+                return Err(vec![crate::say!(
+                    "The file is not a Switchboard settings file (no \"switchboard\" version). {}",
+                    not_ours()
                 )])
             }
         };
         if version > SETTINGS_VERSION {
-            return Err(vec![format!(
-                "The file was written by a newer Switchboard (schema {version}); this page reads schema {SETTINGS_VERSION}. Update the page, or export again from this version."
-            )]);
+            return Err(vec![crate::say!("The file was written by a newer Switchboard (schema {}); this page reads schema {}. Update the page, or export again from this version.", version, SETTINGS_VERSION)]);
         }
         let mut problems = Vec::new();
         let profiles = if version < 2 {
@@ -125,20 +134,21 @@ impl Profiles {
 
     fn read_profiles(root: &Map<String, Value>, problems: &mut Vec<String>) -> Self {
         let Some(items) = root.get("profiles").and_then(Value::as_array) else {
-            problems.push("\"profiles\" must be a list.".into());
+            problems.push(crate::say!("\"profiles\" must be a list."));
             return Self::default();
         };
         if items.is_empty() || items.len() > MAX_PROFILES {
-            problems.push(format!(
-                "The file has {} profiles; 1 to {MAX_PROFILES} are accepted.",
-                items.len()
+            problems.push(crate::say!(
+                "The file has {} profiles; 1 to {} are accepted.",
+                items.len(),
+                MAX_PROFILES
             ));
             return Self::default();
         }
         let mut list: Vec<Profile> = Vec::new();
         for (index, item) in items.iter().enumerate() {
             let Some(object) = item.as_object() else {
-                problems.push(format!("Profile {}: must be an object.", index + 1));
+                problems.push(crate::say!("Profile {}: must be an object.", index + 1));
                 continue;
             };
             let name = object
@@ -147,21 +157,25 @@ impl Profiles {
                 .map(|n| crate::device::clip_text(n.trim(), 40))
                 .unwrap_or_default();
             if name.is_empty() {
-                problems.push(format!("Profile {}: has no name.", index + 1));
+                problems.push(crate::say!("Profile {}: has no name.", index + 1));
             } else if list.iter().any(|p| p.name == name) {
-                problems.push(format!(
-                    "Profile {}: the name \"{name}\" is used twice.",
-                    index + 1
+                problems.push(crate::say!(
+                    "Profile {}: the name \"{}\" is used twice.",
+                    index + 1,
+                    name
                 ));
             }
             let mut own = Vec::new();
             let settings = Settings::from_object(object, &mut own);
-            problems.extend(own.into_iter().map(|p| format!("Profile \"{name}\": {p}")));
+            problems.extend(
+                own.into_iter()
+                    .map(|p| crate::say!("Profile \"{}\": {}", name, p)),
+            );
             list.push(Profile { name, settings });
         }
         let active = root.get("active").and_then(Value::as_u64).unwrap_or(0) as usize;
         if active >= list.len() {
-            problems.push(format!(
+            problems.push(crate::say!(
                 "\"active\" must name one of the {} profiles.",
                 list.len()
             ));

@@ -2,57 +2,64 @@
 //! SUBACK and DISCONNECT, which share the code space.
 
 /// The meaning of an MQTT 5 reason code, in words a user can read.
-pub fn describe(code: u8) -> &'static str {
+pub fn describe(code: u8) -> String {
     match code {
-        0x00 => "success",
-        0x04 => "disconnect with will message",
-        0x10 => "no subscriber matched",
-        0x80 => "unspecified error",
-        0x81 => "malformed packet",
-        0x82 => "protocol error",
-        0x83 => "implementation-specific error",
-        0x84 => "unsupported protocol version",
-        0x85 => "client identifier not valid",
-        0x86 => "bad user name or password",
-        0x87 => "not authorized",
-        0x88 => "server unavailable",
-        0x89 => "server busy",
-        0x8A => "banned",
-        0x8B => "server shutting down",
-        0x8C => "bad authentication method",
-        0x8D => "keepalive timeout",
-        0x8E => "session taken over by another client with the same id",
-        0x8F => "topic filter invalid",
-        0x90 => "topic name invalid",
-        0x91 => "packet identifier in use",
-        0x93 => "receive maximum exceeded",
-        0x94 => "topic alias invalid",
-        0x95 => "packet too large",
-        0x96 => "message rate too high",
-        0x97 => "quota exceeded",
-        0x98 => "administrative action",
-        0x99 => "payload format invalid",
-        0x9A => "retain not supported",
-        0x9B => "QoS not supported",
-        0x9C => "use another server",
-        0x9D => "server moved",
-        0x9E => "shared subscriptions not supported",
-        0x9F => "connection rate exceeded",
-        0xA0 => "maximum connect time",
-        0xA1 => "subscription identifiers not supported",
-        0xA2 => "wildcard subscriptions not supported",
-        _ => "unknown reason",
+        0x00 => crate::say!("success"),
+        0x04 => crate::say!("disconnect with will message"),
+        0x10 => crate::say!("no subscriber matched"),
+        0x80 => crate::say!("unspecified error"),
+        0x81 => crate::say!("malformed packet"),
+        0x82 => crate::say!("protocol error"),
+        0x83 => crate::say!("implementation-specific error"),
+        0x84 => crate::say!("unsupported protocol version"),
+        0x85 => crate::say!("client identifier not valid"),
+        0x86 => crate::say!("bad user name or password"),
+        0x87 => crate::say!("not authorized"),
+        0x88 => crate::say!("server unavailable"),
+        0x89 => crate::say!("server busy"),
+        0x8A => crate::say!("banned"),
+        0x8B => crate::say!("server shutting down"),
+        0x8C => crate::say!("bad authentication method"),
+        0x8D => crate::say!("keepalive timeout"),
+        0x8E => crate::say!("session taken over by another client with the same id"),
+        0x8F => crate::say!("topic filter invalid"),
+        0x90 => crate::say!("topic name invalid"),
+        0x91 => crate::say!("packet identifier in use"),
+        0x93 => crate::say!("receive maximum exceeded"),
+        0x94 => crate::say!("topic alias invalid"),
+        0x95 => crate::say!("packet too large"),
+        0x96 => crate::say!("message rate too high"),
+        0x97 => crate::say!("quota exceeded"),
+        0x98 => crate::say!("administrative action"),
+        0x99 => crate::say!("payload format invalid"),
+        0x9A => crate::say!("retain not supported"),
+        0x9B => crate::say!("QoS not supported"),
+        0x9C => crate::say!("use another server"),
+        0x9D => crate::say!("server moved"),
+        0x9E => crate::say!("shared subscriptions not supported"),
+        0x9F => crate::say!("connection rate exceeded"),
+        0xA0 => crate::say!("maximum connect time"),
+        0xA1 => crate::say!("subscription identifiers not supported"),
+        0xA2 => crate::say!("wildcard subscriptions not supported"),
+        _ => crate::say!("unknown reason"),
     }
+}
+
+/// `0x87`.
+fn hex(code: u8) -> String {
+    format!("0x{code:02X}")
 }
 
 /// `"<words> (code 0x87)"`, with the broker's own reason string when it sent one.
 pub fn describe_with(code: u8, reason_string: Option<&str>) -> String {
     match reason_string.map(str::trim).filter(|s| !s.is_empty()) {
-        Some(said) => format!(
-            "{} (code 0x{code:02X}; the broker says: \"{said}\")",
-            describe(code)
+        Some(said) => crate::say!(
+            "{} (code {}; the broker says: \"{}\")",
+            describe(code),
+            hex(code),
+            said
         ),
-        None => format!("{} (code 0x{code:02X})", describe(code)),
+        None => crate::say!("{} (code {})", describe(code), hex(code)),
     }
 }
 

@@ -43,7 +43,7 @@ impl RateLimit {
             })
         });
         parsed.ok_or_else(|| {
-            format!("limit \"{text}\" must be commands/seconds, e.g. limit=4/10 (1 to 100 commands in 1 to 3600 s).")
+            crate::say!("limit \"{}\" must be commands/seconds, e.g. limit=4/10 (1 to 100 commands in 1 to 3600 s).", text)
         })
     }
 

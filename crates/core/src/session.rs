@@ -122,10 +122,10 @@ impl LossReason {
     /// A sentence for the user.
     pub fn explain(&self) -> String {
         match self {
-            Self::ConnackTimeout => "The server accepted the WebSocket but never answered the MQTT CONNECT. Check that the address is an MQTT-over-WebSocket endpoint (often ws://host:9001 or ws://host:8083/mqtt).".into(),
-            Self::PingTimeout => "The broker stopped answering (no reply to a keepalive ping).".into(),
-            Self::Protocol(detail) => format!("The broker sent data that is not valid MQTT ({detail})."),
-            Self::ServerDisconnect(reason) => format!("The broker closed the connection: {reason}."),
+            Self::ConnackTimeout => crate::say!("The server accepted the WebSocket but never answered the MQTT CONNECT. Check that the address is an MQTT-over-WebSocket endpoint (often ws://host:9001 or ws://host:8083/mqtt)."),
+            Self::PingTimeout => crate::say!("The broker stopped answering (no reply to a keepalive ping)."),
+            Self::Protocol(detail) => crate::say!("The broker sent data that is not valid MQTT ({}).", detail),
+            Self::ServerDisconnect(reason) => crate::say!("The broker closed the connection: {}.", reason),
         }
     }
 }
@@ -186,9 +186,13 @@ pub enum SessionError {
 impl std::fmt::Display for SessionError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::NotConnected => write!(f, "not connected to the broker"),
-            Self::InvalidTopic(topic) => write!(f, "cannot publish to topic {topic:?}"),
-            Self::Encode(detail) => write!(f, "cannot encode the packet: {detail}"),
+            Self::NotConnected => f.write_str(&crate::say!("not connected to the broker")),
+            Self::InvalidTopic(topic) => {
+                f.write_str(&crate::say!("cannot publish to topic \"{}\"", topic))
+            }
+            Self::Encode(detail) => {
+                f.write_str(&crate::say!("cannot encode the packet: {}", detail))
+            }
         }
     }
 }
@@ -274,8 +278,9 @@ impl Session {
         };
         match codec::encode_connect(self.options.protocol, &self.options) {
             Ok(bytes) => self.queue(now, bytes),
-            Err(error) => self.lose(LossReason::Protocol(format!(
-                "cannot encode CONNECT: {error}"
+            Err(error) => self.lose(LossReason::Protocol(crate::say!(
+                "cannot encode CONNECT: {}",
+                error
             ))),
         }
     }
@@ -321,13 +326,15 @@ impl Session {
                     self.lose(LossReason::Protocol(detail));
                 }
                 Err(ReadError::MalformedPacket(detail)) => {
-                    self.events.push_back(SessionEvent::Warning(format!(
-                        "skipped a malformed packet from the broker ({detail})"
+                    self.events.push_back(SessionEvent::Warning(crate::say!(
+                        "skipped a malformed packet from the broker ({})",
+                        detail
                     )));
                 }
                 Err(ReadError::Oversized { size }) => {
-                    self.events.push_back(SessionEvent::Warning(format!(
-                        "skipped a {size}-byte packet: larger than the {} byte limit",
+                    self.events.push_back(SessionEvent::Warning(crate::say!(
+                        "skipped a {}-byte packet: larger than the {} byte limit",
+                        size,
                         self.options.max_incoming_packet
                     )));
                 }
@@ -502,7 +509,7 @@ impl Session {
                     refusal,
                 } => self.handle_connack(now, session_present, refusal),
                 Incoming::Disconnect { reason } => self.lose(LossReason::ServerDisconnect(reason)),
-                other => self.lose(LossReason::Protocol(format!(
+                other => self.lose(LossReason::Protocol(crate::say!(
                     "expected CONNACK first, got {}",
                     packet_name(&other)
                 ))),
@@ -546,7 +553,7 @@ impl Session {
             Incoming::Disconnect { reason } => self.lose(LossReason::ServerDisconnect(reason)),
             Incoming::PingResp | Incoming::UnsubAck | Incoming::PubComp | Incoming::PubRec => {}
             Incoming::ConnAck { .. } | Incoming::ClientPacket(_) => {
-                self.lose(LossReason::Protocol(format!(
+                self.lose(LossReason::Protocol(crate::say!(
                     "a client never receives {} here",
                     packet_name(&packet)
                 )))

@@ -121,26 +121,27 @@ impl Settings {
                     match item.as_str().map(parse_device_spec) {
                         Some(Ok(device)) => {
                             if devices.iter().any(|d| d.address == device.address) {
-                                problems.push(format!("Device {}: listed twice.", index + 1));
+                                problems.push(crate::say!("Device {}: listed twice.", index + 1));
                             } else {
                                 devices.push(device);
                             }
                         }
                         Some(Err(problem)) => {
-                            problems.push(format!("Device {}: {problem}", index + 1))
+                            problems.push(crate::say!("Device {}: {}", index + 1, problem))
                         }
-                        None => problems.push(format!(
+                        None => problems.push(crate::say!(
                             "Device {}: must be text such as \"tasmota:desk_lamp:Desk lamp\".",
                             index + 1
                         )),
                     }
                 }
             }
-            Some(Value::Array(items)) => problems.push(format!(
-                "The file lists {} devices; at most {MAX_DEVICES} are accepted.",
-                items.len()
+            Some(Value::Array(items)) => problems.push(crate::say!(
+                "The file lists {} devices; at most {} are accepted.",
+                items.len(),
+                MAX_DEVICES
             )),
-            Some(_) => problems.push("\"devices\" must be a list.".into()),
+            Some(_) => problems.push(crate::say!("\"devices\" must be a list.")),
         }
         Self { broker, devices }
     }
@@ -152,14 +153,14 @@ fn read_broker(value: Option<&Value>, problems: &mut Vec<String>) -> BrokerProfi
         return broker;
     };
     let Some(object) = value.as_object() else {
-        problems.push("\"broker\" must be an object.".into());
+        problems.push(crate::say!("\"broker\" must be an object."));
         return broker;
     };
     let text = |key: &str, problems: &mut Vec<String>| match object.get(key) {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => {
-            problems.push(format!("broker \"{key}\" must be text."));
+            problems.push(crate::say!("broker \"{}\" must be text.", key));
             None
         }
     };
@@ -187,7 +188,9 @@ fn read_broker(value: Option<&Value>, problems: &mut Vec<String>) -> BrokerProfi
     match object.get("persistent_session") {
         None | Some(Value::Null) => {}
         Some(Value::Bool(on)) => broker.persistent_session = *on,
-        Some(_) => problems.push("broker \"persistent_session\" must be true or false.".into()),
+        Some(_) => problems.push(crate::say!(
+            "broker \"persistent_session\" must be true or false."
+        )),
     }
     broker
 }

@@ -154,8 +154,8 @@ impl ShellyProtocol {
             let message = error
                 .get("message")
                 .and_then(Value::as_str)
-                .unwrap_or("no reason given");
-            let message = crate::device::clip_text(message, 120);
+                .map_or_else(|| crate::say!("no reason given"), String::from);
+            let message = crate::device::clip_text(&message, 120);
             let channel = match call {
                 Call::Switch { channel } | Call::SwitchStatus { channel } => Some(channel),
                 Call::GetStatus | Call::GetConfig => None,
@@ -163,7 +163,7 @@ impl ShellyProtocol {
             if channel.is_some() || call == Call::GetStatus {
                 core.command_failed(
                     channel,
-                    format!("The device refused: {message} (error {code})."),
+                    crate::say!("The device refused: {} (error {}).", message, code),
                 );
             }
             return;

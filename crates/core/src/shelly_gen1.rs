@@ -71,8 +71,9 @@ impl Protocol for ShellyGen1Protocol {
                 let channel = usize::from(rest == "relay/1");
                 if text == "overpower" {
                     core.report_power(channel, false);
-                    core.state.notice =
-                        Some("The device switched itself off: too much power drawn.".into());
+                    core.state.notice = Some(crate::say!(
+                        "The device switched itself off: too much power drawn."
+                    ));
                 } else if let Some(on) = parse_power_word(text) {
                     core.report_power(channel, on);
                 }

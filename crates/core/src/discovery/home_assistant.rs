@@ -96,14 +96,16 @@ pub fn read_config(component: &str, object_id: &str, payload: &[u8]) -> Option<F
         _ => return None,
     };
     let kind = match component {
-        "binary_sensor" => "on/off sensor",
-        other => other,
+        "switch" => crate::say!("switch"),
+        "light" => crate::say!("light"),
+        "binary_sensor" => crate::say!("on/off sensor"),
+        _ => crate::say!("sensor"),
     };
     Some(Found {
         key: String::new(),
         config: DeviceConfig::new(address, clip_text(&name, 60)),
         source: DiscoverySource::HomeAssistant,
-        detail: kind.to_string(),
+        detail: kind,
     })
 }
 

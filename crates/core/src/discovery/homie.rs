@@ -236,7 +236,7 @@ fn finding(
         address.availability_topic = Some(state);
         address.available = "ready".into();
         address.not_available = "lost,disconnected".into();
-        (DeviceAddress::Generic(address), "switch".to_string())
+        (DeviceAddress::Generic(address), crate::say!("switch"))
     } else {
         let address = ReadingAddress {
             topic,
@@ -249,7 +249,7 @@ fn finding(
         };
         (
             DeviceAddress::Reading(address),
-            format!("{datatype} reading"),
+            crate::say!("{} reading", datatype),
         )
     };
     Some(Found {

@@ -61,12 +61,15 @@ pub fn read_config(payload: &[u8]) -> Option<Found> {
     let label = clip_text(text("dn").or(friendly).unwrap_or(topic), 60);
     let model = clip_text(text("md").unwrap_or("Tasmota"), 40);
     let version = clip_text(text("sw").unwrap_or("?"), 20);
-    let plural = if relays == 1 { "relay" } else { "relays" };
     Some(Found {
         key: String::new(),
         config: DeviceConfig::new(DeviceAddress::Tasmota(address), label),
         source: DiscoverySource::Tasmota,
-        detail: format!("{model}, {relays} {plural}, Tasmota {version}"),
+        detail: if relays == 1 {
+            crate::say!("{}, 1 relay, Tasmota {}", model, version)
+        } else {
+            crate::say!("{}, {} relays, Tasmota {}", model, relays, version)
+        },
     })
 }
 
