@@ -11,7 +11,7 @@ self.addEventListener('install', (event) => {
     const html = await index.clone().text();
     await cache.put('./', index);
     // The assets the page names: hashed files, boot script, icon, manifest.
-    const names = new Set(['./boot.js', './manifest.webmanifest', './icon.svg', './locales/es.json', './locales/de.json']);
+    const names = new Set(['./boot.js', './manifest.webmanifest', './icon.svg', './icon-192.png', './icon-512.png', './icon-maskable-512.png', './apple-touch-icon.png', './locales/es.json', './locales/de.json']);
     for (const match of html.matchAll(/(?:href|src|data-switchboard-js|data-switchboard-wasm)="(\.\/[^"]+)"/g)) {
       names.add(match[1]);
     }

@@ -116,7 +116,7 @@ pub fn AddDeviceForm(signals: ViewSignals) -> impl IntoView {
                 <div class="field-row">
                     {address_field}
                     <TextField caption=say!("Label (optional)") name="label" value=label placeholder=say!("Desk lamp") />
-                    <TextField caption=say!("Room (optional)") name="room" value=room placeholder="Kitchen" />
+                    <TextField caption=say!("Room (optional)") name="room" value=room placeholder=say!("Kitchen") />
                 </div>
                 <CheckField
                     name="confirm"

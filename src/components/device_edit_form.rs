@@ -1,9 +1,9 @@
-//! Editing a device already on the dashboard: its label, room, the second-tap confirmation and
-//! the command limit. (Its address is changed by removing it and adding it again.) Saving
-//! checks every field first and changes nothing if one is wrong.
+//! Editing a device already on the dashboard: its address (as written in a link, e.g.
+//! `tasmota:plug_1`), label, room, the second-tap confirmation and the command limit. Saving
+//! checks every field first and changes nothing if one is wrong; the device keeps its place.
 
 use leptos::prelude::*;
-use switchboard_core::config::DeviceConfig;
+use switchboard_core::config::{parse_device_spec, DeviceConfig};
 use switchboard_core::relay_guard::RateLimit;
 use switchboard_core::say;
 
@@ -19,6 +19,8 @@ pub fn DeviceEditForm(
     config: DeviceConfig,
     done: RwSignal<bool>,
 ) -> impl IntoView {
+    let original_address = config.address_only_spec();
+    let address = RwSignal::new(original_address.clone());
     let label = RwSignal::new(config.label.clone());
     let room = RwSignal::new(config.room.clone().unwrap_or_default());
     let confirm = RwSignal::new(config.options.confirm);
@@ -34,12 +36,35 @@ pub fn DeviceEditForm(
             }
         };
         let mut devices = setup::current(signals).devices;
+        let typed = address.get_untracked().trim().to_string();
+        let new_address = if typed == original_address {
+            None
+        } else {
+            match parse_device_spec(&typed) {
+                Ok(parsed)
+                    if devices
+                        .iter()
+                        .enumerate()
+                        .any(|(i, d)| i != index && d.address == parsed.address) =>
+                {
+                    let taken = say!("\"{}\" is already on the dashboard.", typed);
+                    error.set(Some(say!("Not saved: {}", taken)));
+                    return;
+                }
+                Ok(parsed) => Some(parsed.address),
+                Err(why) => {
+                    error.set(Some(say!("Not saved: {}", why)));
+                    return;
+                }
+            }
+        };
         let Some(device) = devices.get_mut(index) else {
             done.set(true);
             return;
         };
         let new_label = label.get_untracked().trim().to_string();
-        *device = DeviceConfig::new(device.address.clone(), new_label);
+        let kept_address = new_address.unwrap_or_else(|| device.address.clone());
+        *device = DeviceConfig::new(kept_address, new_label);
         device.options.limit = parsed;
         device.options.confirm = confirm.get_untracked();
         let new_room = room.get_untracked().trim().to_string();
@@ -50,8 +75,9 @@ pub fn DeviceEditForm(
     };
     view! {
         <form class="form-inner card-edit-form" on:submit=on_submit novalidate>
+            <TextField caption=say!("Address (as in a link)") name="edit_address" value=address placeholder="tasmota:plug_1" />
             <TextField caption=say!("Label") name="edit_label" value=label />
-            <TextField caption=say!("Room (optional)") name="edit_room" value=room placeholder="Kitchen" />
+            <TextField caption=say!("Room (optional)") name="edit_room" value=room placeholder=say!("Kitchen") />
             <TextField caption=say!("Commands allowed (count/seconds)") name="edit_limit" value=limit placeholder="4/10" />
             <CheckField name="edit_confirm" value=confirm caption=say!("Ask for a second tap before switching.") />
             <FormError error=error />

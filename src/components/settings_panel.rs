@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use switchboard_core::profiles::Profiles;
+use switchboard_core::qr_code::qr_picture;
 use switchboard_core::say;
 use switchboard_core::settings::Settings;
 use wasm_bindgen::{JsCast, JsValue};
@@ -22,6 +23,7 @@ pub fn SettingsPanel(signals: ViewSignals) -> impl IntoView {
     let pending_import = RwSignal::new(None::<Profiles>);
     let export_problem = RwSignal::new(None::<String>);
     let copied = RwSignal::new(None::<String>);
+    let show_qr = RwSignal::new(false);
 
     let on_export = move |_| {
         let mut profiles = signals.setup.profiles.get_untracked();
@@ -164,8 +166,34 @@ pub fn SettingsPanel(signals: ViewSignals) -> impl IntoView {
                     <span>{say!("Link to this dashboard")}</span>
                     <input type="text" name="share_link" readonly prop:value=share_link />
                 </label>
-                <button type="button" class="chip" on:click=on_copy>{say!("Copy link")}</button>
+                <div class="share-actions">
+                    <button type="button" class="chip" on:click=on_copy>{say!("Copy link")}</button>
+                    <button
+                        type="button"
+                        class="chip"
+                        aria-pressed=move || if show_qr.get() { "true" } else { "false" }
+                        on:click=move |_| show_qr.update(|s| *s = !*s)
+                    >
+                        {move || if show_qr.get() { say!("Hide QR code") } else { say!("Show QR code") }}
+                    </button>
+                </div>
                 {move || copied.get().map(|c| view! { <p class="group-message" aria-live="polite">{c}</p> })}
+                {move || show_qr.get().then(|| match qr_picture(&share_link()) {
+                    Ok(picture) => view! {
+                        <figure class="qr">
+                            <svg
+                                viewBox=format!("0 0 {0} {0}", picture.side)
+                                role="img"
+                                aria-label=say!("QR code of the link to this dashboard")
+                            >
+                                <rect width=picture.side height=picture.side fill="#fff" />
+                                <path d=picture.path fill="#000" />
+                            </svg>
+                            <figcaption>{say!("Scan it with the phone's camera to open this dashboard there.")}</figcaption>
+                        </figure>
+                    }.into_any(),
+                    Err(why) => view! { <p class="form-error">{why}</p> }.into_any(),
+                })}
             </div>
         </details>
     }

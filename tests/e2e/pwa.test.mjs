@@ -27,7 +27,7 @@ describe('offline start and installability, served from a sub-path', () => {
     await broker?.stop();
   });
 
-  test('the manifest names the app and its icon, under the sub-path', async () => {
+  test('the manifest names the app and its icons (PNG for Android and iOS), under the sub-path', async () => {
     const page = await browser.newPage();
     await page.goto(server.url);
     const href = await page.locator('link[rel=manifest]').getAttribute('href');
@@ -35,8 +35,22 @@ describe('offline start and installability, served from a sub-path', () => {
     assert.equal(manifest.name, 'Switchboard');
     assert.equal(manifest.display, 'standalone');
     assert.equal(manifest.start_url, './');
-    const icon = await page.request.get(new URL(manifest.icons[0].src, new URL(href, server.url)).href);
-    assert.equal(icon.status(), 200);
+    // Every icon is served, PNGs at the size they claim (Android wants 192 and 512 px and a
+    // maskable one; iOS a PNG apple-touch-icon).
+    const base = new URL(href, server.url);
+    const pngSize = (bytes) => [bytes.readUInt32BE(16), bytes.readUInt32BE(20)].join('x');
+    for (const entry of manifest.icons) {
+      const icon = await page.request.get(new URL(entry.src, base).href);
+      assert.equal(icon.status(), 200, entry.src);
+      assert.equal(icon.headers()['content-type']?.split(';')[0], entry.type, entry.src);
+      if (entry.type === 'image/png') assert.equal(pngSize(await icon.body()), entry.sizes, entry.src);
+    }
+    const sizes = manifest.icons.filter((i) => i.type === 'image/png').map((i) => `${i.sizes} ${i.purpose}`);
+    assert.deepEqual(sizes.sort(), ['192x192 any', '512x512 any', '512x512 maskable']);
+    const touch = await page.locator('link[rel=apple-touch-icon]').getAttribute('href');
+    const touchIcon = await page.request.get(new URL(touch, server.url).href);
+    assert.equal(touchIcon.status(), 200);
+    assert.equal(pngSize(await touchIcon.body()), '180x180');
     await page.close();
   });
 

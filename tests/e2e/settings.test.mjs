@@ -9,9 +9,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Mosquitto, eventually, startStack, switchState } from './harness.mjs';
+import jsQR from 'jsqr';
+import { Mosquitto, dashboardFragment, eventually, startStack, switchState } from './harness.mjs';
 
 const PLUGS = ['set_one', 'set_two'];
+// A plug no test adds by itself: the one an edited address moves to.
+const SPARE = 'set_spare';
 
 describe('settings against Mosquitto', () => {
   let stack;
@@ -25,6 +28,27 @@ describe('settings against Mosquitto', () => {
   const stored = (page) => page.evaluate(() => localStorage.getItem('switchboard.settings') ?? '');
   const labels = (page) => page.locator('li.card .card-label').allInnerTexts();
 
+  /** The text of the share QR code, read back the way a phone camera would: from its pixels. */
+  async function readQr(page) {
+    const svg = page.getByRole('img', { name: 'QR code of the link to this dashboard' });
+    const { side, rgba } = await svg.evaluate(async (element) => {
+      const side = 240;
+      const image = new Image();
+      image.src = `data:image/svg+xml;base64,${btoa(new XMLSerializer().serializeToString(element))}`;
+      await image.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = canvas.height = side;
+      const context = canvas.getContext('2d');
+      context.drawImage(image, 0, 0, side, side);
+      // As base64: a plain array of this many numbers is slow to pass out of the page.
+      const bytes = context.getImageData(0, 0, side, side).data;
+      let binary = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return { side, rgba: btoa(binary) };
+    });
+    return jsQR(new Uint8ClampedArray(Buffer.from(rgba, 'base64')), side, side, { inversionAttempts: 'dontInvert' })?.data;
+  }
+
   async function addTasmota(page, topic, label) {
     const form = page.locator('details.panel', { hasText: 'Add a device' });
     if ((await form.getAttribute('open')) === null) await form.locator('summary').click();
@@ -34,7 +58,7 @@ describe('settings against Mosquitto', () => {
   }
 
   before(async () => {
-    stack = await startStack(new Mosquitto(), PLUGS.map((p) => `${p}=on`));
+    stack = await startStack(new Mosquitto(), [...PLUGS.map((p) => `${p}=on`), `${SPARE}=off`]);
   });
 
   after(async () => {
@@ -68,6 +92,35 @@ describe('settings against Mosquitto', () => {
     await eventually(async () => assert.match(await stored(page), /pw-kept/), 5_000, 'remembered');
     await page.getByRole('button', { name: 'Forget the saved password' }).click();
     await eventually(async () => assert.doesNotMatch(await stored(page), /pw-kept/), 5_000, 'forgotten');
+    await page.close();
+  });
+
+  test('an address is edited in place: a mistake is explained, a taken one refused, a new one takes over the card', async () => {
+    const page = await fresh();
+    await page.goto(stack.server.url + dashboardFragment(stack.broker.wsPort, [`tasmota:${PLUGS[0]}:Lamp`, `tasmota:${PLUGS[1]}:Other`]));
+    await eventually(async () => assert.equal((await switchState(page, 'Lamp')).checked, 'true'), 10_000, 'the first plug is on');
+    await page.getByRole('button', { name: 'Edit devices' }).click();
+    await page.getByRole('button', { name: 'Edit Lamp' }).click();
+    const field = page.getByLabel('Address (as in a link)');
+    assert.equal(await field.inputValue(), `tasmota:${PLUGS[0]}`);
+    const save = page.getByRole('button', { name: 'Save', exact: true });
+    const problem = () => page.locator('.card-edit-form .form-error').innerText();
+    await field.fill('tasmota:');
+    await save.click();
+    await eventually(async () => assert.match(await problem(), /Not saved: .*the topic is missing/), 5_000, 'empty topic explained');
+    await field.fill(`tasmota:${PLUGS[1]}`);
+    await save.click();
+    await eventually(async () => assert.match(await problem(), new RegExp(`Not saved: "tasmota:${PLUGS[1]}" is already on the dashboard`)), 5_000, 'a taken address refused');
+    assert.match(await page.locator('li.card').first().innerText(), new RegExp(PLUGS[0]), 'nothing changed yet');
+    await field.fill(`tasmota:${SPARE}`);
+    await save.click();
+    await eventually(async () => {
+      assert.match(await page.locator('li.card').first().locator('.card-topic').innerText(), new RegExp(SPARE));
+      assert.deepEqual(await switchState(page, 'Lamp'), { checked: 'false', busy: 'false', disabled: false });
+    }, 10_000, 'the card follows the new plug, in its place and with its label');
+    await page.getByRole('button', { name: 'Done editing' }).click();
+    await page.getByRole('switch', { name: 'Lamp', exact: true }).click();
+    await stack.plugs.waitForLine(new RegExp(`plug ${SPARE} power ON`), 10_000);
     await page.close();
   });
 
@@ -158,11 +211,14 @@ describe('settings against Mosquitto', () => {
     await page.getByRole('button', { name: 'Connect' }).click();
     await addTasmota(page, PLUGS[0], 'Shared one');
     await page.getByText('Settings: export, import, share').click();
-    const linkField = page.getByLabel('Link to this dashboard');
+    const linkField = page.getByLabel('Link to this dashboard', { exact: true });
     const plain = await linkField.inputValue();
     assert.doesNotMatch(plain, /pw-share|carol/);
+    await page.getByRole('button', { name: 'Show QR code' }).click();
+    assert.equal(await readQr(page), plain, 'the QR code carries the link');
     await page.getByLabel('Include the user name and password in the link').check();
     assert.match(await linkField.inputValue(), /user=carol&pass=pw-share/);
+    assert.equal(await readQr(page), await linkField.inputValue(), 'the QR code follows the box');
 
     const other = await fresh();
     await other.goto(plain);

@@ -255,6 +255,12 @@ impl DeviceConfig {
         spec
     }
 
+    /// The `device=` value of the address alone (no label, room or options): what the edit
+    /// form shows, and [`parse_device_spec`] reads back as the same address.
+    pub fn address_only_spec(&self) -> String {
+        DeviceConfig::new(self.address.clone(), "").address_spec()
+    }
+
     fn address_spec(&self) -> String {
         let e = |text: &str| escape_field(text);
         let label_part = if self.label == default_label(&self.address) {
@@ -652,6 +658,30 @@ pub fn validate_device_topic(topic: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_address_alone_reads_back_as_the_same_address_for_every_kind() {
+        for spec in [
+            "tasmota:plug_1:Desk:room=Office:confirm=1",
+            "tasmota:strip:Strip:ft=%prefix%/home/%topic%/:prefixes=c,s,t",
+            "shelly:shellyplugsg3-a8:Heater:limit=2/30",
+            "shellygen1:shellyplug-s-7AB3C1",
+            "jsonrelay:garage/board:GP18:momentary:Garage door",
+            "generic:home/fan/set:home/fan:Fan:avty=home/fan/status:path=$.state",
+            "reading:home/temp:Kitchen",
+        ] {
+            let config = parse_device_spec(spec).expect(spec);
+            let address = config.address_only_spec();
+            assert!(
+                !address.contains("room=")
+                    && !address.contains("confirm=")
+                    && !address.contains("limit="),
+                "{address}"
+            );
+            let again = parse_device_spec(&address).expect(&address);
+            assert_eq!(again.address, config.address, "{spec} -> {address}");
+        }
+    }
 
     #[test]
     fn every_kind_reads_back_from_its_own_spec() {

@@ -23,6 +23,7 @@
 //! - [`config`]: the dashboard configuration read from a page URL (query and fragment).
 //! - [`message_log`]: the last messages seen and sent, bounded, with MQTT-style filters.
 //! - [`profiles`]: several broker profiles, the document kept and exported (schema 2).
+//! - [`qr_code`]: the share link as a QR code (an SVG path).
 //! - [`settings`]: the setup kept in the browser and in export files (versioned JSON).
 //! - [`dashboard`]: one broker link plus its devices; what the browser glue drives.
 //!
@@ -47,6 +48,7 @@ pub mod message_log;
 pub mod number_text;
 pub mod packet_reader;
 pub mod profiles;
+pub mod qr_code;
 pub mod reading;
 pub mod reason_code;
 pub mod relay_guard;
