@@ -86,7 +86,7 @@ mod tests {
         let grid = dark(&picture);
         let size = picture.side as usize - 2 * QUIET_ZONE as usize;
         assert!(
-            size >= 21 && (size - 17) % 4 == 0,
+            size >= 21 && (size - 17).is_multiple_of(4),
             "{size} is not a QR size"
         );
         let q = QUIET_ZONE as usize;
