@@ -8,6 +8,8 @@
 #   5. end-to-end: the built page in headless Chromium against Mosquitto and the embedded
 #      rumqttd, with simulated Tasmota plugs; stalls and cuts through the fault proxy; the
 #      broker restarted E2E_RESTARTS times (default 20)
+#   6. the benchmark against a page built on MQTT.js, in quick mode (bench/run.mjs --quick):
+#      it must run through; its figures are not checked (timing tests flake)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
@@ -61,6 +63,10 @@ step_done "release build"
 step "end-to-end (headless Chromium; Mosquitto, rumqttd, aedes; simulated plugs, fault proxy)"
 node --test --test-reporter=spec tests/e2e/ 2>&1 | tee "$LOG_DIR/e2e.log"
 step_done "end-to-end"
+
+step "benchmark against the MQTT.js page, quick mode (keeps it working; asserts no timing)"
+node bench/run.mjs --quick --out "$LOG_DIR/bench-quick.json"
+step_done "benchmark (quick)"
 
 # One closing line over every tier.
 sum() { grep -hoE "$1" "$LOG_DIR/$2" | grep -oE '[0-9]+' | awk '{ total += $1 } END { print total + 0 }'; }

@@ -92,6 +92,8 @@ pub struct DeviceRow {
     pub key: u64,
     /// Its view, written by the driver.
     pub view: RwSignal<DeviceView>,
+    /// Whether its card is on or near the screen (see `visibility`); true until known.
+    pub near_screen: RwSignal<bool>,
 }
 
 thread_local! {
@@ -110,11 +112,16 @@ impl DeviceRow {
             key
         });
         let root = ROOT_OWNER.with(|owner| owner.borrow().clone());
-        let view = match root {
-            Some(owner) => owner.with(|| RwSignal::new(view)),
-            None => RwSignal::new(view),
+        let (view, near_screen) = match root {
+            Some(owner) => owner.with(|| (RwSignal::new(view), RwSignal::new(true))),
+            None => (RwSignal::new(view), RwSignal::new(true)),
         };
-        Self { index, key, view }
+        Self {
+            index,
+            key,
+            view,
+            near_screen,
+        }
     }
 
     /// A row for a device that is not connected yet.
@@ -185,6 +192,9 @@ pub fn App() -> impl IntoView {
     let embed = config.embed;
     if embed {
         mark_body("embed");
+    } else {
+        // Embedded, every card counts as visible: the parent hears every change at once.
+        crate::visibility::install(driver::schedule_render);
     }
     if config.transparent {
         mark_body("transparent");

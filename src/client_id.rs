@@ -39,12 +39,18 @@ pub fn client_id() -> String {
 /// Answers other tabs' questions from then on.
 pub async fn claim() -> String {
     let channel = BroadcastChannel::new(CHANNEL).ok();
-    let candidate = stored_id().unwrap_or_else(fresh_id);
+    let stored = stored_id();
+    // Only a stored id can be held by another tab (a duplicate copies sessionStorage): a fresh
+    // random one is used at once, without waiting for answers.
+    let must_ask = stored.is_some();
+    let candidate = stored.unwrap_or_else(fresh_id);
     HELD.with(|held| *held.borrow_mut() = Some(candidate.clone()));
     if let Some(channel) = &channel {
         listen(channel);
-        let _ = channel.post_message(&JsValue::from_str(&format!("ask:{candidate}")));
-        TimeoutFuture::new(CLAIM_WAIT_MS).await;
+        if must_ask {
+            let _ = channel.post_message(&JsValue::from_str(&format!("ask:{candidate}")));
+            TimeoutFuture::new(CLAIM_WAIT_MS).await;
+        }
     }
     let id = if CONFLICT.with(|c| c.replace(false)) {
         fresh_id()

@@ -3,8 +3,9 @@
 //! Every input (socket event, timer, click, wake-up) goes into the dashboard; then `pump`
 //! carries out what it asks (open or close the socket, send bytes), re-arms the one timer at
 //! the dashboard's next deadline, and schedules a render: the new state is copied into the
-//! page's signals at most once per animation frame, so a flood of messages costs one DOM
-//! update per frame (and none while the tab is hidden). The driver lives in a thread-local:
+//! page's signals right away when the page is idle, else at most once per animation frame, so
+//! a flood of messages costs one DOM update per frame (and none while the tab is hidden);
+//! cards far from the screen are refreshed in sweeps (`visibility`). The driver lives in a thread-local:
 //! wasm is single-threaded, and callbacks reach it without `Rc`s. No decision is made here.
 
 use std::cell::RefCell;
@@ -28,6 +29,8 @@ use wasm_bindgen::JsCast;
 use crate::app::{DeviceRow, DeviceView, LinkView};
 use crate::browser;
 use crate::transport::{Socket, SocketEvent};
+use crate::visibility;
+use switchboard_core::offscreen_sweep::{NextSweep, OffscreenSweep};
 
 /// Where the driver writes what the page shows.
 #[derive(Clone, Copy)]
@@ -93,6 +96,17 @@ thread_local! {
     static LOG_SHOWN: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     static DRIVER: RefCell<Option<Driver>> = const { RefCell::new(None) };
     static RENDER_SCHEDULED: RefCell<bool> = const { RefCell::new(false) };
+    /// When bytes last came from the broker.
+    static LAST_BYTES: std::cell::Cell<Millis> = const { std::cell::Cell::new(0) };
+    /// The bytes being handled came after a quiet spell: render without waiting for a frame.
+    static RENDER_AT_ONCE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// When cards far from the screen are brought up to date (see `visibility`).
+    static SWEEP: RefCell<OffscreenSweep> = RefCell::new(OffscreenSweep::new(
+        visibility::OFFSCREEN_PERIOD_MS,
+        visibility::OFFSCREEN_BUDGET,
+    ));
+    /// A render waiting for the next sweep.
+    static SWEEP_TIMER: RefCell<Option<Timeout>> = const { RefCell::new(None) };
 }
 
 /// Connects to a broker with these devices, replacing any previous connection.
@@ -239,7 +253,12 @@ fn handle_socket_event(generation: u64, event: SocketEvent) {
         let now = browser::now();
         match event {
             SocketEvent::Open => driver.dashboard.handle_transport_open(now),
-            SocketEvent::Bytes(bytes) => driver.dashboard.handle_bytes(now, &bytes),
+            SocketEvent::Bytes(bytes) => {
+                // After a quiet spell, what just arrived (a confirmation) is shown at once.
+                let quiet = now.saturating_sub(LAST_BYTES.replace(now)) >= QUIET_MS;
+                RENDER_AT_ONCE.set(quiet);
+                driver.dashboard.handle_bytes(now, &bytes);
+            }
             SocketEvent::Closed { .. } => {
                 driver.socket = None;
                 driver.dashboard.handle_transport_closed(now);
@@ -277,9 +296,23 @@ fn pump() {
     schedule_render();
 }
 
-/// Renders on the next animation frame, once however many inputs arrive before it.
-fn schedule_render() {
+/// Bytes from the broker after this long without any are rendered at once (see
+/// `schedule_render`); closer together they wait for the next animation frame.
+const QUIET_MS: Millis = 50;
+
+/// Renders once however many inputs arrive before it: right after the current task when bytes
+/// arrived after a quiet spell (a device's confirmation shows without waiting for a frame),
+/// else on the next animation frame (a flood costs one render per frame). Never while the tab
+/// is hidden: animation frames wait for it to be shown.
+pub fn schedule_render() {
     if RENDER_SCHEDULED.with(|flag| flag.replace(true)) {
+        return;
+    }
+    let visible = web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| !d.hidden());
+    if visible && RENDER_AT_ONCE.replace(false) {
+        wasm_bindgen_futures::spawn_local(async { render() });
         return;
     }
     let callback = Closure::once_into_js(render);
@@ -294,6 +327,7 @@ fn schedule_render() {
 /// Copies the dashboard's state into the signals, touching only what changed.
 fn render() {
     RENDER_SCHEDULED.with(|flag| flag.replace(false));
+    let now = browser::now();
     let views = DRIVER.with(|cell| {
         let slot = cell.borrow();
         let driver = slot.as_ref()?;
@@ -315,15 +349,29 @@ fn render() {
         Some((
             driver.signals,
             driver.link_view(),
-            driver.changed_device_views(),
+            driver.changed_device_views(now),
             found,
             log,
         ))
     });
     // Signals are written after the borrow ends, so nothing they trigger can re-enter it.
-    let Some((signals, link, changed, found, log)) = views else {
+    let Some((signals, link, (changed, next_sweep), found, log)) = views else {
         return;
     };
+    match next_sweep {
+        NextSweep::Idle => {}
+        NextSweep::NextFrame => schedule_render(),
+        NextSweep::At(at) => SWEEP_TIMER.with(|timer| {
+            let mut timer = timer.borrow_mut();
+            if timer.is_none() {
+                let wait = at.saturating_sub(now).clamp(1, u64::from(u32::MAX)) as u32;
+                *timer = Some(Timeout::new(wait, || {
+                    SWEEP_TIMER.with(|timer| timer.borrow_mut().take());
+                    schedule_render();
+                }));
+            }
+        }),
+    }
     if let Some(log) = log {
         signals.log.set(log);
     }
@@ -431,29 +479,47 @@ impl Driver {
 
     /// Views of the devices whose state differs from what the page shows, or that the page
     /// does not show yet. Only those are cloned: a frame costs one comparison per device.
-    fn changed_device_views(&self) -> Vec<(usize, DeviceView)> {
-        self.signals.devices.with_untracked(|rows| {
-            self.dashboard
-                .devices()
-                .iter()
-                .enumerate()
-                .filter(|(index, device)| {
-                    rows.get(*index).is_none_or(|row| {
-                        row.view.with_untracked(|shown| {
-                            shown.state != *device.state() || shown.config != device.config
-                        })
-                    })
-                })
-                .map(|(index, device)| {
-                    let view = DeviceView {
-                        config: device.config.clone(),
-                        state: device.state().clone(),
-                        actions: device.actions(),
-                        toggles_blind: device.toggles_without_state(),
-                    };
-                    (index, view)
-                })
-                .collect()
-        })
+    /// Cards far from the screen are refreshed as the sweep allows; what to schedule for the
+    /// rest is returned beside the views.
+    fn changed_device_views(&self, now: Millis) -> (Vec<(usize, DeviceView)>, NextSweep) {
+        let devices = self.dashboard.devices();
+        let (mut due, stale_hidden) = self.signals.devices.with_untracked(|rows| {
+            let mut due = Vec::new();
+            let mut stale_hidden = Vec::new();
+            for (index, device) in devices.iter().enumerate() {
+                let Some(row) = rows.get(index) else {
+                    due.push(index);
+                    continue;
+                };
+                let differs = row.view.with_untracked(|shown| {
+                    shown.state != *device.state() || shown.config != device.config
+                });
+                if !differs {
+                    continue;
+                }
+                if visibility::is_hidden(row.key) {
+                    stale_hidden.push(index);
+                } else {
+                    due.push(index);
+                }
+            }
+            (due, stale_hidden)
+        });
+        let (swept, next) = SWEEP.with(|sweep| sweep.borrow_mut().plan(now, &stale_hidden));
+        due.extend(swept);
+        let views = due
+            .into_iter()
+            .filter_map(|index| {
+                let device = devices.get(index)?;
+                let view = DeviceView {
+                    config: device.config.clone(),
+                    state: device.state().clone(),
+                    actions: device.actions(),
+                    toggles_blind: device.toggles_without_state(),
+                };
+                Some((index, view))
+            })
+            .collect();
+        (views, next)
     }
 }

@@ -12,6 +12,7 @@
 //! - [`transport`]: the WebSocket (subprotocol `mqtt`, binary frames as ArrayBuffer).
 //! - [`browser`]: clock, randomness, page URL.
 //! - [`client_id`]: a client id unique per tab (even a duplicated one), stable across reloads.
+//! - [`visibility`]: which cards are near the screen (the rest are refreshed twice a second).
 //! - [`wake`]: visibility, network and focus events that call for an immediate link check.
 
 pub mod app;
@@ -24,6 +25,7 @@ pub mod language;
 pub mod setup;
 pub mod storage;
 pub mod transport;
+pub mod visibility;
 pub mod wake;
 
 /// Loads the language, then mounts the app on `<body>`.

@@ -36,6 +36,14 @@ pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
         })
     };
     let card_class = move || view.with(|v| card_class(&v.state));
+    // Watched so that a flood for hundreds of devices costs only the cards near the screen.
+    let card = NodeRef::<leptos::html::Li>::new();
+    let key = row.key;
+    let near_screen = row.near_screen;
+    card.on_load(move |element| {
+        crate::visibility::observe(&element, key, near_screen);
+        on_cleanup(move || crate::visibility::forget(&element, key));
+    });
     // Memos: the channel list and the action buttons are rebuilt only when they change, not on
     // every state report (which would replace the very button a finger is on).
     let channel_count = Memo::new(move |_| view.with(|v| v.state.channels.len()));
@@ -57,7 +65,7 @@ pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
     let ghost = Memo::new(move |_| view.with(|v| v.state.ghost.clone()));
 
     view! {
-        <li class=card_class>
+        <li class=card_class node_ref=card data-row=key.to_string()>
             <div class="card-title">
                 <span class="card-label">{label}</span>
                 <span class="card-topic">{address}</span>
@@ -85,7 +93,12 @@ pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
             <ReadingsLine view=view />
             <Sparkline view=view />
             {move || view.with(|v| v.state.last_seen).map(|at| {
-                let seen = move || say!("Heard from {}", ago(signals.clock.get().saturating_sub(at)));
+                // Off screen, the clock's tick is not followed: hundreds of hidden cards would
+                // otherwise all be rewritten every second.
+                let seen = move || {
+                    let now = if near_screen.get() { signals.clock.get() } else { signals.clock.get_untracked() };
+                    say!("Heard from {}", ago(now.saturating_sub(at)))
+                };
                 view! { <p class="card-seen">{seen}</p> }
             })}
             {move || answer.get().map(|a| view! { <p class="card-answer">{a}</p> })}

@@ -10,8 +10,8 @@ import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
-const DEVKIT = process.env.SWITCHBOARD_DEVKIT ?? join(ROOT, 'target', 'debug', 'switchboard-devkit');
-const DIST = process.env.SWITCHBOARD_DIST ?? join(ROOT, 'dist');
+export const DEVKIT = process.env.SWITCHBOARD_DEVKIT ?? join(ROOT, 'target', 'debug', 'switchboard-devkit');
+export const DIST = process.env.SWITCHBOARD_DIST ?? join(ROOT, 'dist');
 
 /** A port nothing listens on right now. */
 export async function freePort() {
@@ -54,7 +54,7 @@ export async function eventually(check, timeoutMs = 10_000, what = 'condition') 
 export const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
 /** A child process whose output lines are kept, so tests can wait for one. */
-class Child {
+export class Child {
   constructor(name, command, args) {
     this.name = name;
     this.lines = [];

@@ -14,7 +14,7 @@
 //!
 //! Not here: sockets, timers, rendering (the app crate), MQTT framing (`session`).
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 use mqttbytes::QoS;
 
@@ -145,6 +145,10 @@ pub struct Dashboard {
     discovery_problem: Option<String>,
     /// The recent messages, while the user looks at them.
     log: Option<MessageLog>,
+    /// Each device's soonest deadline, kept in step as devices are touched, so finding the
+    /// next timer does not ask every device after every message (`deadline_of` by device).
+    deadlines: BTreeSet<(Millis, usize)>,
+    deadline_of: Vec<Option<Millis>>,
 }
 
 impl Dashboard {
@@ -183,6 +187,8 @@ impl Dashboard {
             discovery: None,
             discovery_problem: None,
             log: None,
+            deadlines: BTreeSet::new(),
+            deadline_of: Vec::new(),
         };
         for device in devices {
             dashboard.add_device(0, device);
@@ -224,6 +230,8 @@ impl Dashboard {
             }
         }
         self.devices.push(DashboardDevice { config, adapter });
+        self.deadline_of.push(None);
+        self.note_deadline(index);
         if self.session.is_connected() {
             let filters = self.devices[index].adapter.subscriptions();
             if self.session.subscribe(now, &filters).is_ok() {
@@ -497,10 +505,9 @@ impl Dashboard {
             .devices
             .get_mut(device)
             .ok_or(CommandError::NoSuchDevice)?;
-        let topic = entry
-            .adapter
-            .take_ghost_to_clear()
-            .ok_or(CommandError::NoSuchDevice)?;
+        let topic = entry.adapter.take_ghost_to_clear();
+        self.note_deadline(device);
+        let topic = topic.ok_or(CommandError::NoSuchDevice)?;
         if let Err(error) = self
             .session
             .publish(now, &topic, b"", QoS::AtLeastOnce, true)
@@ -515,6 +522,7 @@ impl Dashboard {
         if let Some(entry) = self.devices.get_mut(device) {
             entry.adapter.unlock();
         }
+        self.note_deadline(device);
     }
 
     /// Marks the devices whose address equals `address` as withdrawn from (or back in) the
@@ -525,6 +533,7 @@ impl Dashboard {
                 device.adapter.set_removed(removed);
             }
         }
+        self.note_all_deadlines();
     }
 
     /// What to do with the WebSocket.
@@ -543,12 +552,47 @@ impl Dashboard {
             LinkPhase::WaitingToRetry { retry_at } => Some(retry_at),
             _ => None,
         };
-        self.devices
-            .iter()
-            .filter_map(|d| d.adapter.poll_timeout())
+        let devices = self.deadlines.first().map(|(at, _)| *at);
+        debug_assert_eq!(
+            devices,
+            self.devices
+                .iter()
+                .filter_map(|d| d.adapter.poll_timeout())
+                .min(),
+            "a device's deadline changed without note_deadline"
+        );
+        devices
+            .into_iter()
             .chain(self.session.poll_timeout())
             .chain(retry)
             .min()
+    }
+
+    /// Brings device `index`'s entry in the deadline index up to date; call after touching it.
+    fn note_deadline(&mut self, index: usize) {
+        let Some(device) = self.devices.get(index) else {
+            return;
+        };
+        let now_due = device.adapter.poll_timeout();
+        let Some(slot) = self.deadline_of.get_mut(index) else {
+            return;
+        };
+        if *slot != now_due {
+            if let Some(old) = slot.take() {
+                self.deadlines.remove(&(old, index));
+            }
+            if let Some(new) = now_due {
+                self.deadlines.insert((new, index));
+            }
+            *slot = now_due;
+        }
+    }
+
+    /// Every device's deadline, after something touched them all.
+    fn note_all_deadlines(&mut self) {
+        for index in 0..self.devices.len() {
+            self.note_deadline(index);
+        }
     }
 
     fn open_transport(&mut self) {
@@ -572,6 +616,7 @@ impl Dashboard {
         for device in &mut self.devices {
             device.adapter.handle_broker_disconnected();
         }
+        self.note_all_deadlines();
         let delay = self.backoff.next_jittered_delay(&mut self.random);
         self.link.failed_attempts = self.link.failed_attempts.saturating_add(1);
         self.link.problem = Some(problem);
@@ -622,6 +667,7 @@ impl Dashboard {
                 SessionEvent::PublishRefused { packet_id, reason } => {
                     if let Some(index) = self.publish_owners.remove(&packet_id) {
                         self.devices[index].adapter.handle_command_refused(&reason);
+                        self.note_deadline(index);
                     }
                 }
                 SessionEvent::Warning(warning) => self.link.problem = Some(warning),
@@ -697,6 +743,7 @@ impl Dashboard {
         for device in &mut self.devices {
             device.adapter.handle_broker_disconnected();
         }
+        self.note_all_deadlines();
         let note = crate::say!(
             "MQTT 5 did not work with this broker ({}), so MQTT 3.1.1 is used.",
             why
@@ -736,6 +783,15 @@ impl Dashboard {
         }
         for index in 0..self.devices.len() {
             self.devices[index].adapter.handle_broker_connected(now);
+        }
+        // Every device's first question (its state) goes out before anyone's details (names,
+        // readings), so the last switch of a long list is not waiting behind them.
+        for index in 0..self.devices.len() {
+            if let Some(first) = self.devices[index].adapter.poll_outgoing() {
+                self.publish(now, Some(index), first);
+            }
+        }
+        for index in 0..self.devices.len() {
             self.flush_device(now, index);
         }
         self.subscribe_discovery(now);
@@ -745,6 +801,7 @@ impl Dashboard {
         while let Some(message) = self.devices[index].adapter.poll_outgoing() {
             self.publish(now, Some(index), message);
         }
+        self.note_deadline(index);
     }
 
     /// Publishes at QoS 1, never retained; an identical state question already sent at this

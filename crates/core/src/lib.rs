@@ -18,6 +18,7 @@
 //! - [`relay_guard`]: the per-device command rate limit and lock that protect a relay.
 //! - [`discovery`]: devices that announce themselves (Tasmota, Home Assistant, Homie, Shelly).
 //! - [`number_text`]: numbers to and from text without the costly float formatting.
+//! - [`offscreen_sweep`]: when device cards far from the screen are brought up to date.
 //! - [`json_read`]: forgiving readers for devices' JSON (numbers as strings, paths).
 //! - [`device_config`]: one device's configuration and its `device=` form.
 //! - [`config`]: the dashboard configuration read from a page URL (query and fragment).
@@ -46,6 +47,7 @@ pub mod json_read;
 pub mod json_relay;
 pub mod message_log;
 pub mod number_text;
+pub mod offscreen_sweep;
 pub mod packet_reader;
 pub mod profiles;
 pub mod qr_code;

@@ -14,7 +14,8 @@
 //! - `broker`: just the embedded broker.
 //! - `plugs --broker HOST:PORT TOPIC[=on] ...`: simulated plugs against any broker.
 //! - `serve`: just the static file server.
-//! - `flood --broker HOST:PORT --topic T --rate N --seconds S`: publish N messages a second.
+//! - `flood --broker HOST:PORT --topic T --rate N --seconds S [--devices D --first-round K]`:
+//!   publish N messages a second (with `--devices`, state reports of D devices by round).
 //! - `proxy --listen PORT --upstream HOST:PORT`: the fault proxy; stdin lines `cut`, `stall`,
 //!   `resume`.
 //!
@@ -51,6 +52,7 @@ const USAGE: &str = "usage:
       DEVICE: <tasmota topic> | tasmota:<topic>[:<relays>] | shelly:<prefix> | jsonboard:<topic> | generic:<base>
   switchboard-devkit serve [--dist DIR] [--http-port 8080]
   switchboard-devkit flood --broker 127.0.0.1:1883 --topic T [--rate 5000] [--seconds 3]
+      [--devices N --first-round K]  (T with {n}: state reports of N devices, ON/OFF by round)
   switchboard-devkit proxy --listen PORT --upstream 127.0.0.1:9001   (stdin: cut|stall|resume)
 control lines on stdin (demo, plugs): press|unplug|plugin <name>, latency <name> <ms>";
 
@@ -86,6 +88,8 @@ struct Options {
     topic: String,
     rate: u32,
     seconds: u64,
+    devices: u32,
+    first_round: u64,
 }
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
@@ -103,6 +107,8 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         topic: String::new(),
         rate: 5_000,
         seconds: 3,
+        devices: 0,
+        first_round: 0,
     };
     let mut rest = args[1..].iter();
     while let Some(arg) = rest.next() {
@@ -135,6 +141,18 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
                 options.seconds = text
                     .parse()
                     .map_err(|_| format!("--seconds must be whole seconds, got {text:?}"))?;
+            }
+            "--devices" => {
+                let text = value("--devices")?;
+                options.devices = text
+                    .parse()
+                    .map_err(|_| format!("--devices must be a count, got {text:?}"))?;
+            }
+            "--first-round" => {
+                let text = value("--first-round")?;
+                options.first_round = text
+                    .parse()
+                    .map_err(|_| format!("--first-round must be a count, got {text:?}"))?;
             }
             "--tele-period" => {
                 let text = value("--tele-period")?;
@@ -318,6 +336,23 @@ fn run_flood(options: &Options) -> Result<(), String> {
         return Err(format!("flood needs --topic\n{USAGE}"));
     }
     let started = std::time::Instant::now();
+    if options.devices > 0 {
+        let flood = flood::run_state_flood(
+            &options.broker,
+            &options.topic,
+            options.devices,
+            options.first_round,
+            options.rate,
+            Duration::from_secs(options.seconds),
+        )?;
+        println!(
+            "flood sent {} messages in {:.2} s ({} rounds)",
+            flood.messages,
+            started.elapsed().as_secs_f64(),
+            flood.rounds
+        );
+        return Ok(());
+    }
     let sent = flood::run_flood(
         &options.broker,
         &options.topic,

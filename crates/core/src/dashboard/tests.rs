@@ -133,6 +133,22 @@ fn after_connack_it_subscribes_for_every_device_and_asks_each_for_its_state() {
             ("cmnd/b/STATE".into(), String::new(), false)
         ]
     );
+    // Every device's state question goes out before anyone's details (names, readings).
+    let order: Vec<String> = publishes(&packets)
+        .into_iter()
+        .map(|(topic, payload, _)| format!("{topic} {payload}").trim().to_string())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "cmnd/a/STATE",
+            "cmnd/b/STATE",
+            "cmnd/a/STATUS",
+            "cmnd/a/STATUS 10",
+            "cmnd/b/STATUS",
+            "cmnd/b/STATUS 10"
+        ]
+    );
     assert!(dashboard
         .devices()
         .iter()

@@ -1,0 +1,352 @@
+// Switchboard against a page built on MQTT.js 5, in the same headless Chromium, against the
+// same Mosquitto and simulated Tasmota plugs, measured alternately so their ratio holds on a
+// noisy machine. Prints a Markdown table and writes the figures as JSON.
+//
+//   node bench/run.mjs [--quick] [--out bench/results.json]
+//
+// Needs the release build in dist/ and the dev kit (scripts/bench.sh builds both). --quick runs
+// every measurement briefly, only to keep this script from rotting; it asserts no timing.
+
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Child, DEVKIT, DIST, Mosquitto, ROOT, freePort, launchBrowser, startPlugs } from '../tests/e2e/harness.mjs';
+
+const QUICK = process.argv.includes('--quick');
+const OUT = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : join(ROOT, 'bench', QUICK ? 'results-quick.json' : 'results.json');
+const PLAN = QUICK
+  ? { openReps: 1, clicks: 20, rates: [2_000, 8_000], floodSeconds: 2, fpsSeconds: 2, memoryMessages: 20_000 }
+  : { openReps: 5, clicks: 200, rates: [2_000, 5_000, 10_000, 20_000, 40_000, 80_000], floodSeconds: 4, fpsSeconds: 4, memoryMessages: 1_000_000 };
+const KEPT_UP_MS = 1_000;
+const INGEST_DEVICES = 1_000;
+const PAGES = ['switchboard', 'mqttjs'];
+const log = (line) => console.error(`[bench] ${line}`);
+
+// ---------------------------------------------------------------- the stack
+
+const broker = new Mosquitto();
+await broker.start();
+const plugNames = Array.from({ length: 100 }, (_, i) => `bench_${String(i).padStart(4, '0')}`);
+log(`starting ${plugNames.length} simulated Tasmota plugs`);
+const plugs = await startPlugs(broker, plugNames);
+
+const root = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
+symlinkSync(DIST, join(root, 'switchboard'));
+mkdirSync(join(root, 'mqttjs'));
+cpSync(join(ROOT, 'bench', 'mqttjs'), join(root, 'mqttjs'), { recursive: true });
+cpSync(join(ROOT, 'node_modules', 'mqtt', 'dist', 'mqtt.min.js'), join(root, 'mqttjs', 'mqtt.min.js'));
+const httpPort = await freePort();
+const http = new Child('http', DEVKIT, ['serve', '--dist', root, '--http-port', `${httpPort}`]);
+await http.waitForLine(/serving/, 10_000);
+const browser = await launchBrowser();
+
+const brokerParam = `broker=${encodeURIComponent(`ws://127.0.0.1:${broker.wsPort}`)}`;
+/** The page's address with `topics` as Tasmota devices (Switchboard's command limit raised so a click benchmark is not held back). */
+function pageUrl(which, topics) {
+  const devices = topics.map((t) => `device=${encodeURIComponent(which === 'switchboard' ? `tasmota:${t}:limit=100/1` : `tasmota:${t}`)}`);
+  return `http://127.0.0.1:${httpPort}/${which}/#${[brokerParam, ...devices].join('&')}`;
+}
+
+async function openPage(which, topics) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => log(`${which} page error: ${error}`));
+  await page.goto(pageUrl(which, topics));
+  return { page, context, which };
+}
+
+/**
+ * Waits in the page until every switch shows a confirmed state (and, if given, `checked`);
+ * returns the page's clock then. With `only` (indices), just those switches count: the ones
+ * on screen, what a user sees. Checked every 10 ms, reading attributes only (no layout).
+ */
+async function confirmed(page, count, checked = null, timeout = 60_000, only = null) {
+  const handle = await page.waitForFunction(([n, want, indices]) => {
+    let switches = document.querySelectorAll('[role=switch]');
+    if (switches.length !== n) return false;
+    if (indices) switches = indices.map((i) => switches[i]);
+    for (const s of switches) {
+      if (s.disabled || s.getAttribute('aria-busy') === 'true') return false;
+      if (want !== null && s.getAttribute('aria-checked') !== want) return false;
+    }
+    return performance.now();
+  }, [count, checked, only], { polling: 10, timeout });
+  return handle.jsonValue();
+}
+
+let nextRound = 0;
+/** A state flood over `prefix_0000..`: every device ON or OFF by round; returns what it sent and the state it leaves. */
+async function flood(prefix, devices, rate, seconds) {
+  const child = new Child('flood', DEVKIT, [
+    'flood', '--broker', `127.0.0.1:${broker.tcpPort}`, '--topic', `stat/${prefix}_{n}/POWER`,
+    '--devices', `${devices}`, '--first-round', `${nextRound}`, '--rate', `${rate}`, '--seconds', `${seconds}`,
+  ]);
+  const line = await child.waitForLine(/flood sent \d+ messages/, (seconds + 30) * 1000);
+  const endedAt = Date.now();
+  await child.stop();
+  const [, messages, elapsed, rounds] = line.match(/sent (\d+) messages in ([\d.]+) s \((\d+) rounds\)/).map(Number);
+  nextRound += rounds;
+  return { messages, elapsed, endedAt, final: (nextRound - 1) % 2 === 0 ? 'true' : 'false' };
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+};
+const percentile = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+};
+
+const results = {
+  machine: {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memory_gib: Math.round(totalmem() / 2 ** 30),
+    chromium: browser.version(),
+    mosquitto: broker.version ?? 'Debian mosquitto',
+    mqttjs: JSON.parse(readFileSync(join(ROOT, 'node_modules', 'mqtt', 'package.json'), 'utf8')).version,
+    quick: QUICK,
+  },
+};
+
+// ---------------------------------------------------------------- 1. transfer size
+
+function pageFiles(which) {
+  const dir = join(root, which);
+  const html = readFileSync(join(dir, 'index.html'), 'utf8');
+  const names = new Set(['index.html']);
+  for (const match of html.matchAll(/(?:href|src|data-switchboard-js|data-switchboard-wasm)="(?:\.\/)?([^"#?]+\.(?:js|wasm|css))"/g)) names.add(match[1]);
+  return [...names].map((name) => readFileSync(join(dir, name)));
+}
+results.size = {};
+for (const which of PAGES) {
+  const files = pageFiles(which);
+  const sum = (f) => files.reduce((total, bytes) => total + f(bytes), 0);
+  results.size[which] = {
+    files: files.length,
+    raw: sum((b) => b.length),
+    gzip: sum((b) => gzipSync(b, { level: 9 }).length),
+    brotli: sum((b) => brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length),
+  };
+}
+log(`sizes: ${JSON.stringify(results.size)}`);
+
+// ---------------------------------------------------------------- 2. open to confirmed
+
+results.open = {};
+for (const count of [10, 100]) {
+  const times = { switchboard: [], mqttjs: [] };
+  for (let rep = 0; rep < PLAN.openReps; rep += 1) {
+    for (const which of rep % 2 ? [...PAGES].reverse() : PAGES) {
+      const { page, context } = await openPage(which, plugNames.slice(0, count));
+      times[which].push(await confirmed(page, count));
+      await context.close();
+    }
+  }
+  results.open[count] = Object.fromEntries(PAGES.map((w) => [w, { median_ms: median(times[w]), runs_ms: times[w].map(Math.round) }]));
+  log(`open to confirmed, ${count} devices: ${JSON.stringify(results.open[count])}`);
+}
+
+// ---------------------------------------------------------------- 3. click to confirmed
+
+{
+  const opened = {};
+  for (const which of PAGES) {
+    opened[which] = await openPage(which, plugNames.slice(0, 10));
+    await confirmed(opened[which].page, 10);
+  }
+  const times = { switchboard: [], mqttjs: [] };
+  const blocks = 4;
+  for (let block = 0; block < blocks; block += 1) {
+    for (const which of block % 2 ? [...PAGES].reverse() : PAGES) {
+      const got = await opened[which].page.evaluate(async (clicks) => {
+        const switches = [...document.querySelectorAll('[role=switch]')];
+        const times = [];
+        for (let i = 0; i < clicks; i += 1) {
+          const target = switches[i % switches.length];
+          const before = target.getAttribute('aria-checked');
+          const done = new Promise((resolve, reject) => {
+            const give_up = setTimeout(() => reject(new Error(`click ${i} not confirmed in 5 s`)), 5_000);
+            const observer = new MutationObserver(() => {
+              if (target.getAttribute('aria-checked') !== before && target.getAttribute('aria-busy') !== 'true') {
+                observer.disconnect();
+                clearTimeout(give_up);
+                resolve();
+              }
+            });
+            observer.observe(target, { attributes: true });
+          });
+          const start = performance.now();
+          target.click();
+          await done;
+          times.push(performance.now() - start);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        return times;
+      }, PLAN.clicks / blocks);
+      times[which].push(...got);
+    }
+  }
+  for (const which of PAGES) await opened[which].context.close();
+  results.click = Object.fromEntries(PAGES.map((w) => [w, {
+    clicks: times[w].length, median_ms: median(times[w]), p99_ms: percentile(times[w], 99),
+  }]));
+  log(`click to confirmed: ${JSON.stringify(results.click)}`);
+}
+
+// ---------------------------------------------------------------- 4-6. ingest, frames, memory (1,000 devices)
+
+const ingestTopics = (which) => Array.from({ length: INGEST_DEVICES }, (_, i) => `flood_${which}_${String(i).padStart(4, '0')}`);
+const ingestPages = {};
+for (const which of PAGES) {
+  ingestPages[which] = await openPage(which, ingestTopics(which));
+  await ingestPages[which].page.waitForFunction(() => /Connected/.test(document.querySelector('[role=status]')?.textContent ?? ''), null, { timeout: 60_000 });
+  // Rounds until every device has a state: then the subscriptions are known to be in place.
+  let warm = null;
+  for (let attempt = 0; attempt < 30 && !warm; attempt += 1) {
+    const sent = await flood(`flood_${which}`, INGEST_DEVICES, 20_000, 0);
+    warm = await confirmed(ingestPages[which].page, INGEST_DEVICES, sent.final, 2_000).catch(() => null);
+  }
+  if (!warm) {
+    const seen = await ingestPages[which].page.evaluate(() => {
+      const switches = [...document.querySelectorAll('[role=switch]')];
+      return { switches: switches.length, disabled: switches.filter((s) => s.disabled).length, on: switches.filter((s) => s.getAttribute('aria-checked') === 'true').length, status: document.querySelector('[role=status]')?.textContent };
+    });
+    throw new Error(`${which} never showed the state of its ${INGEST_DEVICES} devices: ${JSON.stringify(seen)}`);
+  }
+  // The switches a user sees, found once (measuring them during a flood would force layouts).
+  ingestPages[which].onScreen = await ingestPages[which].page.evaluate(() => [...document.querySelectorAll('[role=switch]')]
+    .map((s, i) => [s.getBoundingClientRect(), i])
+    .filter(([box]) => box.bottom > 0 && box.top < innerHeight)
+    .map(([, i]) => i));
+  log(`${which}: ${ingestPages[which].onScreen.length} switches on screen`);
+}
+
+/**
+ * Milliseconds from the end of a flood until the page shows the final state of the devices
+ * on screen, then of every device in the DOM (Infinity if not within 20 s).
+ */
+async function catchUp(which, sent) {
+  const { page, onScreen } = ingestPages[which];
+  const lag = async (only) => {
+    try {
+      await confirmed(page, INGEST_DEVICES, sent.final, 20_000, only);
+      return Date.now() - sent.endedAt;
+    } catch {
+      return Infinity;
+    }
+  };
+  const screen = await lag(onScreen);
+  const all = await lag(null);
+  return { screen, all };
+}
+
+results.ingest = { switchboard: { rates: [] }, mqttjs: { rates: [] } };
+const behind = new Set();
+for (const rate of PLAN.rates) {
+  for (const which of PAGES) {
+    if (behind.has(which)) continue;
+    const sent = await flood(`flood_${which}`, INGEST_DEVICES, rate, PLAN.floodSeconds);
+    const lag = await catchUp(which, sent);
+    const keptUp = lag.screen <= KEPT_UP_MS;
+    const finite = (ms) => (Number.isFinite(ms) ? ms : null);
+    results.ingest[which].rates.push({
+      asked: rate, sent_per_s: Math.round(sent.messages / sent.elapsed),
+      on_screen_ms: finite(lag.screen), all_ms: finite(lag.all), kept_up: keptUp,
+    });
+    if (keptUp) results.ingest[which].max_kept_up = Math.round(sent.messages / sent.elapsed);
+    else behind.add(which);
+    log(`ingest ${which} at ${rate}/s: sent ${Math.round(sent.messages / sent.elapsed)}/s, on screen after ${lag.screen} ms, every switch after ${lag.all} ms`);
+    if (!Number.isFinite(lag.all)) {
+      // Let it settle before anything else is measured on it.
+      await confirmed(ingestPages[which].page, INGEST_DEVICES, sent.final, 120_000).catch(() => {});
+    }
+  }
+}
+
+results.frames = {};
+for (const which of PAGES) {
+  const { page } = ingestPages[which];
+  const counting = page.evaluate((ms) => new Promise((resolve) => {
+    let frames = 0;
+    const start = performance.now();
+    const tick = (now) => {
+      frames += 1;
+      if (now - start < ms) requestAnimationFrame(tick);
+      else resolve((frames * 1000) / (now - start));
+    };
+    requestAnimationFrame(tick);
+  }), PLAN.fpsSeconds * 1000);
+  const sent = await flood(`flood_${which}`, INGEST_DEVICES, 5_000, PLAN.fpsSeconds);
+  results.frames[which] = { fps: Math.round((await counting) * 10) / 10, messages_per_s: Math.round(sent.messages / sent.elapsed) };
+  await catchUp(which, sent);
+  log(`frames during 5,000 msg/s, ${which}: ${JSON.stringify(results.frames[which])}`);
+}
+
+/** JS heap in use plus WebAssembly memory, after a garbage collection. */
+async function memory(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('HeapProfiler.collectGarbage');
+  const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+  const { result: prototype } = await cdp.send('Runtime.evaluate', { expression: 'WebAssembly.Memory.prototype' });
+  const { objects } = await cdp.send('Runtime.queryObjects', { prototypeObjectId: prototype.objectId });
+  const { result } = await cdp.send('Runtime.callFunctionOn', {
+    objectId: objects.objectId,
+    functionDeclaration: 'function () { return this.reduce((sum, m) => sum + m.buffer.byteLength, 0); }',
+    returnByValue: true,
+  });
+  await cdp.detach();
+  return { js_heap: usedSize, wasm: result.value, total: usedSize + result.value };
+}
+
+results.memory = {};
+const memoryRate = Math.min(25_000, ...PAGES.map((w) => results.ingest[w].max_kept_up ?? 2_000));
+for (const which of PAGES) {
+  const { page } = ingestPages[which];
+  const before = await memory(page);
+  let messages = 0;
+  while (messages < PLAN.memoryMessages) {
+    const seconds = Math.max(1, Math.min(10, Math.round((PLAN.memoryMessages - messages) / memoryRate)));
+    const sent = await flood(`flood_${which}`, INGEST_DEVICES, memoryRate, seconds);
+    messages += sent.messages;
+    await catchUp(which, sent);
+  }
+  const after = await memory(page);
+  results.memory[which] = { messages, rate: memoryRate, before, after, growth: after.total - before.total };
+  log(`memory ${which} after ${messages} messages: ${JSON.stringify(results.memory[which])}`);
+}
+
+await browser.close();
+await http.stop();
+await plugs.stop();
+await broker.stop();
+
+// ---------------------------------------------------------------- report
+
+const kb = (bytes) => `${(bytes / 1000).toLocaleString('en', { maximumFractionDigits: 1 })} kB`;
+const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+const ms = (value) => (value == null ? 'n/a' : `${Math.round(value)} ms`);
+const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}` : 'n/a');
+const rows = [
+  ['transfer size, gzip (html+js+wasm+css)', kb(results.size.switchboard.gzip), kb(results.size.mqttjs.gzip), ratio(results.size.switchboard.gzip, results.size.mqttjs.gzip), 'lower is better'],
+  ['transfer size, brotli', kb(results.size.switchboard.brotli), kb(results.size.mqttjs.brotli), ratio(results.size.switchboard.brotli, results.size.mqttjs.brotli), 'lower is better'],
+  ['transfer size, uncompressed', kb(results.size.switchboard.raw), kb(results.size.mqttjs.raw), ratio(results.size.switchboard.raw, results.size.mqttjs.raw), 'lower is better'],
+  ...[10, 100].map((n) => [`open to every switch confirmed, ${n} devices (median)`, ms(results.open[n].switchboard.median_ms), ms(results.open[n].mqttjs.median_ms), ratio(results.open[n].switchboard.median_ms, results.open[n].mqttjs.median_ms), 'lower is better']),
+  [`click to confirmed, median (${results.click.switchboard.clicks} clicks)`, ms(results.click.switchboard.median_ms), ms(results.click.mqttjs.median_ms), ratio(results.click.switchboard.median_ms, results.click.mqttjs.median_ms), 'lower is better'],
+  ['click to confirmed, p99', ms(results.click.switchboard.p99_ms), ms(results.click.mqttjs.p99_ms), ratio(results.click.switchboard.p99_ms, results.click.mqttjs.p99_ms), 'lower is better'],
+  [`ingest, 1,000 devices: highest rate kept up with (msg/s; the switches on screen current within ${KEPT_UP_MS} ms of the flood's end)`, `${results.ingest.switchboard.max_kept_up ?? 'none'}`, `${results.ingest.mqttjs.max_kept_up ?? 'none'}`, ratio(results.ingest.switchboard.max_kept_up, results.ingest.mqttjs.max_kept_up), 'higher is better'],
+  [`ingest at ${PLAN.rates[0].toLocaleString('en')} msg/s: every one of the 1,000 switches in the DOM current after the flood's end (off-screen cards are refreshed in sweeps)`, ms(results.ingest.switchboard.rates[0]?.all_ms), ms(results.ingest.mqttjs.rates[0]?.all_ms), ratio(results.ingest.switchboard.rates[0]?.all_ms, results.ingest.mqttjs.rates[0]?.all_ms), 'lower is better'],
+  ['frames per second while 5,000 msg/s arrive', `${results.frames.switchboard.fps}`, `${results.frames.mqttjs.fps}`, ratio(results.frames.switchboard.fps, results.frames.mqttjs.fps), 'higher is better'],
+  [`memory (JS heap + wasm) before → after ${results.memory.switchboard.messages.toLocaleString('en')} messages`, `${mib(results.memory.switchboard.before.total)} → ${mib(results.memory.switchboard.after.total)}`, `${mib(results.memory.mqttjs.before.total)} → ${mib(results.memory.mqttjs.after.total)}`, ratio(results.memory.switchboard.after.total, results.memory.mqttjs.after.total), 'lower is better'],
+];
+const table = [
+  '| measure | Switchboard | MQTT.js page | ratio (Switchboard / MQTT.js) | |',
+  '|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.join(' | ')} |`),
+].join('\n');
+const machine = `${results.machine.cores} x ${results.machine.cpu}, ${results.machine.memory_gib} GiB; Chromium ${results.machine.chromium}; MQTT.js ${results.machine.mqttjs}${QUICK ? '; QUICK MODE (figures not meaningful)' : ''}`;
+results.table = table;
+writeFileSync(OUT, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`${table}\n\nMachine: ${machine}\nJSON: ${OUT}`);
