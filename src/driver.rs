@@ -96,8 +96,9 @@ thread_local! {
     static LOG_SHOWN: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     static DRIVER: RefCell<Option<Driver>> = const { RefCell::new(None) };
     static RENDER_SCHEDULED: RefCell<bool> = const { RefCell::new(false) };
-    /// When bytes last came from the broker.
-    static LAST_BYTES: std::cell::Cell<Millis> = const { std::cell::Cell::new(0) };
+    /// The last arrival of bytes from the broker, and how many arrived since the last pause
+    /// of at least `QUIET_MS`.
+    static RECENT_BYTES: std::cell::Cell<(Millis, u32)> = const { std::cell::Cell::new((0, 0)) };
     /// The bytes being handled came after a quiet spell: render without waiting for a frame.
     static RENDER_AT_ONCE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// When cards far from the screen are brought up to date (see `visibility`).
@@ -254,9 +255,16 @@ fn handle_socket_event(generation: u64, event: SocketEvent) {
         match event {
             SocketEvent::Open => driver.dashboard.handle_transport_open(now),
             SocketEvent::Bytes(bytes) => {
-                // After a quiet spell, what just arrived (a confirmation) is shown at once.
-                let quiet = now.saturating_sub(LAST_BYTES.replace(now)) >= QUIET_MS;
-                RENDER_AT_ONCE.set(quiet);
+                // The first few arrivals of a quiet spell (a command's acknowledgement and the
+                // device's confirmation) are shown at once; a stream waits for the frame.
+                let (last, count) = RECENT_BYTES.get();
+                let count = if now.saturating_sub(last) >= QUIET_MS {
+                    1
+                } else {
+                    count.saturating_add(1)
+                };
+                RECENT_BYTES.set((now, count));
+                RENDER_AT_ONCE.set(count <= AT_ONCE_ARRIVALS);
                 driver.dashboard.handle_bytes(now, &bytes);
             }
             SocketEvent::Closed { .. } => {
@@ -296,12 +304,13 @@ fn pump() {
     schedule_render();
 }
 
-/// Bytes from the broker after this long without any are rendered at once (see
-/// `schedule_render`); closer together they wait for the next animation frame.
+/// A pause this long between arrivals from the broker ends a spell (see `schedule_render`).
 const QUIET_MS: Millis = 50;
+/// The first arrivals after a pause rendered at once; later ones wait for the next frame.
+const AT_ONCE_ARRIVALS: u32 = 4;
 
-/// Renders once however many inputs arrive before it: right after the current task when bytes
-/// arrived after a quiet spell (a device's confirmation shows without waiting for a frame),
+/// Renders once however many inputs arrive before it: right after the current task for the
+/// first few arrivals after a pause (a device's confirmation shows without waiting for a frame),
 /// else on the next animation frame (a flood costs one render per frame). Never while the tab
 /// is hidden: animation frames wait for it to be shown.
 pub fn schedule_render() {

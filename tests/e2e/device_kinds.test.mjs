@@ -9,7 +9,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Mosquitto, dashboardFragment, eventually, publishRaw, startStack, switchState } from './harness.mjs';
+import { Mosquitto, dashboardFragment, eventually, publishRaw, startStack, switchState, visibleText } from './harness.mjs';
 
 const STRIP = 'kinds_strip';
 const SHELLY = 'shellyplugsg3-e2e';
@@ -54,11 +54,11 @@ describe('every device kind against Mosquitto', () => {
       assert.equal(await page.getByRole('img', { name: 'Side door: on' }).count(), 1);
       assert.equal(await page.getByRole('button', { name: 'Press Garage door' }).isDisabled(), false);
     }, 10_000, 'board pins known');
-    const heater = await card(page, 'Heater').innerText();
+    const heater = await visibleText(card(page, 'Heater'));
     assert.match(heater, /Temp\.\s+41\.3 °C/i);
     assert.match(heater, /Voltage\s+231 V/i);
-    await eventually(async () => assert.match(await card(page, 'Strip').innerText(), /Today\s+0\.31 kWh/i), 10_000, 'strip energy');
-    const blind = await card(page, 'Blind').innerText();
+    await eventually(async () => assert.match(await visibleText(card(page, 'Strip')), /Today\s+0\.31 kWh/i), 10_000, 'strip energy');
+    const blind = await visibleText(card(page, 'Blind'));
     assert.match(blind, /Unconfirmed: this device reports no state/);
   });
 
@@ -78,7 +78,7 @@ describe('every device kind against Mosquitto', () => {
       }, 10_000, `${name} confirmed`);
     }
     await eventually(async () => {
-      assert.match(await card(page, 'Strip').innerText(), /Power\s+42 W/i);
+      assert.match(await visibleText(card(page, 'Strip')), /Power\s+42 W/i);
     }, 10_000, 'the meter following the relay at the next telemetry');
     await eventually(async () => {
       const strip = card(page, 'Strip');
@@ -100,7 +100,7 @@ describe('every device kind against Mosquitto', () => {
     await stack.plugs.waitForLine(new RegExp(`plug ${BOARD} power GP1=1,GP16=1,GP17=0,GP18=0$`), 5_000);
     await eventually(async () => {
       assert.equal(await press.getAttribute('aria-busy'), 'false');
-      assert.match(await card(page, 'Garage door').innerText(), /Ready/);
+      assert.match(await visibleText(card(page, 'Garage door')), /Ready/);
     }, 5_000, 'release confirmed');
   });
 
@@ -109,13 +109,13 @@ describe('every device kind against Mosquitto', () => {
     await eventually(async () => assert.equal(await page.getByRole('img', { name: 'Side door: off' }).count(), 1), 5_000, 'door opened');
     const lampCard = card(page, 'Lamp');
     await lampCard.getByRole('button', { name: 'stats' }).click();
-    await eventually(async () => assert.match(await lampCard.innerText(), /Uptime=0 days 0 hrs, Outages=0/), 5_000, 'stats answer');
+    await eventually(async () => assert.match(await visibleText(lampCard), /Uptime=0 days 0 hrs, Outages=0/), 5_000, 'stats answer');
   });
 
   test('a pair without a state topic sends but says it cannot confirm', async () => {
     await page.getByRole('button', { name: 'Blind on', exact: true }).click();
     await eventually(async () => {
-      assert.match(await card(page, 'Blind').innerText(), /Sent "on"; this device reports no state, so it cannot be confirmed/);
+      assert.match(await visibleText(card(page, 'Blind')), /Sent "on"; this device reports no state, so it cannot be confirmed/);
     }, 5_000, 'unconfirmed send shown');
   });
 
@@ -160,7 +160,7 @@ describe('every device kind against Mosquitto', () => {
     }, 10_000, 'a discovered device switched and confirmed');
     await publishRaw(stack.broker.tcpPort, 'homeassistant/switch/e2e_fan/config', '', { retain: true });
     await eventually(async () => {
-      assert.match(await card(fresh, 'Simulated lamp').innerText(), /discovery no longer lists this device/);
+      assert.match(await visibleText(card(fresh, 'Simulated lamp')), /discovery no longer lists this device/);
     }, 10_000, 'withdrawn entry marked');
     await fresh.close();
   });

@@ -260,6 +260,15 @@ export function dashboardFragment(wsPort, devices, extra = {}) {
   return `#${params.join('&')}`;
 }
 
+/**
+ * The text of an element as a user reads it, scrolled into view first: cards off screen are not
+ * rendered (content-visibility), so they have no innerText until seen.
+ */
+export async function visibleText(locator) {
+  await locator.scrollIntoViewIfNeeded();
+  return locator.innerText();
+}
+
 /** The state of a `role=switch` button, as a user and a screen reader perceive it. */
 export async function switchState(page, name) {
   const button = page.getByRole('switch', { name, exact: true });

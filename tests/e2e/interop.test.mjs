@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  EmbeddedBroker, Mosquitto, dashboardFragment, eventually, startStack, switchState,
+  EmbeddedBroker, Mosquitto, dashboardFragment, eventually, startStack, switchState, visibleText,
 } from './harness.mjs';
 
 const PLUG = 'acl_plug';
@@ -79,7 +79,7 @@ describe('Mosquitto with a password file and an ACL', () => {
         ? /refused the command: not authorized/ // MQTT 5 PUBACK reason code 0x87
         : /No confirmation from the device within 5 s/; // 3.1.1 brokers drop it silently
       await eventually(async () => {
-        assert.match(await page.locator('.card-notice').first().innerText(), expected);
+        assert.match(await visibleText(page.locator('.card-notice').first()), expected);
       }, 9_000, 'refused command reported');
       assert.equal((await switchState(page, 'Plug')).checked, before, 'the switch moved without the device');
       await page.close();

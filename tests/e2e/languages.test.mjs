@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Mosquitto, ROOT, dashboardFragment, eventually, publishRaw, startStack } from './harness.mjs';
+import { Mosquitto, ROOT, dashboardFragment, eventually, publishRaw, startStack, visibleText } from './harness.mjs';
 
 const LAMP = 'lang_lamp';
 const GONE = 'lang_gone';
@@ -45,6 +45,8 @@ describe('languages', () => {
   /** What a user reads (and a screen reader hears), user-given texts (labels, topics, payloads) left out. */
   const readable = (page) => page.evaluate(() => {
     const body = document.body.cloneNode(true);
+    // Cards off screen are not rendered (content-visibility), and so would hide their text.
+    for (const card of body.querySelectorAll('li.card')) card.style.contentVisibility = 'visible';
     for (const own of body.querySelectorAll('.card-label, .card-topic, .found-label, .log-topic, .log-payload, input, textarea')) own.remove();
     document.body.append(body);
     body.style.position = 'absolute';
@@ -114,7 +116,7 @@ describe('languages', () => {
       const { context, page } = await open(locale);
       await eventually(async () => assert.equal(await page.evaluate(() => document.documentElement.lang), code), 10_000, 'lang attribute');
       await showEverything(page, words);
-      await eventually(async () => assert.match(await page.locator('li.card', { hasText: 'Steckdose' }).innerText(), new RegExp(words.offline)), 10_000, 'the gone plug shown offline');
+      await eventually(async () => assert.match(await visibleText(page.locator('li.card', { hasText: 'Steckdose' })), new RegExp(words.offline)), 10_000, 'the gone plug shown offline');
       const text = await readable(page);
       assert.match(text, new RegExp(words.addDevice));
       assert.deepEqual(leftovers(text, catalog(code)), [], `English left on the ${code} page`);

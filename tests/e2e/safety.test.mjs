@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Mosquitto, ROOT, dashboardFragment, eventually, publishMany, publishRaw, sleep, startStack, switchState } from './harness.mjs';
+import { Mosquitto, ROOT, dashboardFragment, eventually, publishMany, publishRaw, sleep, startStack, switchState, visibleText } from './harness.mjs';
 
 const HEATER = 'safety_heater';
 const LAMP = 'safety_lamp';
@@ -60,7 +60,7 @@ describe('safety against Mosquitto', () => {
     await sleep(500);
     const sent = commandsTo(stack.plugs, HEATER) - before;
     assert.ok(sent >= 1 && sent <= 4, `${sent} commands reached the device`);
-    await eventually(async () => assert.match(await card(page, 'Heater').innerText(), /Locked: more than 4 commands in 10 s were attempted/), 5_000, 'lock shown');
+    await eventually(async () => assert.match(await visibleText(card(page, 'Heater')), /Locked: more than 4 commands in 10 s were attempted/), 5_000, 'lock shown');
     assert.equal((await switchState(page, 'Heater')).disabled, true, 'a locked switch looks usable');
     await heater.evaluate((button) => { button.disabled = false; button.click(); });
     await sleep(300);
@@ -105,7 +105,7 @@ describe('safety against Mosquitto', () => {
     const again = await openPage([`tasmota:${GHOST}:Porch`]);
     await eventually(async () => assert.equal((await switchState(again, 'Porch')).disabled, false), 10_000, 'porch known');
     await sleep(500);
-    assert.doesNotMatch(await card(again, 'Porch').innerText(), /retained command/, 'the broker still holds it');
+    assert.doesNotMatch(await visibleText(card(again, 'Porch')), /retained command/, 'the broker still holds it');
     await page.close();
     await again.close();
   });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import jsQR from 'jsqr';
-import { Mosquitto, dashboardFragment, eventually, startStack, switchState } from './harness.mjs';
+import { Mosquitto, dashboardFragment, eventually, startStack, switchState, visibleText } from './harness.mjs';
 
 const PLUGS = ['set_one', 'set_two'];
 // A plug no test adds by itself: the one an edited address moves to.
@@ -26,7 +26,8 @@ describe('settings against Mosquitto', () => {
     return page;
   };
   const stored = (page) => page.evaluate(() => localStorage.getItem('switchboard.settings') ?? '');
-  const labels = (page) => page.locator('li.card .card-label').allInnerTexts();
+  // textContent: a card off screen is not rendered (content-visibility), so it has no innerText.
+  const labels = (page) => page.locator('li.card .card-label').allTextContents();
 
   /** The text of the share QR code, read back the way a phone camera would: from its pixels. */
   async function readQr(page) {
@@ -111,11 +112,11 @@ describe('settings against Mosquitto', () => {
     await field.fill(`tasmota:${PLUGS[1]}`);
     await save.click();
     await eventually(async () => assert.match(await problem(), new RegExp(`Not saved: "tasmota:${PLUGS[1]}" is already on the dashboard`)), 5_000, 'a taken address refused');
-    assert.match(await page.locator('li.card').first().innerText(), new RegExp(PLUGS[0]), 'nothing changed yet');
+    assert.match(await visibleText(page.locator('li.card').first()), new RegExp(PLUGS[0]), 'nothing changed yet');
     await field.fill(`tasmota:${SPARE}`);
     await save.click();
     await eventually(async () => {
-      assert.match(await page.locator('li.card').first().locator('.card-topic').innerText(), new RegExp(SPARE));
+      assert.match(await visibleText(page.locator('li.card').first().locator('.card-topic')), new RegExp(SPARE));
       assert.deepEqual(await switchState(page, 'Lamp'), { checked: 'false', busy: 'false', disabled: false });
     }, 10_000, 'the card follows the new plug, in its place and with its label');
     await page.getByRole('button', { name: 'Done editing' }).click();
@@ -145,7 +146,7 @@ describe('settings against Mosquitto', () => {
     await page.getByLabel('Ask for a second tap before switching.', { exact: true }).check();
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await eventually(async () => {
-      assert.deepEqual(await page.getByRole('list', { name: 'Hall' }).locator('.card-label').allInnerTexts(), ['First']);
+      assert.deepEqual(await page.getByRole('list', { name: 'Hall' }).locator('.card-label').allTextContents(), ['First']);
     }, 5_000, 'edited device under its room');
     assert.match(await stored(page), /tasmota:set_one:First:limit=2\/30:confirm=1:room=Hall/);
     await page.getByRole('button', { name: 'Remove Two' }).click();
@@ -244,8 +245,8 @@ describe('settings against Mosquitto', () => {
     ].join('&'));
     const kitchen = page.getByRole('list', { name: 'Kitchen' });
     await eventually(async () => {
-      assert.deepEqual(await kitchen.locator('.card-label').allInnerTexts(), ['One', 'Two']);
-      assert.deepEqual(await page.getByRole('list', { name: 'Other devices' }).locator('.card-label').allInnerTexts(), ['Elsewhere']);
+      assert.deepEqual(await kitchen.locator('.card-label').allTextContents(), ['One', 'Two']);
+      assert.deepEqual(await page.getByRole('list', { name: 'Other devices' }).locator('.card-label').allTextContents(), ['Elsewhere']);
       assert.equal((await switchState(page, 'One')).checked, 'true');
       assert.equal((await switchState(page, 'Two')).checked, 'true');
     }, 10_000, 'rooms shown with their devices on');

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   AedesBroker, EmbeddedBroker, Mosquitto, dashboardFragment, eventually, launchBrowser, serveDist, sleep,
-  startStack, switchState,
+  startStack, switchState, visibleText,
 } from './harness.mjs';
 
 const PLUG = 'e2e_plug';
@@ -94,7 +94,7 @@ for (const Broker of [Mosquitto, EmbeddedBroker, AedesBroker]) {
       plugs.send(`unplug ${PLUG}`);
       await eventually(async () => {
         assert.equal((await switchState(page, LABEL)).disabled, true);
-        assert.match(await page.locator('.card-state').innerText(), /Device offline/);
+        assert.match(await visibleText(page.locator('.card-state')), /Device offline/);
       }, 10_000, 'offline shown');
       plugs.send(`plugin ${PLUG}`);
       await eventually(async () => {

@@ -82,7 +82,6 @@ fn run_plug(settings: PlugSettings, control: Receiver<PlugControl>) {
             }
             continue;
         };
-        let qos = plug.publish_qos();
         let mut delayed: Vec<(Instant, PlugPublish)> = Vec::new();
         let mut next_telemetry = Instant::now() + settings.tele_period;
         let outcome: Result<(), ()> = (|| loop {
@@ -91,7 +90,7 @@ fn run_plug(settings: PlugSettings, control: Receiver<PlugControl>) {
                 match event {
                     SessionEvent::Connected { .. } => {
                         println!("plug {} connected", plug.name());
-                        publish_all(&mut connection, qos, plug.on_connected())?;
+                        publish_all(&mut connection, plug.on_connected())?;
                         let filters = plug.subscriptions();
                         let now = connection.now();
                         connection
@@ -120,26 +119,22 @@ fn run_plug(settings: PlugSettings, control: Receiver<PlugControl>) {
             let now = Instant::now();
             let (due, later): (Vec<_>, Vec<_>) = delayed.drain(..).partition(|(at, _)| *at <= now);
             delayed = later;
-            publish_all(
-                &mut connection,
-                qos,
-                due.into_iter().map(|(_, p)| p).collect(),
-            )?;
+            publish_all(&mut connection, due.into_iter().map(|(_, p)| p).collect())?;
             let by_itself = plug.poll(booted.elapsed());
             if !by_itself.is_empty() {
-                publish_all(&mut connection, qos, by_itself)?;
+                publish_all(&mut connection, by_itself)?;
                 println!("plug {} power {}", plug.name(), plug.power_summary());
             }
             if now >= next_telemetry {
                 next_telemetry = now + settings.tele_period;
                 let reports = plug.tick_telemetry(booted.elapsed());
-                publish_all(&mut connection, qos, reports)?;
+                publish_all(&mut connection, reports)?;
             }
             match control.try_recv() {
                 Ok(PlugControl::PressButton) => {
                     println!("plug {} button pressed", plug.name());
                     let reports = plug.press_button(booted.elapsed());
-                    publish_all(&mut connection, qos, reports)?;
+                    publish_all(&mut connection, reports)?;
                     println!("plug {} power {}", plug.name(), plug.power_summary());
                 }
                 Ok(PlugControl::Unplug) => return Ok(()),
@@ -161,11 +156,7 @@ fn run_plug(settings: PlugSettings, control: Receiver<PlugControl>) {
     }
 }
 
-fn publish_all(
-    connection: &mut MqttConnection,
-    qos: QoS,
-    messages: Vec<PlugPublish>,
-) -> Result<(), ()> {
+fn publish_all(connection: &mut MqttConnection, messages: Vec<PlugPublish>) -> Result<(), ()> {
     for message in messages {
         let now = connection.now();
         connection
@@ -174,7 +165,7 @@ fn publish_all(
                 now,
                 &message.topic,
                 message.payload.as_bytes(),
-                qos,
+                QoS::AtLeastOnce,
                 message.retain,
             )
             .map_err(|_| ())?;

@@ -7,8 +7,6 @@
 
 use std::time::Duration;
 
-use switchboard_core::session::QoS;
-
 use crate::generic_lamp::GenericLamp;
 use crate::json_board::JsonBoard;
 use crate::shelly_plug::ShellyPlug;
@@ -66,11 +64,6 @@ pub trait SimDevice: Send {
     }
     /// Its outputs in a few words, for the log a test reads (e.g. `ON`, `ON,OFF`).
     fn power_summary(&self) -> String;
-    /// The QoS it publishes at (Shelly and the JSON board: 1; Tasmota's MQTT client can only
-    /// publish at 0).
-    fn publish_qos(&self) -> QoS {
-        QoS::AtLeastOnce
-    }
 }
 
 /// Reads a device from the command line.

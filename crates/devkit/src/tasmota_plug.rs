@@ -14,7 +14,6 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use switchboard_core::session::QoS;
 
 use crate::sim_device::{PlugPublish, SimDevice};
 
@@ -174,10 +173,6 @@ impl TasmotaPlug {
 }
 
 impl SimDevice for TasmotaPlug {
-    fn publish_qos(&self) -> QoS {
-        QoS::AtMostOnce
-    }
-
     fn name(&self) -> &str {
         &self.topic
     }
