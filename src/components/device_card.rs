@@ -40,6 +40,18 @@ pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
     let card = NodeRef::<leptos::html::Li>::new();
     let key = row.key;
     let near_screen = row.near_screen;
+    let last_seen = Memo::new(move |_| view.with(|v| v.state.last_seen));
+    // Off screen, the clock's tick is not followed: hundreds of hidden cards would otherwise
+    // all be rewritten every second.
+    let seen = move || {
+        let at = last_seen.get()?;
+        let now = if near_screen.get() {
+            signals.clock.get()
+        } else {
+            signals.clock.get_untracked()
+        };
+        Some(say!("Heard from {}", ago(now.saturating_sub(at))))
+    };
     card.on_load(move |element| {
         crate::visibility::observe(&element, key, near_screen);
         on_cleanup(move || crate::visibility::forget(&element, key));
@@ -47,14 +59,15 @@ pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
     // Memos: the channel list and the action buttons are rebuilt only when they change, not on
     // every state report (which would replace the very button a finger is on).
     let channel_count = Memo::new(move |_| view.with(|v| v.state.channels.len()));
-    let notice = move || {
+    // A memo: the alert below is rebuilt (and announced again) only when its text changes.
+    let notice = Memo::new(move |_| {
         // While locked, the lock box says everything; a refusal would repeat it.
         let locked = view.with(|v| v.state.locked);
         refused
             .get()
             .filter(|_| !locked)
             .or_else(|| view.with(|v| v.state.notice.clone()))
-    };
+    });
     let answer = Memo::new(move |_| view.with(|v| v.state.answer.clone()));
     let removed = Memo::new(move |_| view.with(|v| v.state.removed));
     let actions = Memo::new(move |_| view.with(|v| v.actions));
@@ -92,15 +105,11 @@ pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
             {move || sensor_text.get().map(|text| view! { <p class="card-value">{text}</p> })}
             <ReadingsLine view=view />
             <Sparkline view=view />
-            {move || view.with(|v| v.state.last_seen).map(|at| {
-                // Off screen, the clock's tick is not followed: hundreds of hidden cards would
-                // otherwise all be rewritten every second.
-                let seen = move || {
-                    let now = if near_screen.get() { signals.clock.get() } else { signals.clock.get_untracked() };
-                    say!("Heard from {}", ago(now.saturating_sub(at)))
-                };
-                view! { <p class="card-seen">{seen}</p> }
-            })}
+            // Built once: every report changes the time, and rebuilding the line for each would
+            // churn the DOM and the reactive graph under a flood.
+            <Show when=move || last_seen.with(Option::is_some)>
+                <p class="card-seen">{seen}</p>
+            </Show>
             {move || answer.get().map(|a| view! { <p class="card-answer">{a}</p> })}
             {move || {
                 let actions = actions.get();
@@ -149,7 +158,7 @@ pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
             {move || removed.get().then(|| view! {
                 <p class="card-notice">{say!("The broker's discovery no longer lists this device: it may have been removed or renamed.")}</p>
             })}
-            {move || notice().map(|n| view! { <p class="card-notice" role="alert">{n}</p> })}
+            {move || notice.get().map(|n| view! { <p class="card-notice" role="alert">{n}</p> })}
         </li>
     }
 }
