@@ -29,12 +29,10 @@ pub fn GroupBar(signals: ViewSignals) -> impl IntoView {
         })
     };
     let on_click = move |_| {
-        if !armed.get_untracked() {
-            two_tap::arm(armed, true, false);
+        if !two_tap::confirmed(armed) {
             message.set(None);
             return;
         }
-        armed.set(false);
         message.set(Some(match driver::tasmota_group_off() {
             Ok(()) => say!("Sent \"all off\" to the Tasmota group \"{}\": each switch moves when its device reports.", DEFAULT_GROUP_TOPIC),
             Err(e) => e.explain().to_string(),

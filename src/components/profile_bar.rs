@@ -27,12 +27,9 @@ pub fn ProfileBar(signals: ViewSignals) -> impl IntoView {
         })
     };
     let on_delete = move |_| {
-        if !delete_armed.get_untracked() {
-            two_tap::arm(delete_armed, true, false);
-            return;
+        if two_tap::confirmed(delete_armed) {
+            setup::delete_profile(signals);
         }
-        delete_armed.set(false);
-        setup::delete_profile(signals);
     };
     let on_rename = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();

@@ -16,12 +16,10 @@ pub fn RoomOff(signals: ViewSignals, room: Option<String>, title: String) -> imp
     let message = RwSignal::new(None::<String>);
     let label = title.clone();
     let on_click = move |_| {
-        if !armed.get_untracked() {
-            two_tap::arm(armed, true, false);
+        if !two_tap::confirmed(armed) {
             message.set(None);
             return;
         }
-        armed.set(false);
         let targets: Vec<(usize, usize)> = signals.devices.with_untracked(|rows| {
             rows.iter()
                 .filter(|row| row.view.with_untracked(|v| v.config.room == room))

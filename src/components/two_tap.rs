@@ -7,6 +7,18 @@ use leptos::prelude::*;
 /// How long a first tap stays armed.
 pub const CONFIRM_WINDOW_MS: u32 = 4_000;
 
+/// For an on/off guard: true when this tap is the confirming second one (the guard is then
+/// disarmed); otherwise arms it and returns false.
+pub fn confirmed(armed: RwSignal<bool>) -> bool {
+    if armed.get_untracked() {
+        armed.set(false);
+        true
+    } else {
+        arm(armed, true, false);
+        false
+    }
+}
+
 /// Arms `signal` with `armed` and puts it back to `idle` after [`CONFIRM_WINDOW_MS`] (unless
 /// the component is gone by then).
 pub fn arm<T: Clone + Send + Sync + 'static>(signal: RwSignal<T>, armed: T, idle: T) {
