@@ -15,6 +15,7 @@ use crate::device_core::DeviceCore;
 use crate::generic::GenericProtocol;
 use crate::json_relay::JsonRelayProtocol;
 use crate::reading::ReadingProtocol;
+use crate::schedule_book::{ScheduleBook, ScheduleChange, ScheduleKind, WallClock};
 use crate::shelly::ShellyProtocol;
 use crate::shelly_gen1::ShellyGen1Protocol;
 use crate::tasmota::TasmotaProtocol;
@@ -68,6 +69,25 @@ pub trait Protocol {
     /// The actions this kind offers.
     fn actions(&self) -> &'static [DeviceAction] {
         &[]
+    }
+    /// Whether the device keeps schedules the page can edit.
+    fn schedule_kind(&self) -> ScheduleKind {
+        ScheduleKind::None
+    }
+    /// Topics needed only while the schedules are open (a clock answer).
+    fn schedule_subscriptions(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// Queues the questions for the device's schedules and clock.
+    fn ask_schedules(&mut self, _core: &mut DeviceCore) {}
+    /// Queues the message(s) for a schedule change `core.state.schedules` already accepted,
+    /// and marks it pending there; refuses with a sentence otherwise.
+    fn change_schedule(
+        &mut self,
+        core: &mut DeviceCore,
+        _change: ScheduleChange,
+    ) -> Result<(), String> {
+        Err(core.state.schedules.kind.why_none().unwrap_or_default())
     }
 }
 
@@ -155,6 +175,8 @@ impl Device {
                 (Adapter::Reading(p), s)
             }
         };
+        let mut state = state;
+        state.schedules = ScheduleBook::new(adapter.protocol().schedule_kind());
         Self {
             core: DeviceCore::new(state, config.options.limit),
             adapter,
@@ -181,7 +203,12 @@ impl Device {
     pub fn subscriptions(&self) -> Vec<String> {
         let protocol = self.adapter.protocol();
         let mut filters = protocol.subscriptions();
-        for filter in protocol.command_filters() {
+        let schedules = if self.core.state.schedules.opened {
+            protocol.schedule_subscriptions()
+        } else {
+            Vec::new()
+        };
+        for filter in protocol.command_filters().into_iter().chain(schedules) {
             if !filters.contains(&filter) {
                 filters.push(filter);
             }
@@ -220,6 +247,44 @@ impl Device {
     pub fn handle_broker_connected(&mut self, now: Millis) {
         self.core.handle_broker_connected();
         self.ask(now, true);
+        if self.core.state.schedules.opened {
+            self.ask_schedules();
+        }
+    }
+
+    /// The user opened the device's schedules: ask for them and for its clock (again after
+    /// every reconnect). `wall` is the browser's clock at `now`, to compare the device's with.
+    pub fn open_schedules(&mut self, now: Millis, wall: WallClock) {
+        let book = &mut self.core.state.schedules;
+        book.opened = true;
+        book.wall_offset_ms = Some(wall.unix_ms - i64::try_from(now).unwrap_or(i64::MAX));
+        book.browser_offset_minutes = wall.utc_offset_minutes;
+        book.notice = None;
+        self.ask_schedules();
+    }
+
+    /// Sends a schedule change, if the device can take it now; the sentence says why not.
+    pub fn change_schedule(&mut self, now: Millis, change: ScheduleChange) -> Result<(), String> {
+        if !self.core.state.is_reachable() {
+            return Err(if self.core.state.broker_connected {
+                CommandError::DeviceOffline
+            } else {
+                CommandError::BrokerOffline
+            }
+            .explain());
+        }
+        let relays = self.core.state.channels.len();
+        self.core.state.schedules.check_change(&change, relays)?;
+        self.core.now = now;
+        self.adapter
+            .protocol_mut()
+            .change_schedule(&mut self.core, change)
+    }
+
+    fn ask_schedules(&mut self) {
+        if self.core.state.is_reachable() && self.core.state.schedules.kind.is_editable() {
+            self.adapter.protocol_mut().ask_schedules(&mut self.core);
+        }
     }
 
     /// The broker connection is gone: nothing known is current any more.
@@ -233,6 +298,7 @@ impl Device {
             return true;
         }
         let watts_before = self.core.state.readings.power_w;
+        self.core.now = now;
         let handled = self
             .adapter
             .protocol_mut()
@@ -251,6 +317,10 @@ impl Device {
 
     /// A timer fired: give up on an unconfirmed command, or ask again for the state.
     pub fn handle_timeout(&mut self, now: Millis) {
+        if self.core.state.schedules.expire(now) {
+            // Show what the device really holds.
+            self.ask_schedules();
+        }
         if self.core.expire_pending(now) {
             self.core.reset_asking();
             self.ask(now, false);

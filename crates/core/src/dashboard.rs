@@ -25,6 +25,7 @@ use crate::device::{CommandError, DeviceState, OutgoingMessage, SwitchCommand};
 use crate::device_config::{DeviceAddress, DeviceConfig};
 use crate::discovery::{Discovery, DiscoveryChange, Found};
 use crate::message_log::{Direction, MessageLog};
+use crate::schedule_book::{ScheduleChange, WallClock};
 use crate::session::{LossReason, Message, Session, SessionEvent, SessionOptions};
 use crate::tasmota::TasmotaProtocol;
 use crate::time::{Millis, SECOND};
@@ -212,7 +213,23 @@ impl Dashboard {
         let index = self.devices.len();
         let rpc_source = format!("{}-d{index}", self.session.options().client_id);
         let adapter = Device::new(&config, &rpc_source);
-        for filter in adapter.subscriptions() {
+        self.add_routes(index, adapter.subscriptions());
+        self.devices.push(DashboardDevice { config, adapter });
+        self.deadline_of.push(None);
+        self.note_deadline(index);
+        if self.session.is_connected() {
+            let filters = self.devices[index].adapter.subscriptions();
+            if self.session.subscribe(now, &filters).is_ok() {
+                self.devices[index].adapter.handle_broker_connected(now);
+                self.flush_device(now, index);
+            }
+        }
+        index
+    }
+
+    /// Routes messages matching `filters` to device `index`.
+    fn add_routes(&mut self, index: usize, filters: Vec<String>) {
+        for filter in filters {
             let parent = filter
                 .strip_suffix("/+")
                 .filter(|parent| !parent.contains(['+', '#']));
@@ -229,17 +246,54 @@ impl Dashboard {
                 self.routes.entry(filter).or_default().push(index);
             }
         }
-        self.devices.push(DashboardDevice { config, adapter });
-        self.deadline_of.push(None);
-        self.note_deadline(index);
-        if self.session.is_connected() {
-            let filters = self.devices[index].adapter.subscriptions();
-            if self.session.subscribe(now, &filters).is_ok() {
-                self.devices[index].adapter.handle_broker_connected(now);
-                self.flush_device(now, index);
+    }
+
+    /// The user opened a device's schedules: subscribe to what they need and ask the device
+    /// for them and for its clock. `wall` is the browser's clock at `now`.
+    pub fn open_schedules(
+        &mut self,
+        now: Millis,
+        device: usize,
+        wall: WallClock,
+    ) -> Result<(), CommandError> {
+        let entry = self
+            .devices
+            .get_mut(device)
+            .ok_or(CommandError::NoSuchDevice)?;
+        let before = entry.adapter.subscriptions();
+        entry.adapter.open_schedules(now, wall);
+        let added: Vec<String> = entry
+            .adapter
+            .subscriptions()
+            .into_iter()
+            .filter(|f| !before.contains(f))
+            .collect();
+        if !added.is_empty() {
+            self.add_routes(device, added.clone());
+            if self.session.is_connected() {
+                if let Err(error) = self.session.subscribe(now, &added) {
+                    self.link.problem = Some(crate::say!("Could not subscribe: {}.", error));
+                }
             }
         }
-        index
+        self.flush_device(now, device);
+        Ok(())
+    }
+
+    /// The user changed a device's schedules; the sentence says why it was not sent.
+    pub fn change_schedule(
+        &mut self,
+        now: Millis,
+        device: usize,
+        change: ScheduleChange,
+    ) -> Result<(), String> {
+        let entry = self
+            .devices
+            .get_mut(device)
+            .ok_or_else(|| CommandError::NoSuchDevice.explain())?;
+        let result = entry.adapter.change_schedule(now, change);
+        self.flush_device(now, device);
+        result
     }
 
     /// The devices, in order.

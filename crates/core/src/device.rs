@@ -141,6 +141,8 @@ pub struct DeviceState {
     pub last_seen: Option<Millis>,
     /// Recent power readings (time, watts), oldest first, for a sparkline.
     pub power_history: Vec<(Millis, f64)>,
+    /// The schedules the device keeps itself (asked only once the user opens them).
+    pub schedules: crate::schedule_book::ScheduleBook,
 }
 
 /// How far back the power history reaches.

@@ -35,6 +35,8 @@ pub struct DeviceCore {
     outbox: VecDeque<OutgoingMessage>,
     expected_echoes: VecDeque<(String, Vec<u8>)>,
     guard: RelayGuard,
+    /// The caller's time of the message being read (protocol modules get no clock of their own).
+    pub now: Millis,
 }
 
 impl DeviceCore {
@@ -49,6 +51,7 @@ impl DeviceCore {
             query_wanted: false,
             outbox: VecDeque::new(),
             expected_echoes: VecDeque::new(),
+            now: 0,
         }
     }
 
@@ -65,6 +68,7 @@ impl DeviceCore {
     /// The broker link is gone: commands in flight are reported unconfirmed.
     pub fn handle_broker_disconnected(&mut self) {
         self.state.broker_connected = false;
+        self.state.schedules.handle_broker_disconnected();
         self.next_query_at = None;
         self.outbox.clear();
         self.expected_echoes.clear();
@@ -296,6 +300,7 @@ impl DeviceCore {
             .iter()
             .filter_map(|c| c.pending.map(|p| p.deadline))
             .chain(self.next_query_at)
+            .chain(self.state.schedules.deadline())
             .min()
     }
 

@@ -15,6 +15,9 @@
 //! - [`adapter`]: [`adapter::Device`], one shape for every kind, and the [`adapter::Protocol`] trait.
 //! - [`tasmota`], [`shelly`], [`shelly_gen1`], [`json_relay`], [`generic`], [`reading`]: how
 //!   each kind talks.
+//! - [`schedule`], [`schedule_book`]: schedules the device keeps itself, in one shape, and one
+//!   device's list with its change in flight and its clock; [`tasmota_timers`] and
+//!   [`shelly_schedule`] translate them to and from each device's format.
 //! - [`relay_guard`]: the per-device command rate limit and lock that protect a relay.
 //! - [`discovery`]: devices that announce themselves (Tasmota, Home Assistant, Homie, Shelly).
 //! - [`number_text`]: numbers to and from text without the costly float formatting.
@@ -54,11 +57,17 @@ pub mod qr_code;
 pub mod reading;
 pub mod reason_code;
 pub mod relay_guard;
+pub mod schedule;
+pub mod schedule_book;
+#[cfg(test)]
+mod schedule_flow_tests;
 pub mod session;
 pub mod settings;
 pub mod shelly;
 pub mod shelly_gen1;
+pub mod shelly_schedule;
 pub mod tasmota;
+pub mod tasmota_timers;
 #[cfg(test)]
 mod test_support;
 pub mod time;

@@ -8,7 +8,9 @@
 //! (merged over what is known) and `<prefix>/status/switch:0`; availability from
 //! `<prefix>/online` (`true`/`false`, retained). A successful `Switch.Set` is followed by
 //! `Switch.GetStatus`, so a device with notifications turned off still confirms. Channel
-//! names come from `Shelly.GetConfig`.
+//! names come from `Shelly.GetConfig`. Schedules (`Schedule.*`) and the clock are asked once
+//! the user opens them, through [`shelly_schedule`]; a change is saved only when the
+//! `Schedule.List` asked after it shows it.
 
 use serde_json::{json, Map, Value};
 
@@ -16,6 +18,8 @@ use crate::adapter::Protocol;
 use crate::device::{ChannelRole, DeviceState, OutgoingMessage, SwitchCommand, MAX_CHANNELS};
 use crate::device_core::DeviceCore;
 use crate::json_read::{number, number_at, parse_object};
+use crate::schedule_book::{ScheduleBook, ScheduleChange, ScheduleKind};
+use crate::shelly_schedule;
 
 /// Requests remembered while awaiting their answer; the oldest is forgotten beyond this.
 const MAX_OPEN_CALLS: usize = 32;
@@ -26,6 +30,10 @@ enum Call {
     GetConfig,
     Switch { channel: usize },
     SwitchStatus { channel: usize },
+    ScheduleList,
+    ScheduleChange,
+    SysStatus,
+    SysConfig,
 }
 
 /// One Shelly Gen2+ device.
@@ -42,6 +50,8 @@ pub struct ShellyProtocol {
     /// Per-switch power and energy, summed into the device's readings.
     channel_watts: Vec<Option<f64>>,
     channel_energy_wh: Vec<Option<f64>>,
+    /// The device's time zone name (`Sys.GetConfig`), kept for the clock.
+    zone: Option<String>,
 }
 
 impl ShellyProtocol {
@@ -58,6 +68,7 @@ impl ShellyProtocol {
             open_calls: Vec::new(),
             channel_watts: Vec::new(),
             channel_energy_wh: Vec::new(),
+            zone: None,
         }
     }
 
@@ -77,7 +88,14 @@ impl ShellyProtocol {
         let message = OutgoingMessage {
             topic: format!("{}/rpc", self.prefix),
             payload: body.to_string().into_bytes(),
-            is_query: matches!(call, Call::GetStatus | Call::GetConfig),
+            is_query: matches!(
+                call,
+                Call::GetStatus
+                    | Call::GetConfig
+                    | Call::ScheduleList
+                    | Call::SysStatus
+                    | Call::SysConfig
+            ),
         };
         core.send(message);
     }
@@ -156,15 +174,17 @@ impl ShellyProtocol {
                 .and_then(Value::as_str)
                 .map_or_else(|| crate::say!("no reason given"), String::from);
             let message = crate::device::clip_text(&message, 120);
+            let refusal = crate::say!("The device refused: {} (error {}).", message, code);
+            if matches!(call, Call::ScheduleList | Call::ScheduleChange) {
+                core.state.schedules.refuse(refusal);
+                return;
+            }
             let channel = match call {
                 Call::Switch { channel } | Call::SwitchStatus { channel } => Some(channel),
-                Call::GetStatus | Call::GetConfig => None,
+                _ => None,
             };
             if channel.is_some() || call == Call::GetStatus {
-                core.command_failed(
-                    channel,
-                    crate::say!("The device refused: {} (error {}).", message, code),
-                );
+                core.command_failed(channel, refusal);
             }
             return;
         }
@@ -198,6 +218,40 @@ impl ShellyProtocol {
             Call::SwitchStatus { channel } => {
                 if let Some(switch) = result.as_object() {
                     self.merge_switch(core, channel, switch);
+                }
+            }
+            Call::ScheduleChange => {
+                let book = &mut core.state.schedules;
+                if let (Some(pending), Some(id)) = (book.pending.as_mut(), result.get("id")) {
+                    pending.id = pending
+                        .id
+                        .or(id.as_u64().and_then(|id| u32::try_from(id).ok()));
+                }
+                // Saved only once the device's own list shows it.
+                self.call(core, Call::ScheduleList, "Schedule.List", json!({}));
+            }
+            Call::ScheduleList => {
+                if let Some(jobs) = result.get("jobs").and_then(Value::as_array) {
+                    core.heard_from_device();
+                    read_schedule_list(&mut core.state.schedules, jobs);
+                }
+            }
+            Call::SysConfig => {
+                if let Some(config) = result.as_object() {
+                    self.zone = shelly_schedule::zone_of(config);
+                    if let Some(clock) = core.state.schedules.clock.as_mut() {
+                        clock.zone = self.zone.clone();
+                    }
+                }
+            }
+            Call::SysStatus => {
+                if let Some(status) = result.as_object() {
+                    let wall = core.state.schedules.wall_ms(core.now);
+                    core.state.schedules.clock = Some(shelly_schedule::read_sys_status(
+                        status,
+                        wall,
+                        self.zone.clone(),
+                    ));
                 }
             }
         }
@@ -268,6 +322,36 @@ impl Protocol for ShellyProtocol {
         }
     }
 
+    fn schedule_kind(&self) -> ScheduleKind {
+        ScheduleKind::Shelly
+    }
+
+    fn ask_schedules(&mut self, core: &mut DeviceCore) {
+        self.call(core, Call::ScheduleList, "Schedule.List", json!({}));
+        self.call(core, Call::SysConfig, "Sys.GetConfig", json!({}));
+        self.call(core, Call::SysStatus, "Sys.GetStatus", json!({}));
+    }
+
+    fn change_schedule(
+        &mut self,
+        core: &mut DeviceCore,
+        change: ScheduleChange,
+    ) -> Result<(), String> {
+        let (method, params) = shelly_schedule::change_call(&change).ok_or_else(|| {
+            crate::say!("Only Tasmota switches its timers on and off as a whole.")
+        })?;
+        let id = match &change {
+            ScheduleChange::Update(id, _)
+            | ScheduleChange::SetEnabled(id, _)
+            | ScheduleChange::Delete(id) => Some(*id),
+            ScheduleChange::Create(_) | ScheduleChange::ArmAll => None,
+        };
+        self.call(core, Call::ScheduleChange, method, params);
+        let now = core.now;
+        core.state.schedules.begin(now, change, id);
+        Ok(())
+    }
+
     fn command_topic(&self, _channel: usize) -> String {
         format!("{}/rpc", self.prefix)
     }
@@ -283,6 +367,43 @@ impl Protocol for ShellyProtocol {
         topic
             .strip_prefix(self.prefix.as_str())
             .is_some_and(|rest| rest == "/rpc" || rest.starts_with("/command/"))
+    }
+}
+
+/// Replaces the list with a `Schedule.List` answer and settles the pending change by it: done if
+/// the list shows it, refused if it does not.
+fn read_schedule_list(book: &mut ScheduleBook, jobs: &[Value]) {
+    book.entries.clear();
+    for job in jobs
+        .iter()
+        .filter_map(Value::as_object)
+        .take(2 * book.kind.capacity())
+    {
+        if let Some(entry) = shelly_schedule::parse_job(job) {
+            book.upsert(entry);
+        }
+    }
+    book.loaded = true;
+    let Some(pending) = book.pending.as_ref() else {
+        return;
+    };
+    let Some(id) = pending.id else {
+        // Still waiting for the answer that names the new job.
+        return;
+    };
+    let entry = book.entry(id);
+    let done = match &pending.change {
+        ScheduleChange::Create(_) | ScheduleChange::Update(..) => entry.is_some(),
+        ScheduleChange::SetEnabled(_, on) => entry.is_some_and(|e| e.schedule.enabled == *on),
+        ScheduleChange::Delete(_) => entry.is_none(),
+        ScheduleChange::ArmAll => false,
+    };
+    if done {
+        book.confirm();
+    } else {
+        book.refuse(crate::say!(
+            "The device answered, but its list does not show the change."
+        ));
     }
 }
 

@@ -40,6 +40,10 @@ impl ShellyGen1Protocol {
 }
 
 impl Protocol for ShellyGen1Protocol {
+    fn schedule_kind(&self) -> crate::schedule_book::ScheduleKind {
+        crate::schedule_book::ScheduleKind::NotOverMqtt
+    }
+
     fn subscriptions(&self) -> Vec<String> {
         let b = &self.base;
         vec![

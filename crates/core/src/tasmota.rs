@@ -9,7 +9,9 @@
 //! growing delay until the device answers. Commands go to `cmnd/<t>/POWER` (or `POWER<n>` on
 //! multi-relay devices) as `ON`, `OFF` or `TOGGLE`, never retained. The firmware itself
 //! publishes an empty `cmnd/<t>/POWER` when it connects: a command topic is never read as a
-//! state here. A group command ("all off") goes to the group topic as `POWER0 OFF`.
+//! state here. A group command ("all off") goes to the group topic as `POWER0 OFF`. Timers
+//! (the device's own schedules) and its clock are read and set through [`tasmota_timers`];
+//! `stat/<t>/STATUS7` is subscribed only once the user opens them.
 
 use serde_json::{Map, Value};
 
@@ -20,6 +22,8 @@ use crate::device::{
 use crate::device_config::TasmotaAddress;
 use crate::device_core::DeviceCore;
 use crate::json_read::{number, number_at, parse_object};
+use crate::schedule_book::{ScheduleChange, ScheduleKind};
+use crate::tasmota_timers;
 
 /// Tasmota's default group topic.
 pub const DEFAULT_GROUP_TOPIC: &str = "tasmotas";
@@ -33,6 +37,7 @@ struct Topics {
     lwt: String,
     status: String,
     status_sensors: String,
+    status_time: String,
 }
 
 /// One Tasmota device.
@@ -53,6 +58,7 @@ impl TasmotaProtocol {
             lwt: address.topic_for(2, "LWT"),
             status: address.topic_for(1, "STATUS"),
             status_sensors: address.topic_for(1, "STATUS10"),
+            status_time: address.topic_for(1, "STATUS7"),
         };
         Self { address, topics }
     }
@@ -157,6 +163,16 @@ impl Protocol for TasmotaProtocol {
         } else if topic == t.result || topic == t.state {
             if let Some(object) = parse_object(payload) {
                 Self::read_state_object(core, &object);
+                if topic == t.result
+                    && tasmota_timers::read_result(&mut core.state.schedules, &object)
+                {
+                    core.heard_from_device();
+                }
+            }
+        } else if topic == t.status_time {
+            let now = core.now;
+            if tasmota_timers::read_status_time(&mut core.state.schedules, now, payload) {
+                core.heard_from_device();
             }
         } else if topic == t.sensor {
             if let Some(object) = parse_object(payload) {
@@ -228,6 +244,46 @@ impl Protocol for TasmotaProtocol {
 
     fn command_filters(&self) -> Vec<String> {
         vec![self.address.topic_for(0, "+")]
+    }
+
+    fn schedule_kind(&self) -> ScheduleKind {
+        ScheduleKind::Tasmota
+    }
+
+    fn schedule_subscriptions(&self) -> Vec<String> {
+        vec![self.topics.status_time.clone()]
+    }
+
+    fn ask_schedules(&mut self, core: &mut DeviceCore) {
+        core.send(OutgoingMessage::query(
+            self.address.topic_for(0, "Timers"),
+            "",
+        ));
+        core.send(OutgoingMessage::query(
+            self.address.topic_for(0, "STATUS"),
+            "7",
+        ));
+    }
+
+    fn change_schedule(
+        &mut self,
+        core: &mut DeviceCore,
+        change: ScheduleChange,
+    ) -> Result<(), String> {
+        let address = &self.address;
+        let (messages, id) =
+            tasmota_timers::change_messages(&core.state.schedules, &change, |command| {
+                address.topic_for(0, command)
+            })
+            .ok_or_else(|| {
+                crate::say!("All 16 timers of this device are in use. Delete one to make room.")
+            })?;
+        for message in messages {
+            core.send(message);
+        }
+        let now = core.now;
+        core.state.schedules.begin(now, change, id);
+        Ok(())
     }
 
     fn is_command_topic(&self, topic: &str) -> bool {
