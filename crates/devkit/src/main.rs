@@ -20,7 +20,8 @@
 //!   `resume`.
 //!
 //! `demo` and `plugs` read control lines on stdin: `press <topic>`, `unplug <topic>`,
-//! `plugin <topic>`, `latency <topic> <ms>`.
+//! `plugin <topic>`, `latency <topic> <ms>`, `clock <topic> <seconds>` (shift the device's wall
+//! clock: makes a schedule due now, or the clock wrong).
 
 mod broker;
 mod fault_proxy;
@@ -29,10 +30,13 @@ mod generic_lamp;
 mod json_board;
 mod mqtt_connection;
 mod plug_runner;
+mod shelly_job_store;
 mod shelly_plug;
+mod sim_clock;
 mod sim_device;
 mod static_server;
 mod tasmota_plug;
+mod tasmota_timer_store;
 
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -54,7 +58,7 @@ const USAGE: &str = "usage:
   switchboard-devkit flood --broker 127.0.0.1:1883 --topic T [--rate 5000] [--seconds 3]
       [--devices N --first-round K]  (T with {n}: state reports of N devices, ON/OFF by round)
   switchboard-devkit proxy --listen PORT --upstream 127.0.0.1:9001   (stdin: cut|stall|resume)
-control lines on stdin (demo, plugs): press|unplug|plugin <name>, latency <name> <ms>";
+control lines on stdin (demo, plugs): press|unplug|plugin <name>, latency <name> <ms>, clock <name> <seconds>";
 
 /// The demo's simulated devices (one of each kind) and how the page lists them.
 const DEMO_DEVICES: [&str; 5] = [
@@ -229,10 +233,15 @@ fn start_plugs(
     broker: &str,
     specs: &[String],
     tele_period: u64,
+    seed_schedules: bool,
 ) -> Result<HashMap<String, Sender<PlugControl>>, String> {
     let mut controls = HashMap::new();
+    let utc_offset_minutes = sim_clock::machine_utc_offset_minutes();
     for spec in specs {
-        let device = sim_device::parse_sim_spec(spec)?;
+        let mut device = sim_device::parse_sim_spec(spec)?;
+        if seed_schedules {
+            device.seed_demo_schedules(sim_clock::SimClock::system(0, utc_offset_minutes));
+        }
         let name = device.name().to_string();
         let (sender, receiver) = mpsc::channel();
         spawn_plug(
@@ -240,6 +249,7 @@ fn start_plugs(
                 broker: broker.to_string(),
                 device,
                 tele_period: Duration::from_secs(tele_period.max(1)),
+                utc_offset_minutes,
             },
             receiver,
         );
@@ -272,7 +282,7 @@ fn run_demo(options: &Options) -> Result<(), String> {
     start_broker(options)?;
     start_server(options)?;
     let specs = DEMO_DEVICES.map(String::from);
-    let controls = start_plugs(&loopback(options.tcp_port).to_string(), &specs, 10)?;
+    let controls = start_plugs(&loopback(options.tcp_port).to_string(), &specs, 10, true)?;
     let devices = DEMO_PAGE_DEVICES
         .iter()
         .map(|spec| parse_device_spec(spec))
@@ -314,7 +324,7 @@ fn run_plugs(options: &Options) -> Result<(), String> {
     if options.plugs.is_empty() {
         return Err(format!("name at least one plug topic\n{USAGE}"));
     }
-    let controls = start_plugs(&options.broker, &options.plugs, options.tele_period)?;
+    let controls = start_plugs(&options.broker, &options.plugs, options.tele_period, false)?;
     println!("plugs ready");
     read_controls(controls)
 }
@@ -408,9 +418,13 @@ fn read_controls(controls: HashMap<String, Sender<PlugControl>>) -> Result<(), S
                 .parse()
                 .ok()
                 .map(|ms| (*topic, PlugControl::SetLatency(ms))),
+            ["clock", topic, secs] => secs
+                .parse::<i64>()
+                .ok()
+                .map(|secs| (*topic, PlugControl::ShiftClock(secs))),
             [] => None,
             _ => {
-                eprintln!("unknown control line {line:?}: press|unplug|plugin <topic>, latency <topic> <ms>");
+                eprintln!("unknown control line {line:?}: press|unplug|plugin <topic>, latency <topic> <ms>, clock <topic> <seconds>");
                 None
             }
         };

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use switchboard_core::session::{QoS, SessionEvent, SessionOptions, Will};
 
 use crate::mqtt_connection::MqttConnection;
+use crate::sim_clock::SimClock;
 use crate::sim_device::{PlugPublish, SimDevice};
 
 /// What can be done to a running plug.
@@ -25,6 +26,9 @@ pub enum PlugControl {
     PlugIn,
     /// Answer commands after this many milliseconds.
     SetLatency(u64),
+    /// Move the device's wall clock by this many seconds (to make a schedule due, or the
+    /// clock wrong).
+    ShiftClock(i64),
 }
 
 /// Settings for one device thread.
@@ -35,6 +39,8 @@ pub struct PlugSettings {
     pub device: Box<dyn SimDevice>,
     /// Telemetry period.
     pub tele_period: Duration,
+    /// The device's time zone, as an offset from UTC in minutes.
+    pub utc_offset_minutes: i32,
 }
 
 /// Starts a plug thread.
@@ -50,6 +56,8 @@ fn run_plug(settings: PlugSettings, control: Receiver<PlugControl>) {
     let booted = Instant::now();
     let mut latency = Duration::ZERO;
     let mut unplugged = false;
+    let mut clock_shift = 0_i64;
+    let offset = settings.utc_offset_minutes;
     loop {
         if unplugged {
             match control.recv() {
@@ -58,6 +66,7 @@ fn run_plug(settings: PlugSettings, control: Receiver<PlugControl>) {
                 Ok(PlugControl::PressButton) => {
                     plug.press_button(booted.elapsed());
                 }
+                Ok(PlugControl::ShiftClock(secs)) => clock_shift += secs,
                 Ok(PlugControl::Unplug) => {}
                 Err(_) => return,
             }
@@ -77,6 +86,7 @@ fn run_plug(settings: PlugSettings, control: Receiver<PlugControl>) {
                 Ok(PlugControl::PressButton) => {
                     plug.press_button(booted.elapsed());
                 }
+                Ok(PlugControl::ShiftClock(secs)) => clock_shift += secs,
                 Ok(PlugControl::PlugIn) | Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }
@@ -85,6 +95,12 @@ fn run_plug(settings: PlugSettings, control: Receiver<PlugControl>) {
         let mut delayed: Vec<(Instant, PlugPublish)> = Vec::new();
         let mut next_telemetry = Instant::now() + settings.tele_period;
         let outcome: Result<(), ()> = (|| loop {
+            let fired = plug.tick_clock(SimClock::system(clock_shift, offset));
+            if !fired.is_empty() {
+                println!("plug {} schedule fired", plug.name());
+                publish_all(&mut connection, fired)?;
+                println!("plug {} power {}", plug.name(), plug.power_summary());
+            }
             let events = connection.poll().map_err(|_| ())?;
             for event in events {
                 match event {
@@ -139,6 +155,10 @@ fn run_plug(settings: PlugSettings, control: Receiver<PlugControl>) {
                 }
                 Ok(PlugControl::Unplug) => return Ok(()),
                 Ok(PlugControl::SetLatency(ms)) => latency = Duration::from_millis(ms),
+                Ok(PlugControl::ShiftClock(secs)) => {
+                    clock_shift += secs;
+                    println!("plug {} clock shifted by {secs} s", plug.name());
+                }
                 Ok(PlugControl::PlugIn) | Err(_) => {}
             }
         })();

@@ -5,12 +5,16 @@
 //! `Switch.Set`, `Switch.Toggle`, `Switch.GetStatus`, `Shelly.GetStatus`, `Shelly.GetConfig`,
 //! `Shelly.GetDeviceInfo` (which is how a client recognises a Shelly). Every change is
 //! notified on `<prefix>/events/rpc` (`NotifyStatus`, partial) and `<prefix>/status/switch:0`
-//! (full). `status_update` on `<prefix>/command` re-publishes the status topic.
+//! (full). `status_update` on `<prefix>/command` re-publishes the status topic. Schedule jobs
+//! (`Schedule.*`) are kept and fired by [`JobStore`]; `Sys.GetStatus` and `Sys.GetConfig` give
+//! its clock and zone.
 
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::shelly_job_store::JobStore;
+use crate::sim_clock::SimClock;
 use crate::sim_device::{PlugPublish, SimDevice};
 
 const WATTS_WHEN_ON: f64 = 15.5;
@@ -22,6 +26,8 @@ pub struct ShellyPlug {
     output: bool,
     energy_wh: f64,
     uptime_secs: u64,
+    jobs: JobStore,
+    clock: SimClock,
 }
 
 impl ShellyPlug {
@@ -32,6 +38,8 @@ impl ShellyPlug {
             output,
             energy_wh: 50_980.0,
             uptime_secs: 0,
+            jobs: JobStore::default(),
+            clock: SimClock::default(),
         }
     }
 
@@ -69,7 +77,25 @@ impl ShellyPlug {
                 ),
             )
         };
+        if let Some(answer) = self.jobs.call(method, params) {
+            return (answer, false);
+        }
         match method {
+            "Sys.GetStatus" => (
+                Ok(json!({
+                    "mac": "A8032AB29BE0", "restart_required": false, "time": self.clock.local_hh_mm(),
+                    "unixtime": self.clock.unix_secs, "uptime": self.uptime_secs, "schedule_rev": self.jobs.rev()
+                })),
+                false,
+            ),
+            "Sys.GetConfig" => (
+                Ok(json!({
+                    "device": {"name": "Simulated plug", "mac": "A8032AB29BE0"},
+                    "location": {"tz": format!("UTC{}", self.clock.offset_text()), "lat": crate::sim_clock::LATITUDE, "lon": crate::sim_clock::LONGITUDE},
+                    "sntp": {"server": "time.google.com"}
+                })),
+                false,
+            ),
             "Switch.Set" | "Switch.Toggle" => {
                 if id != Some(0) {
                     return (Err(bad_id(id)), false);
@@ -187,6 +213,28 @@ impl SimDevice for ShellyPlug {
             self.energy_wh += 1.0;
         }
         self.changed("timer")[1..].to_vec()
+    }
+
+    fn tick_clock(&mut self, clock: SimClock) -> Vec<PlugPublish> {
+        self.clock = clock;
+        let mut changed = false;
+        for call in self.jobs.due(clock) {
+            let method = call.get("method").and_then(Value::as_str).unwrap_or("");
+            let params = call.get("params").cloned().unwrap_or(json!({}));
+            if method.starts_with("Switch.") {
+                changed |= self.answer(method, &params).1;
+            }
+        }
+        if changed {
+            self.changed("schedule")
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn seed_demo_schedules(&mut self, _clock: SimClock) {
+        self.jobs.seed("0 30 6 * * MON,TUE,WED,THU,FRI", true);
+        self.jobs.seed("0 0 8 * * MON,TUE,WED,THU,FRI", false);
     }
 
     fn power_summary(&self) -> String {

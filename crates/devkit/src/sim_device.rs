@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::generic_lamp::GenericLamp;
 use crate::json_board::JsonBoard;
 use crate::shelly_plug::ShellyPlug;
+use crate::sim_clock::SimClock;
 use crate::tasmota_plug::TasmotaPlug;
 
 /// A message a simulated device publishes.
@@ -62,6 +63,13 @@ pub trait SimDevice: Send {
     fn poll(&mut self, _now: Duration) -> Vec<PlugPublish> {
         Vec::new()
     }
+    /// The wall clock moved on (called often, before messages are read): schedules that are
+    /// due fire, and report what they switched.
+    fn tick_clock(&mut self, _clock: SimClock) -> Vec<PlugPublish> {
+        Vec::new()
+    }
+    /// Adds the demo's example schedules, if this kind keeps schedules.
+    fn seed_demo_schedules(&mut self, _clock: SimClock) {}
     /// Its outputs in a few words, for the log a test reads (e.g. `ON`, `ON,OFF`).
     fn power_summary(&self) -> String;
 }

@@ -9,13 +9,17 @@
 //! devices) and `stat/<t>/POWER ON`. `State` answers on `stat/<t>/RESULT`, `Status` on
 //! `stat/<t>/STATUS` (with the FriendlyNames), `Status 10` on `stat/<t>/STATUS10` (energy).
 //! The telemetry period publishes `tele/<t>/STATE` and `tele/<t>/SENSOR` with an energy
-//! meter: 42 W per relay that is on. Its will is `tele/<t>/LWT Offline` retained.
+//! meter: 42 W per relay that is on. Its will is `tele/<t>/LWT Offline` retained. Its 16
+//! timers (`Timer<n>`, `Timers`) are kept and fired by [`TimerStore`]; `Status 7` answers with
+//! its clock on `stat/<t>/STATUS7`.
 
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::sim_clock::SimClock;
 use crate::sim_device::{PlugPublish, SimDevice};
+use crate::tasmota_timer_store::TimerStore;
 
 /// The group topic every Tasmota subscribes to by default.
 pub const GROUP_TOPIC: &str = "tasmotas";
@@ -29,6 +33,8 @@ pub struct TasmotaPlug {
     topic: String,
     relays: Vec<bool>,
     uptime_secs: u64,
+    timers: TimerStore,
+    clock: SimClock,
 }
 
 impl TasmotaPlug {
@@ -44,6 +50,8 @@ impl TasmotaPlug {
             topic: topic.into(),
             relays: vec![power; relays.clamp(1, 8)],
             uptime_secs: 0,
+            timers: TimerStore::default(),
+            clock: SimClock::default(),
         }
     }
 
@@ -225,7 +233,32 @@ impl SimDevice for TasmotaPlug {
                 .switch(relays, &word)
                 .unwrap_or_else(|| vec![self.stat("RESULT", r#"{"Command":"Error"}"#.into())]);
         }
+        if let Some(n) = command
+            .strip_prefix("TIMER")
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            return match self.timers.command(n, payload) {
+                Some(answer) => vec![self.stat("RESULT", answer.to_string())],
+                None => unknown(),
+            };
+        }
         match (command.as_str(), word.as_str()) {
+            ("TIMERS", _) => self
+                .timers
+                .list(&word)
+                .into_iter()
+                .map(|answer| self.stat("RESULT", answer.to_string()))
+                .collect(),
+            ("STATUS", "7") => {
+                let (sunrise, sunset) = self.clock.sun_minutes();
+                let hh_mm = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
+                let time = json!({"StatusTIM": {
+                    "UTC": self.clock.utc_iso(), "Local": self.clock.local_iso(),
+                    "StartDST": "2026-03-29T02:00:00", "EndDST": "2026-10-25T03:00:00",
+                    "Timezone": self.clock.offset_text(), "Sunrise": hh_mm(sunrise), "Sunset": hh_mm(sunset)
+                }});
+                vec![self.stat("STATUS7", time.to_string())]
+            }
             ("STATE", _) => vec![self.stat("RESULT", self.state_json().to_string())],
             ("STATUS", "") => {
                 let status = json!({"Status": {"Module": 0, "DeviceName": self.topic, "FriendlyName": self.friendly_names(), "Topic": self.topic, "ButtonTopic": "0", "Power": 0}});
@@ -257,6 +290,38 @@ impl SimDevice for TasmotaPlug {
                 self.energy_json().to_string(),
             ),
         ]
+    }
+
+    fn tick_clock(&mut self, clock: SimClock) -> Vec<PlugPublish> {
+        self.clock = clock;
+        let mut out = Vec::new();
+        for firing in self.timers.due(clock) {
+            let relay = usize::from(firing.output).saturating_sub(1);
+            let word = match firing.action {
+                0 => "OFF",
+                1 => "ON",
+                2 => "TOGGLE",
+                _ => continue,
+            };
+            if relay < self.relays.len() {
+                out.extend(self.switch(relay..relay + 1, word).unwrap_or_default());
+            }
+        }
+        out
+    }
+
+    fn seed_demo_schedules(&mut self, clock: SimClock) {
+        // On half an hour before sunset, off at 23:00, and one due a minute after the demo
+        // starts, so the demo shows a schedule switching the plug.
+        let next = (clock.minute_of_day() + 1) % 1_440;
+        let timers = [
+            r#"{"Enable":1,"Mode":2,"Time":"-00:30","Days":"1111111","Repeat":1,"Output":1,"Action":1}"#.to_string(),
+            r#"{"Enable":1,"Mode":0,"Time":"23:00","Days":"1111111","Repeat":1,"Output":1,"Action":0}"#.to_string(),
+            format!(r#"{{"Enable":1,"Mode":0,"Time":"{:02}:{:02}","Days":"1111111","Repeat":1,"Output":1,"Action":2}}"#, next / 60, next % 60),
+        ];
+        for (n, timer) in timers.iter().enumerate() {
+            self.timers.command(n + 1, timer);
+        }
     }
 
     fn power_summary(&self) -> String {
