@@ -13,6 +13,16 @@ pub fn now() -> Millis {
         .unwrap_or_else(|| js_sys::Date::now() as Millis)
 }
 
+/// The browser's wall clock and time zone, for comparing a device's clock with it.
+pub fn wall_clock() -> switchboard_core::schedule_book::WallClock {
+    let date = js_sys::Date::new_0();
+    switchboard_core::schedule_book::WallClock {
+        unix_ms: date.get_time() as i64,
+        // JavaScript counts the offset the other way: -60 in Berlin in winter.
+        utc_offset_minutes: -(date.get_timezone_offset() as i32),
+    }
+}
+
 /// 64 random bits from `crypto.getRandomValues`, or `Math.random` if that is unavailable.
 pub fn random_u64() -> u64 {
     let mut bytes = [0u8; 8];

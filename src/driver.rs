@@ -20,6 +20,7 @@ use switchboard_core::dashboard::Dashboard;
 use switchboard_core::device::{CommandError, SwitchCommand};
 use switchboard_core::discovery::Found;
 use switchboard_core::message_log::LogEntry;
+use switchboard_core::schedule_book::ScheduleChange;
 use switchboard_core::session::{Credentials, SessionOptions};
 use switchboard_core::tasmota::DEFAULT_GROUP_TOPIC;
 use switchboard_core::time::Millis;
@@ -172,6 +173,23 @@ pub fn request(device: usize, channel: usize, command: SwitchCommand) -> Result<
 pub fn act(device: usize, action: DeviceAction) -> Result<(), CommandError> {
     let result = with_dashboard(|d| d.act(browser::now(), device, action))
         .unwrap_or(Err(CommandError::BrokerOffline));
+    pump();
+    result
+}
+
+/// The user opened a device's schedules: ask the device for them and for its clock.
+pub fn open_schedules(device: usize) -> Result<(), CommandError> {
+    let wall = browser::wall_clock();
+    let result = with_dashboard(|d| d.open_schedules(browser::now(), device, wall))
+        .unwrap_or(Err(CommandError::BrokerOffline));
+    pump();
+    result
+}
+
+/// The user changed a device's schedules; the sentence says why nothing was sent.
+pub fn change_schedule(device: usize, change: ScheduleChange) -> Result<(), String> {
+    let result = with_dashboard(|d| d.change_schedule(browser::now(), device, change))
+        .unwrap_or_else(|| Err(CommandError::BrokerOffline.explain()));
     pump();
     result
 }

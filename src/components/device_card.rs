@@ -14,6 +14,7 @@ use crate::app::DeviceRow;
 use crate::components::channel_control::ChannelControl;
 use crate::components::device_edit_form::DeviceEditForm;
 use crate::components::readings_line::ReadingsLine;
+use crate::components::schedule_panel::SchedulePanel;
 use crate::components::sparkline::Sparkline;
 use crate::driver::{self, ViewSignals};
 use crate::setup;
@@ -76,6 +77,8 @@ pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
     let locked = Memo::new(move |_| view.with(|v| v.state.locked));
     let limit = move || view.with(|v| v.config.options.limit);
     let ghost = Memo::new(move |_| view.with(|v| v.state.ghost.clone()));
+    let schedules_open = RwSignal::new(false);
+    let switchable = Memo::new(move |_| view.with(|v| v.state.channels.iter().any(|c| c.role != ChannelRole::Contact)));
 
     view! {
         <li class=card_class node_ref=card data-row=key.to_string()>
@@ -129,6 +132,17 @@ pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
                     </div>
                 })
             }}
+            {move || switchable.get().then(|| view! {
+                <button
+                    type="button"
+                    class="link-button schedules-toggle"
+                    aria-expanded=move || schedules_open.get().to_string()
+                    on:click=move |_| schedules_open.update(|open| *open = !*open)
+                >
+                    {say!("Schedules")}
+                </button>
+            })}
+            {move || schedules_open.get().then(|| view! { <SchedulePanel view=view device=index /> })}
             {move || locked.get().then(|| view! {
                 <div class="card-notice guard" role="alert">
                     <p>{move || {

@@ -7,6 +7,8 @@
 //! - [`readings_line`]: power, energy, voltage, temperature, signal, uptime.
 //! - [`sparkline`]: the power over the last minutes, as a small inline SVG.
 //! - [`device_edit_form`]: a device's label, room, confirmation and command limit, edited.
+//! - [`schedule_panel`]: the schedules a device keeps itself, its clock, and their buttons;
+//!   [`schedule_editor`]: the form for one schedule.
 //! - [`found_list`]: devices announced on the broker, each added with one click.
 //! - [`room_off`]: a room's "all off", with a confirming second tap.
 //! - [`group_bar`]: the Tasmota group "all off" with its confirmation step.
@@ -33,6 +35,8 @@ pub mod message_log;
 pub mod profile_bar;
 pub mod readings_line;
 pub mod room_off;
+pub mod schedule_editor;
+pub mod schedule_panel;
 pub mod settings_panel;
 pub mod setup_banner;
 pub mod sparkline;

@@ -17,7 +17,8 @@
 //!   each kind talks.
 //! - [`schedule`], [`schedule_book`]: schedules the device keeps itself, in one shape, and one
 //!   device's list with its change in flight and its clock; [`tasmota_timers`] and
-//!   [`shelly_schedule`] translate them to and from each device's format.
+//!   [`shelly_schedule`] translate them to and from each device's format; [`schedule_form`]
+//!   turns the form's fields into one.
 //! - [`relay_guard`]: the per-device command rate limit and lock that protect a relay.
 //! - [`discovery`]: devices that announce themselves (Tasmota, Home Assistant, Homie, Shelly).
 //! - [`number_text`]: numbers to and from text without the costly float formatting.
@@ -59,6 +60,7 @@ pub mod reason_code;
 pub mod relay_guard;
 pub mod schedule;
 pub mod schedule_book;
+pub mod schedule_form;
 #[cfg(test)]
 mod schedule_flow_tests;
 pub mod session;
