@@ -1,7 +1,8 @@
 // The page in Spanish and German: the built page in headless Chromium against Mosquitto with
 // simulated devices. The language follows the browser, `lang=` in the link wins, and the menu
 // in the footer switches it (and back to the browser's). With every panel open, a device
-// offline, a form error, a link problem and a two-tap step on screen, no English is left:
+// offline, a form error, a link problem, a two-tap step and the schedules with their form on
+// screen, no English is left:
 // neither a sentence from the catalog nor a common English word.
 
 import assert from 'node:assert/strict';
@@ -78,6 +79,13 @@ describe('languages', () => {
     // The device list in editing mode, with one device's edit form open.
     await page.getByRole('button', { name: words.editDevices }).click();
     await page.locator('li.card .card-edit button').nth(3).click();
+    // Every card's schedules (a Tasmota's list and clock, a Shelly's, an offline device's),
+    // with the form for a new one open.
+    for (const toggle of await page.locator('.schedules-toggle').all()) await toggle.click();
+    const add = page.locator('li.card').first().locator('.schedule-actions button.chip');
+    await eventually(async () => assert.equal(await add.isDisabled(), false), 10_000, 'the lamp\'s schedules loaded');
+    await add.click();
+    await page.locator('select[name="schedule_when"]').selectOption('sunset');
     // The two-tap step of the Tasmota group off.
     await page.locator('.group-bar button').first().click();
   }
