@@ -78,7 +78,14 @@ pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
     let limit = move || view.with(|v| v.config.options.limit);
     let ghost = Memo::new(move |_| view.with(|v| v.state.ghost.clone()));
     let schedules_open = RwSignal::new(false);
-    let switchable = Memo::new(move |_| view.with(|v| v.state.channels.iter().any(|c| c.role != ChannelRole::Contact)));
+    let switchable = Memo::new(move |_| {
+        view.with(|v| {
+            v.state
+                .channels
+                .iter()
+                .any(|c| c.role != ChannelRole::Contact)
+        })
+    });
 
     view! {
         <li class=card_class node_ref=card data-row=key.to_string()>

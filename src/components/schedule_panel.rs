@@ -52,7 +52,13 @@ pub fn SchedulePanel(view: RwSignal<DeviceView>, device: usize) -> impl IntoView
     }
     let done = Callback::new(move |()| editing.set(None));
     let used = move || {
-        book.with(|b| say!("{} of {} in use on the device", b.entries.len(), b.kind.capacity()))
+        book.with(|b| {
+            say!(
+                "{} of {} in use on the device",
+                b.entries.len(),
+                b.kind.capacity()
+            )
+        })
     };
     view! {
         <section class="schedules" aria-label=say!("Schedules kept by the device")>
@@ -132,7 +138,8 @@ fn ScheduleRow(
     let waiting = move || book.with(|b| b.pending.as_ref().is_some_and(|p| p.id == Some(id)));
     let busy = move || book.with(|b| b.pending.is_some());
     let delete_armed = RwSignal::new(false);
-    let send = move |change: ScheduleChange| refused.set(driver::change_schedule(device, change).err());
+    let send =
+        move |change: ScheduleChange| refused.set(driver::change_schedule(device, change).err());
     view! {
         <li class="schedule" class:is-disabled=!enabled aria-busy=move || waiting().to_string()>
             <span class="schedule-text">{text}</span>
@@ -217,7 +224,10 @@ fn browser_local_time(unix_ms: i64, offset_minutes: i32) -> String {
     format!("{:02}:{:02}", minute / 60, minute % 60)
 }
 
-fn describe(entry: &switchboard_core::schedule_book::ScheduleEntry, relay_name: Option<&str>) -> String {
+fn describe(
+    entry: &switchboard_core::schedule_book::ScheduleEntry,
+    relay_name: Option<&str>,
+) -> String {
     let mut text = entry.schedule.describe(relay_name);
     if let Some(calls) = &entry.other_calls {
         text = say!("{} ({})", text, calls);

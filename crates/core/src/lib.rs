@@ -60,9 +60,9 @@ pub mod reason_code;
 pub mod relay_guard;
 pub mod schedule;
 pub mod schedule_book;
-pub mod schedule_form;
 #[cfg(test)]
 mod schedule_flow_tests;
+pub mod schedule_form;
 pub mod session;
 pub mod settings;
 pub mod shelly;

@@ -7,7 +7,9 @@
 //! naming it; [`Schedule::check`] then refuses what the device would misread.
 
 use crate::say;
-use crate::schedule::{clock_text, duration_text, parse_clock, parse_offset, Schedule, ScheduleAction, Weekdays, When};
+use crate::schedule::{
+    clock_text, duration_text, parse_clock, parse_offset, Schedule, ScheduleAction, Weekdays, When,
+};
 
 /// Which kind of moment the form describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,10 +99,34 @@ impl ScheduleForm {
     /// The form showing `schedule`.
     pub fn from_schedule(schedule: &Schedule) -> Self {
         let (moment, time, offset, offset_after, cron) = match &schedule.when {
-            When::At(minute) => (MomentKind::At, clock_text(*minute), "0:00".into(), true, String::new()),
-            When::Sunrise(o) => (MomentKind::Sunrise, "07:00".into(), duration_text(*o), *o >= 0, String::new()),
-            When::Sunset(o) => (MomentKind::Sunset, "07:00".into(), duration_text(*o), *o >= 0, String::new()),
-            When::Cron(raw) => (MomentKind::Cron, "07:00".into(), "0:00".into(), true, raw.clone()),
+            When::At(minute) => (
+                MomentKind::At,
+                clock_text(*minute),
+                "0:00".into(),
+                true,
+                String::new(),
+            ),
+            When::Sunrise(o) => (
+                MomentKind::Sunrise,
+                "07:00".into(),
+                duration_text(*o),
+                *o >= 0,
+                String::new(),
+            ),
+            When::Sunset(o) => (
+                MomentKind::Sunset,
+                "07:00".into(),
+                duration_text(*o),
+                *o >= 0,
+                String::new(),
+            ),
+            When::Cron(raw) => (
+                MomentKind::Cron,
+                "07:00".into(),
+                "0:00".into(),
+                true,
+                raw.clone(),
+            ),
         };
         Self {
             action: schedule.action,
@@ -161,14 +187,41 @@ mod tests {
     fn every_schedule_round_trips_through_the_form() {
         let schedules = [
             Schedule::default(),
-            Schedule { when: When::At(23 * 60 + 59), days: Weekdays::ALL, action: ScheduleAction::Off, ..Schedule::default() },
-            Schedule { when: When::Sunset(-30), relay: 3, ..Schedule::default() },
-            Schedule { when: When::Sunrise(75), repeat: false, window_minutes: 15, enabled: false, ..Schedule::default() },
-            Schedule { when: When::Sunrise(0), action: ScheduleAction::Rule, ..Schedule::default() },
-            Schedule { when: When::Cron("0 */15 * * * *".into()), action: ScheduleAction::Toggle, ..Schedule::default() },
+            Schedule {
+                when: When::At(23 * 60 + 59),
+                days: Weekdays::ALL,
+                action: ScheduleAction::Off,
+                ..Schedule::default()
+            },
+            Schedule {
+                when: When::Sunset(-30),
+                relay: 3,
+                ..Schedule::default()
+            },
+            Schedule {
+                when: When::Sunrise(75),
+                repeat: false,
+                window_minutes: 15,
+                enabled: false,
+                ..Schedule::default()
+            },
+            Schedule {
+                when: When::Sunrise(0),
+                action: ScheduleAction::Rule,
+                ..Schedule::default()
+            },
+            Schedule {
+                when: When::Cron("0 */15 * * * *".into()),
+                action: ScheduleAction::Toggle,
+                ..Schedule::default()
+            },
         ];
         for schedule in schedules {
-            assert_eq!(ScheduleForm::from_schedule(&schedule).to_schedule(), Ok(schedule.clone()), "{schedule:?}");
+            assert_eq!(
+                ScheduleForm::from_schedule(&schedule).to_schedule(),
+                Ok(schedule.clone()),
+                "{schedule:?}"
+            );
         }
     }
 
@@ -179,16 +232,30 @@ mod tests {
         assert!(form.to_schedule().is_err_and(|e| e.contains("25:00")));
         form.moment = MomentKind::Sunset;
         form.offset = "half an hour".into();
-        assert!(form.to_schedule().is_err_and(|e| e.contains("half an hour")));
+        assert!(form
+            .to_schedule()
+            .is_err_and(|e| e.contains("half an hour")));
         form.offset = "-0:45".into();
         form.offset_after = false;
-        assert_eq!(form.to_schedule().map(|s| s.when), Ok(When::Sunset(-45)), "the sign comes from before/after");
+        assert_eq!(
+            form.to_schedule().map(|s| s.when),
+            Ok(When::Sunset(-45)),
+            "the sign comes from before/after"
+        );
         form.window = "lots".into();
-        assert!(form.to_schedule().is_err_and(|e| e.contains("random window")));
+        assert!(form
+            .to_schedule()
+            .is_err_and(|e| e.contains("random window")));
         form.window = String::new();
         form.moment = MomentKind::Cron;
         assert!(form.to_schedule().is_err_and(|e| e.contains("timespec")));
-        assert_eq!(MomentKind::from_code(MomentKind::Sunset.code()), MomentKind::Sunset);
-        assert_eq!(action_from_code(action_code(ScheduleAction::Toggle)), ScheduleAction::Toggle);
+        assert_eq!(
+            MomentKind::from_code(MomentKind::Sunset.code()),
+            MomentKind::Sunset
+        );
+        assert_eq!(
+            action_from_code(action_code(ScheduleAction::Toggle)),
+            ScheduleAction::Toggle
+        );
     }
 }
