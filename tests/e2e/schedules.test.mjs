@@ -154,9 +154,14 @@ describe('schedules kept by the device, against Mosquitto and the simulators', (
     }, 10_000, 'armed');
   });
 
-  test('Tasmota: the device fires its timer by itself when its clock reaches it', async () => {
-    const c = card(page, 'Heater plug');
-    const before = (await switchState(page, 'Heater plug')).checked;
+  /**
+   * Adds "toggle at <three minutes from now>, every day" on the card `label`, moves the device
+   * `sim`'s clock to 5 s into that minute, and sees the device switch itself (then puts the
+   * clock back).
+   */
+  async function seeItFire(label, sim) {
+    const c = card(page, label);
+    const before = (await switchState(page, label)).checked;
     const at = localTimeIn(3);
     await c.getByRole('button', { name: 'Add a schedule' }).click();
     await c.getByLabel('Action').selectOption('toggle');
@@ -165,12 +170,14 @@ describe('schedules kept by the device, against Mosquitto and the simulators', (
     await save(c);
     await eventually(async () => assert.match(await visibleText(c), new RegExp(`Toggle at ${at}, every day`)), 10_000, 'saved');
     const shift = secondsUntil(at);
-    stack.plugs.send(`clock ${TASMOTA} ${shift}`);
-    await stack.plugs.waitForLine(new RegExp(`plug ${TASMOTA} schedule fired`), 10_000);
+    stack.plugs.send(`clock ${sim} ${shift}`);
+    await stack.plugs.waitForLine(new RegExp(`plug ${sim} schedule fired`), 10_000);
     const toggled = before === 'true' ? 'false' : 'true';
-    await eventually(async () => assert.equal((await switchState(page, 'Heater plug')).checked, toggled), 10_000, 'switched by its timer');
-    stack.plugs.send(`clock ${TASMOTA} ${-shift}`);
-  });
+    await eventually(async () => assert.equal((await switchState(page, label)).checked, toggled), 10_000, 'switched by its own schedule');
+    stack.plugs.send(`clock ${sim} ${-shift}`);
+  }
+
+  test('Tasmota: the device fires its timer by itself when its clock reaches it', () => seeItFire('Heater plug', TASMOTA));
 
   test('Tasmota: a device clock far from the browser\'s is warned about', async () => {
     const c = card(page, 'Heater plug');
@@ -239,23 +246,7 @@ describe('schedules kept by the device, against Mosquitto and the simulators', (
     await eventually(async () => assert.match(await visibleText(c), /Deleted from the device\./), 10_000, 'deleted');
   });
 
-  test('Shelly: the device runs its job when its clock reaches it', async () => {
-    const c = card(page, 'Boiler');
-    const before = (await switchState(page, 'Boiler')).checked;
-    const at = localTimeIn(3);
-    await c.getByRole('button', { name: 'Add a schedule' }).click();
-    await c.getByLabel('Action').selectOption('toggle');
-    await c.getByLabel("Time (device's local time)").fill(at);
-    await c.getByRole('button', { name: 'Every day' }).click();
-    await save(c);
-    await eventually(async () => assert.match(await visibleText(c), new RegExp(`Toggle at ${at}, every day`)), 10_000, 'saved');
-    const shift = secondsUntil(at);
-    stack.plugs.send(`clock ${SHELLY} ${shift}`);
-    await stack.plugs.waitForLine(new RegExp(`plug ${SHELLY} schedule fired`), 10_000);
-    const toggled = before === 'true' ? 'false' : 'true';
-    await eventually(async () => assert.equal((await switchState(page, 'Boiler')).checked, toggled), 10_000, 'switched by its job');
-    stack.plugs.send(`clock ${SHELLY} ${-shift}`);
-  });
+  test('Shelly: the device runs its job when its clock reaches it', () => seeItFire('Boiler', SHELLY));
 
   test('Shelly: the 20-job limit is explained before anything is sent', async () => {
     const c = card(page, 'Boiler');
