@@ -301,4 +301,35 @@ mod tests {
         let (info, _) = call(&mut plug, "Shelly.GetDeviceInfo", json!({}));
         assert_eq!(info["result"]["gen"], 3);
     }
+
+    #[test]
+    fn jobs_are_kept_over_rpc_and_fire_on_the_clock() {
+        let mut plug = ShellyPlug::new("plug", false);
+        let clock = SimClock {
+            unix_secs: 1_795_329_000,
+            utc_offset_minutes: 60,
+        };
+        plug.tick_clock(clock);
+        let (reply, _) = call(
+            &mut plug,
+            "Schedule.Create",
+            json!({"enable": true, "timespec": "0 31 7 * * *", "calls": [{"method": "Switch.Set", "params": {"id": 0, "on": true}}]}),
+        );
+        assert_eq!(reply["result"], json!({"id": 1, "rev": 1}));
+        let (status, _) = call(&mut plug, "Sys.GetStatus", json!({}));
+        assert_eq!(
+            (
+                status["result"]["time"].as_str(),
+                status["result"]["unixtime"].as_i64()
+            ),
+            (Some("07:30"), Some(1_795_329_000))
+        );
+        assert!(plug.tick_clock(clock).is_empty());
+        let fired = plug.tick_clock(SimClock {
+            unix_secs: clock.unix_secs + 60,
+            ..clock
+        });
+        assert_eq!(plug.power_summary(), "ON");
+        assert!(fired[0].payload.contains("NotifyStatus"));
+    }
 }

@@ -448,4 +448,34 @@ mod tests {
         assert!(plug.on_message(T, "cmnd/q/POWER", "ON").is_empty());
         assert!(!plug.power());
     }
+
+    #[test]
+    fn timers_are_set_over_mqtt_fire_on_the_clock_and_status_7_tells_the_time() {
+        let mut plug = TasmotaPlug::new("p", false);
+        // Sunday 2026-11-22 07:30 in Berlin.
+        let clock = SimClock {
+            unix_secs: 1_795_329_000,
+            utc_offset_minutes: 60,
+        };
+        plug.tick_clock(clock);
+        let set = plug.on_message(
+            T,
+            "cmnd/p/Timer2",
+            r#"{"Enable":1,"Time":"07:31","Days":"1111111","Repeat":1,"Output":1,"Action":1}"#,
+        );
+        assert_eq!(set[0].topic, "stat/p/RESULT");
+        assert!(set[0].payload.starts_with(r#"{"Timer2":{"#));
+        assert_eq!(plug.on_message(T, "cmnd/p/TIMERS", "").len(), 5);
+        let time: Value =
+            serde_json::from_str(&plug.on_message(T, "cmnd/p/STATUS", "7")[0].payload).unwrap();
+        assert_eq!(time["StatusTIM"]["Local"], "2026-11-22T07:30:00");
+        assert_eq!(time["StatusTIM"]["Timezone"], "+01:00");
+        assert!(plug.tick_clock(clock).is_empty());
+        let fired = plug.tick_clock(SimClock {
+            unix_secs: clock.unix_secs + 60,
+            ..clock
+        });
+        assert!(plug.power());
+        assert_eq!(fired[0].payload, r#"{"POWER":"ON"}"#);
+    }
 }
