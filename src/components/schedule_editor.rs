@@ -4,7 +4,8 @@
 //! offset, seven day boxes with presets, the device's relays by name. Tasmota adds "only once",
 //! a random window and "trigger a rule"; Shelly adds a raw cron timespec for advanced users.
 //! Saving sends the change and closes the form; the list then shows it as waiting until the
-//! device reports it back (see [`super::schedule_panel`]).
+//! device reports it back (see [`super::schedule_panel`]). Built from the page's shared field
+//! components, so the form adds little code of its own to the download.
 
 use leptos::prelude::*;
 use switchboard_core::say;
@@ -12,7 +13,7 @@ use switchboard_core::schedule::{short_day_name, Schedule, ScheduleAction, Weekd
 use switchboard_core::schedule_book::{ScheduleChange, ScheduleKind};
 use switchboard_core::schedule_form::{action_code, action_from_code, MomentKind, ScheduleForm};
 
-use crate::components::text_field::FormError;
+use crate::components::text_field::{CheckField, FormError, SelectField, TextField};
 use crate::driver;
 
 /// The form for a new schedule (`id` None) or schedule `id`, starting from `start`; `relays`
@@ -26,11 +27,35 @@ pub fn ScheduleEditor(
     relays: Vec<String>,
     done: Callback<()>,
 ) -> impl IntoView {
-    let form = RwSignal::new(ScheduleForm::from_schedule(&start));
+    let initial = ScheduleForm::from_schedule(&start);
+    let action = RwSignal::new(action_code(initial.action).to_string());
+    let relay = RwSignal::new(initial.relay.to_string());
+    let moment = RwSignal::new(initial.moment.code().to_string());
+    let time = RwSignal::new(initial.time.clone());
+    let offset = RwSignal::new(initial.offset.clone());
+    let side = RwSignal::new(if initial.offset_after { "after" } else { "before" }.to_string());
+    let cron = RwSignal::new(initial.cron.clone());
+    let days = RwSignal::new(initial.days);
+    let window = RwSignal::new(initial.window.clone());
+    let once = RwSignal::new(initial.once);
+    let enabled = RwSignal::new(initial.enabled);
+    let form = move || ScheduleForm {
+        action: action_from_code(&action.get()),
+        relay: relay.get().parse().unwrap_or(1),
+        moment: MomentKind::from_code(&moment.get()),
+        time: time.get(),
+        offset: offset.get(),
+        offset_after: side.get() == "after",
+        cron: cron.get(),
+        days: days.get(),
+        once: once.get(),
+        window: window.get(),
+        enabled: enabled.get(),
+    };
     let error = RwSignal::new(None::<String>);
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        let schedule = match form.get_untracked().to_schedule() {
+        let schedule = match untrack(form).to_schedule() {
             Ok(schedule) => schedule,
             Err(why) => {
                 error.set(Some(say!("Not saved: {}", why)));
@@ -49,188 +74,99 @@ pub fn ScheduleEditor(
             Err(why) => error.set(Some(say!("Not saved: {}", why))),
         }
     };
-    let moment = move || form.with(|f| f.moment);
     let is_tasmota = kind == ScheduleKind::Tasmota;
+    let mut actions = vec![
+        ("on", say!("Switch on")),
+        ("off", say!("Switch off")),
+        ("toggle", say!("Toggle")),
+    ];
+    if is_tasmota {
+        actions.push(("rule", say!("Trigger a rule")));
+    }
+    let mut moments = vec![
+        ("time", say!("At a time")),
+        ("sunrise", say!("Sunrise")),
+        ("sunset", say!("Sunset")),
+    ];
+    if kind == ScheduleKind::Shelly {
+        moments.push(("cron", say!("Cron timespec (advanced)")));
+    }
+    let relay_options: Vec<(&'static str, String)> = relays
+        .into_iter()
+        .enumerate()
+        .map(|(i, name)| (RELAY_VALUES.get(i).copied().unwrap_or("1"), name))
+        .collect();
     let day_box = move |day: usize| {
         view! {
             <label class="day">
                 <input
                     type="checkbox"
                     name=format!("day{day}")
-                    prop:checked=move || form.with(|f| f.days.contains(day))
+                    prop:checked=move || days.get().contains(day)
                     on:change=move |ev| {
                         let on = event_target_checked(&ev);
-                        form.update(|f| f.days = f.days.with(day, on));
+                        days.update(|d| *d = d.with(day, on));
                     }
                 />
                 <span>{short_day_name(day)}</span>
             </label>
         }
     };
-    let preset = move |caption: String, days: Weekdays| {
+    let preset = move |(caption, set): (String, Weekdays)| {
         view! {
             <button
                 type="button"
                 class="link-button"
-                aria-pressed=move || (form.with(|f| f.days) == days).to_string()
-                on:click=move |_| form.update(|f| f.days = days)
+                aria-pressed=move || (days.get() == set).to_string()
+                on:click=move |_| days.set(set)
             >
                 {caption}
             </button>
         }
     };
-    let relay_count = relays.len();
+    let moment_kind = move || MomentKind::from_code(&moment.get());
     view! {
         <form class="form-inner schedule-editor" on:submit=on_submit novalidate>
             <p class="form-heading">{if id.is_some() { say!("Change schedule") } else { say!("New schedule") }}</p>
             <div class="field-row">
-                <label class="field">
-                    <span>{say!("Action")}</span>
-                    <select
-                        name="schedule_action"
-                        prop:value=move || action_code(form.with(|f| f.action))
-                        on:change=move |ev| form.update(|f| f.action = action_from_code(&event_target_value(&ev)))
-                    >
-                        <option value="on">{say!("Switch on")}</option>
-                        <option value="off">{say!("Switch off")}</option>
-                        <option value="toggle">{say!("Toggle")}</option>
-                        {is_tasmota.then(|| view! { <option value="rule">{say!("Trigger a rule")}</option> })}
-                    </select>
-                </label>
-                {(relay_count > 1).then(|| view! {
-                    <label class="field">
-                        <span>{say!("Relay")}</span>
-                        <select
-                            name="schedule_relay"
-                            prop:value=move || form.with(|f| f.relay.to_string())
-                            on:change=move |ev| {
-                                if let Ok(relay) = event_target_value(&ev).parse::<u8>() {
-                                    form.update(|f| f.relay = relay);
-                                }
-                            }
-                        >
-                            {relays.iter().enumerate().map(|(i, name)| view! {
-                                <option value=(i + 1).to_string()>{name.clone()}</option>
-                            }).collect_view()}
-                        </select>
-                    </label>
+                <SelectField caption=say!("Action") name="schedule_action" options=actions value=action />
+                {(relay_options.len() > 1).then(|| view! {
+                    <SelectField caption=say!("Relay") name="schedule_relay" options=relay_options value=relay />
                 })}
-                <label class="field">
-                    <span>{say!("When")}</span>
-                    <select
-                        name="schedule_when"
-                        prop:value=move || moment().code()
-                        on:change=move |ev| form.update(|f| f.moment = MomentKind::from_code(&event_target_value(&ev)))
-                    >
-                        <option value="time">{say!("At a time")}</option>
-                        <option value="sunrise">{say!("Sunrise")}</option>
-                        <option value="sunset">{say!("Sunset")}</option>
-                        {(kind == ScheduleKind::Shelly).then(|| view! { <option value="cron">{say!("Cron timespec (advanced)")}</option> })}
-                    </select>
-                </label>
-                {move || match moment() {
+                <SelectField caption=say!("When") name="schedule_when" options=moments value=moment />
+                {move || match moment_kind() {
                     MomentKind::At => view! {
-                        <label class="field">
-                            <span>{say!("Time (device's local time)")}</span>
-                            <input
-                                type="time"
-                                name="schedule_time"
-                                required
-                                prop:value=move || form.with(|f| f.time.clone())
-                                on:input=move |ev| form.update(|f| f.time = event_target_value(&ev))
-                            />
-                        </label>
+                        <TextField caption=say!("Time (device's local time)") name="schedule_time" kind="time" value=time />
                     }.into_any(),
                     MomentKind::Sunrise | MomentKind::Sunset => view! {
                         <div class="field-pair">
-                            <label class="field">
-                                <span>{say!("Offset (hours:minutes)")}</span>
-                                <input
-                                    type="text"
-                                    inputmode="numeric"
-                                    name="schedule_offset"
-                                    placeholder="0:30"
-                                    prop:value=move || form.with(|f| f.offset.clone())
-                                    on:input=move |ev| form.update(|f| f.offset = event_target_value(&ev))
-                                />
-                            </label>
-                            <label class="field">
-                                <span>{say!("Before or after")}</span>
-                                <select
-                                    name="schedule_offset_side"
-                                    prop:value=move || if form.with(|f| f.offset_after) { "after" } else { "before" }
-                                    on:change=move |ev| form.update(|f| f.offset_after = event_target_value(&ev) == "after")
-                                >
-                                    <option value="before">{say!("before")}</option>
-                                    <option value="after">{say!("after")}</option>
-                                </select>
-                            </label>
+                            <TextField caption=say!("Offset (hours:minutes)") name="schedule_offset" value=offset placeholder="0:30" />
+                            <SelectField caption=say!("Before or after") name="schedule_offset_side" options=vec![("before", say!("before")), ("after", say!("after"))] value=side />
                         </div>
                     }.into_any(),
                     MomentKind::Cron => view! {
-                        <label class="field">
-                            <span>{say!("Timespec (seconds minutes hours day month weekday)")}</span>
-                            <input
-                                type="text"
-                                name="schedule_cron"
-                                autocapitalize="off"
-                                spellcheck="false"
-                                placeholder="0 30 7 * * MON-FRI"
-                                prop:value=move || form.with(|f| f.cron.clone())
-                                on:input=move |ev| form.update(|f| f.cron = event_target_value(&ev))
-                            />
-                        </label>
+                        <TextField caption=say!("Timespec (seconds minutes hours day month weekday)") name="schedule_cron" value=cron placeholder="0 30 7 * * MON-FRI" />
                     }.into_any(),
                 }}
             </div>
-            {move || (moment() != MomentKind::Cron).then(|| view! {
+            <Show when=move || moment_kind() != MomentKind::Cron>
                 <fieldset class="days">
                     <legend>{say!("Days")}</legend>
-                    <div class="day-boxes">
-                        // Monday first, as people read a week.
-                        {[1, 2, 3, 4, 5, 6, 0].map(day_box).collect_view()}
-                    </div>
+                    // Monday first, as people read a week.
+                    <div class="day-boxes">{[1, 2, 3, 4, 5, 6, 0].map(day_box).collect_view()}</div>
                     <div class="day-presets">
-                        {preset(say!("Every day"), Weekdays::ALL)}
-                        {preset(say!("Mon–Fri"), Weekdays::WORKDAYS)}
-                        {preset(say!("Weekend"), Weekdays::WEEKEND)}
+                        {[(say!("Every day"), Weekdays::ALL), (say!("Mon–Fri"), Weekdays::WORKDAYS), (say!("Weekend"), Weekdays::WEEKEND)].map(preset).collect_view()}
                     </div>
                 </fieldset>
-            })}
+            </Show>
             {is_tasmota.then(|| view! {
                 <div class="field-row">
-                    <label class="field">
-                        <span>{say!("Random window (± minutes, 0–15)")}</span>
-                        <input
-                            type="number"
-                            min="0"
-                            max="15"
-                            name="schedule_window"
-                            prop:value=move || form.with(|f| f.window.clone())
-                            on:input=move |ev| form.update(|f| f.window = event_target_value(&ev))
-                        />
-                    </label>
-                    <label class="check">
-                        <input
-                            type="checkbox"
-                            name="schedule_once"
-                            prop:checked=move || form.with(|f| f.once)
-                            on:change=move |ev| form.update(|f| f.once = event_target_checked(&ev))
-                        />
-                        <span>{say!("Only once, then disable it")}</span>
-                    </label>
+                    <TextField caption=say!("Random window (± minutes, 0–15)") name="schedule_window" kind="number" value=window />
+                    <CheckField caption=say!("Only once, then disable it") name="schedule_once" value=once />
                 </div>
             })}
-            <label class="check">
-                <input
-                    type="checkbox"
-                    name="schedule_enabled"
-                    prop:checked=move || form.with(|f| f.enabled)
-                    on:change=move |ev| form.update(|f| f.enabled = event_target_checked(&ev))
-                />
-                <span>{say!("Enabled")}</span>
-            </label>
-            <p class="schedule-preview" aria-live="polite">{move || form.with(|f| f.to_schedule()).map(|s| preview(&s)).unwrap_or_default()}</p>
+            <CheckField caption=say!("Enabled") name="schedule_enabled" value=enabled />
+            <p class="schedule-preview" aria-live="polite">{move || form().to_schedule().map(|s| preview(&s)).unwrap_or_default()}</p>
             <FormError error=error />
             <div class="pair">
                 <button type="submit" class="chip is-primary">{say!("Save on the device")}</button>
@@ -239,6 +175,9 @@ pub fn ScheduleEditor(
         </form>
     }
 }
+
+/// The option values of relays 1 to 8.
+const RELAY_VALUES: [&str; 8] = ["1", "2", "3", "4", "5", "6", "7", "8"];
 
 /// What the form will save, in the list's words.
 fn preview(schedule: &Schedule) -> String {

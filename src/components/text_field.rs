@@ -1,4 +1,4 @@
-//! A labelled text input and a labelled checkbox bound to signals, and the form's error line:
+//! A labelled text input, menu and checkbox bound to signals, and the form's error line:
 //! the pieces every form on the page repeats.
 
 use leptos::prelude::*;
@@ -60,6 +60,34 @@ pub fn CheckField(
                 on:change=move |ev| value.set(event_target_checked(&ev))
             />
             <span>{caption}</span>
+        </label>
+    }
+}
+
+/// A `<label>` wrapping its caption and a `<select>` of `options` (value, words) that reads
+/// and writes `value`. One component for every menu, so each adds no code of its own.
+#[component]
+pub fn SelectField(
+    /// The visible caption, also the menu's accessible name.
+    #[prop(into)]
+    caption: String,
+    /// The select's `name`.
+    name: &'static str,
+    /// (value, words) of each option, in order.
+    options: Vec<(&'static str, String)>,
+    /// The signal the menu edits (an option's value).
+    value: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <label class="field">
+            <span>{caption}</span>
+            <select
+                name=name
+                prop:value=move || value.get()
+                on:change=move |ev| value.set(event_target_value(&ev))
+            >
+                {options.into_iter().map(|(code, words)| view! { <option value=code>{words}</option> }).collect_view()}
+            </select>
         </label>
     }
 }
