@@ -440,9 +440,20 @@ impl Driver {
                     }
                 }
             }
+            // Everything queued goes out in one WebSocket message: a message may carry several
+            // MQTT packets [MQTT-6.0.0-2], and one per packet made the start (hundreds of state
+            // questions) and a flood (a PUBACK per report) cost a frame each.
+            let mut batch: Vec<u8> = Vec::new();
             while let Some(bytes) = self.dashboard.poll_transmit() {
+                if batch.is_empty() {
+                    batch = bytes;
+                } else {
+                    batch.extend_from_slice(&bytes);
+                }
+            }
+            if !batch.is_empty() {
                 progressed = true;
-                let sent = self.socket.as_ref().map(|socket| socket.send(&bytes));
+                let sent = self.socket.as_ref().map(|socket| socket.send(&batch));
                 if !matches!(sent, Some(Ok(()))) {
                     // The socket is gone or broken: treat it as closed (this schedules a retry).
                     self.socket_generation += 1;
@@ -510,29 +521,40 @@ impl Driver {
     /// rest is returned beside the views.
     fn changed_device_views(&self, now: Millis) -> (Vec<(usize, DeviceView)>, NextSweep) {
         let devices = self.dashboard.devices();
-        let (mut due, stale_hidden) = self.signals.devices.with_untracked(|rows| {
+        let (mut due, stale_hidden, urgent) = self.signals.devices.with_untracked(|rows| {
             let mut due = Vec::new();
             let mut stale_hidden = Vec::new();
+            let mut urgent = Vec::new();
             for (index, device) in devices.iter().enumerate() {
                 let Some(row) = rows.get(index) else {
                     due.push(index);
                     continue;
                 };
-                let differs = row.view.with_untracked(|shown| {
-                    shown.state != *device.state() || shown.config != device.config
+                let (differs, usability_changed) = row.view.with_untracked(|shown| {
+                    (
+                        shown.state != *device.state() || shown.config != device.config,
+                        shown.state.usability() != device.state().usability(),
+                    )
                 });
                 if !differs {
                     continue;
                 }
                 if visibility::is_hidden(row.key) {
                     stale_hidden.push(index);
+                    if usability_changed {
+                        urgent.push(index);
+                    }
                 } else {
                     due.push(index);
                 }
             }
-            (due, stale_hidden)
+            (due, stale_hidden, urgent)
         });
-        let (swept, next) = SWEEP.with(|sweep| sweep.borrow_mut().plan(now, &stale_hidden));
+        let (swept, next) = SWEEP.with(|sweep| {
+            sweep
+                .borrow_mut()
+                .plan_urgent_first(now, &stale_hidden, &urgent)
+        });
         due.extend(swept);
         let views = due
             .into_iter()

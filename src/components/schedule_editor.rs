@@ -33,7 +33,14 @@ pub fn ScheduleEditor(
     let moment = RwSignal::new(initial.moment.code().to_string());
     let time = RwSignal::new(initial.time.clone());
     let offset = RwSignal::new(initial.offset.clone());
-    let side = RwSignal::new(if initial.offset_after { "after" } else { "before" }.to_string());
+    let side = RwSignal::new(
+        if initial.offset_after {
+            "after"
+        } else {
+            "before"
+        }
+        .to_string(),
+    );
     let cron = RwSignal::new(initial.cron.clone());
     let days = RwSignal::new(initial.days);
     let window = RwSignal::new(initial.window.clone());

@@ -236,6 +236,25 @@ impl DeviceState {
         }
     }
 
+    /// What decides whether the user can act on the device, packed for a cheap comparison:
+    /// the broker link, availability, the lock, and for each channel whether its state is
+    /// known now and whether a command is pending. A hidden card whose usability changed is
+    /// refreshed at once (see [`crate::offscreen_sweep`]).
+    pub fn usability(&self) -> u32 {
+        let availability = match self.availability {
+            Availability::Unknown => 0,
+            Availability::Online => 1,
+            Availability::Offline => 2,
+        };
+        let mut bits =
+            u32::from(self.broker_connected) | availability << 1 | u32::from(self.locked) << 3;
+        for (i, channel) in self.channels.iter().enumerate().take(MAX_CHANNELS) {
+            bits |= u32::from(channel.power_is_current) << (4 + 2 * i);
+            bits |= u32::from(channel.pending.is_some()) << (5 + 2 * i);
+        }
+        bits
+    }
+
     /// The first pending command, if any channel has one.
     pub fn any_pending(&self) -> bool {
         self.channels.iter().any(|c| c.pending.is_some())
@@ -433,6 +452,31 @@ mod tests {
             ready(ChannelRole::Momentary).target_of(0, SwitchCommand::On),
             Some(false)
         );
+    }
+
+    #[test]
+    fn usability_changes_with_what_decides_whether_a_switch_can_be_used_and_nothing_else() {
+        let state = ready(ChannelRole::Relay);
+        let mut flipped = state.clone();
+        flipped.channels[0].power = Some(false);
+        flipped.readings.power_w = Some(42.0);
+        assert_eq!(
+            flipped.usability(),
+            state.usability(),
+            "a value change is not one"
+        );
+        let mut changes = vec![state.clone(); 5];
+        changes[0].broker_connected = false;
+        changes[1].availability = Availability::Offline;
+        changes[2].locked = true;
+        changes[3].channels[0].power_is_current = false;
+        changes[4].channels[0].pending = Some(PendingCommand {
+            target: Some(false),
+            deadline: 0,
+        });
+        for changed in changes {
+            assert_ne!(changed.usability(), state.usability(), "{changed:?}");
+        }
     }
 
     #[test]

@@ -6,7 +6,11 @@
 //! cards in device order, at most `budget` per frame (so no frame gets long), and the next sweep
 //! starts `period` after one ends. A hidden card is therefore never more than about
 //! `period` + one sweep behind, and a card coming into view is refreshed at once (it is no
-//! longer hidden).
+//! longer hidden). A hidden card whose usability changed (its state became known, a command was
+//! confirmed, the device went offline: [`crate::device::DeviceState::usability`]) does not wait
+//! for the period: such cards are refreshed first, `budget` per frame, so opening a dashboard of
+//! a hundred devices shows every switch usable as soon as it is, while a flood of mere value
+//! changes still costs only the sweeps.
 
 use crate::time::Millis;
 
@@ -78,9 +82,58 @@ impl OffscreenSweep {
     }
 }
 
+impl OffscreenSweep {
+    /// [`OffscreenSweep::plan`], with the `urgent` hidden cards (a subset of `stale_hidden`,
+    /// ascending) refreshed first and without waiting: at most `budget` of them this frame
+    /// (then the next frame is asked for), the sweep going on beside them.
+    pub fn plan_urgent_first(
+        &mut self,
+        now: Millis,
+        stale_hidden: &[usize],
+        urgent: &[usize],
+    ) -> (Vec<usize>, NextSweep) {
+        if urgent.is_empty() {
+            return self.plan(now, stale_hidden);
+        }
+        let mut refreshed: Vec<usize> = urgent.iter().copied().take(self.budget).collect();
+        let rest: Vec<usize> = stale_hidden
+            .iter()
+            .copied()
+            .filter(|index| urgent.binary_search(index).is_err())
+            .collect();
+        let (swept, next) = self.plan(now, &rest);
+        refreshed.extend(swept);
+        refreshed.sort_unstable();
+        let next = if urgent.len() > self.budget {
+            NextSweep::NextFrame
+        } else {
+            next
+        };
+        (refreshed, next)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cards_whose_usability_changed_do_not_wait_for_the_period() {
+        let mut sweep = OffscreenSweep::new(1_000, 2);
+        // A sweep just ended: plain changes wait for the period...
+        assert_eq!(sweep.plan(0, &[0]), (vec![0], NextSweep::Idle));
+        assert_eq!(sweep.plan(16, &[3, 5]), (vec![], NextSweep::At(1_000)));
+        // ...but cards that became usable are refreshed now, two a frame.
+        assert_eq!(
+            sweep.plan_urgent_first(32, &[1, 3, 4, 5, 7], &[1, 4, 7]),
+            (vec![1, 4], NextSweep::NextFrame)
+        );
+        assert_eq!(
+            sweep.plan_urgent_first(48, &[3, 5, 7], &[7]),
+            (vec![7], NextSweep::At(1_000))
+        );
+        assert_eq!(sweep.plan_urgent_first(1_000, &[3, 5], &[]).0, vec![3, 5]);
+    }
 
     #[test]
     fn a_sweep_refreshes_at_most_the_budget_per_frame_then_rests_for_the_period() {
