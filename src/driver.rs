@@ -102,6 +102,10 @@ thread_local! {
     static RECENT_BYTES: std::cell::Cell<(Millis, u32)> = const { std::cell::Cell::new((0, 0)) };
     /// The bytes being handled came after a quiet spell: render without waiting for a frame.
     static RENDER_AT_ONCE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The dashboard's count of usability changes last seen, and the renders at once in the
+    /// current window (its start, how many).
+    static SEEN_USABILITY: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    static AT_ONCE_WINDOW: std::cell::Cell<(Millis, u32)> = const { std::cell::Cell::new((0, 0)) };
     /// When cards far from the screen are brought up to date (see `visibility`).
     static SWEEP: RefCell<OffscreenSweep> = RefCell::new(OffscreenSweep::new(
         visibility::OFFSCREEN_PERIOD_MS,
@@ -313,12 +317,32 @@ fn handle_timer() {
 
 /// Carries out what the dashboard asks, re-arms the timer, schedules a render.
 fn pump() {
-    DRIVER.with(|cell| {
-        if let Some(driver) = cell.borrow_mut().as_mut() {
+    let usability = DRIVER.with(|cell| {
+        cell.borrow_mut().as_mut().map(|driver| {
             driver.carry_out();
             driver.arm_timer();
-        }
+            driver.dashboard.usability_changes()
+        })
     });
+    // A switch became usable or busy (a click, a confirmation, a state now known, a device
+    // gone): show it without waiting for the next frame, at most once every few milliseconds.
+    if let Some(changes) = usability {
+        if SEEN_USABILITY.replace(changes) != changes {
+            let now = browser::now();
+            let (since, count) = AT_ONCE_WINDOW.get();
+            let (since, count) = if now.saturating_sub(since) >= AT_ONCE_WINDOW_MS {
+                (now, 0)
+            } else {
+                (since, count)
+            };
+            if count < AT_ONCE_PER_WINDOW {
+                RENDER_AT_ONCE.set(true);
+                AT_ONCE_WINDOW.set((since, count + 1));
+            } else {
+                AT_ONCE_WINDOW.set((since, count));
+            }
+        }
+    }
     schedule_render();
 }
 
@@ -326,20 +350,27 @@ fn pump() {
 const QUIET_MS: Millis = 50;
 /// The first arrivals after a pause rendered at once; later ones wait for the next frame.
 const AT_ONCE_ARRIVALS: u32 = 4;
+/// Renders at once for a change of usability: at most this many in any such window (a burst
+/// of states becoming known waits for the frame beyond that).
+const AT_ONCE_PER_WINDOW: u32 = 4;
+const AT_ONCE_WINDOW_MS: Millis = 16;
 
 /// Renders once however many inputs arrive before it: right after the current task for the
 /// first few arrivals after a pause (a device's confirmation shows without waiting for a frame),
 /// else on the next animation frame (a flood costs one render per frame). Never while the tab
 /// is hidden: animation frames wait for it to be shown.
 pub fn schedule_render() {
-    if RENDER_SCHEDULED.with(|flag| flag.replace(true)) {
-        return;
-    }
+    let at_once = RENDER_AT_ONCE.replace(false);
+    let already = RENDER_SCHEDULED.with(|flag| flag.replace(true));
     let visible = web_sys::window()
         .and_then(|w| w.document())
         .is_some_and(|d| !d.hidden());
-    if visible && RENDER_AT_ONCE.replace(false) {
+    if visible && at_once {
+        // Even with a frame's render already requested: that one then finds nothing to do.
         wasm_bindgen_futures::spawn_local(async { render() });
+        return;
+    }
+    if already {
         return;
     }
     let callback = Closure::once_into_js(render);

@@ -150,6 +150,10 @@ pub struct Dashboard {
     /// next timer does not ask every device after every message (`deadline_of` by device).
     deadlines: BTreeSet<(Millis, usize)>,
     deadline_of: Vec<Option<Millis>>,
+    /// Each device's [`DeviceState::usability`] when last flushed, and how many times any
+    /// changed: the page shows such a change without waiting for the next frame.
+    usability_of: Vec<u32>,
+    usability_changes: u64,
 }
 
 impl Dashboard {
@@ -190,6 +194,8 @@ impl Dashboard {
             log: None,
             deadlines: BTreeSet::new(),
             deadline_of: Vec::new(),
+            usability_of: Vec::new(),
+            usability_changes: 0,
         };
         for device in devices {
             dashboard.add_device(0, device);
@@ -214,6 +220,7 @@ impl Dashboard {
         let rpc_source = format!("{}-d{index}", self.session.options().client_id);
         let adapter = Device::new(&config, &rpc_source);
         self.add_routes(index, adapter.subscriptions());
+        self.usability_of.push(adapter.state().usability());
         self.devices.push(DashboardDevice { config, adapter });
         self.deadline_of.push(None);
         self.note_deadline(index);
@@ -856,6 +863,19 @@ impl Dashboard {
             self.publish(now, Some(index), message);
         }
         self.note_deadline(index);
+        let usability = self.devices[index].adapter.state().usability();
+        if let Some(seen) = self.usability_of.get_mut(index) {
+            if *seen != usability {
+                *seen = usability;
+                self.usability_changes += 1;
+            }
+        }
+    }
+
+    /// How many times a device's usability (see [`DeviceState::usability`]) changed so far,
+    /// as seen after each device was handled.
+    pub fn usability_changes(&self) -> u64 {
+        self.usability_changes
     }
 
     /// Publishes at QoS 1, never retained; an identical state question already sent at this

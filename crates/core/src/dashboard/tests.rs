@@ -802,3 +802,21 @@ fn the_log_records_both_ways_and_a_raw_publish_is_retained_only_when_asked() {
     dashboard.set_logging(false);
     assert!(dashboard.log().is_none());
 }
+
+#[test]
+fn usability_changes_are_counted_for_a_state_becoming_known_and_a_confirmation_but_not_a_value() {
+    let mut dashboard = dashboard(&["a"]);
+    connect(&mut dashboard, T0);
+    let start = dashboard.usability_changes();
+    dashboard.handle_bytes(T0, &from_broker("stat/a/POWER", "OFF"));
+    assert_eq!(dashboard.usability_changes(), start + 1, "the state became known");
+    dashboard.handle_bytes(T0, &from_broker("tele/a/SENSOR", r#"{"ENERGY":{"Power":12}}"#));
+    dashboard.handle_bytes(T0, &from_broker("stat/a/POWER", "ON"));
+    assert_eq!(dashboard.usability_changes(), start + 1, "values and a switch by the device are not");
+    dashboard
+        .request(T0, 0, 0, SwitchCommand::Off)
+        .expect("sent");
+    assert_eq!(dashboard.usability_changes(), start + 2, "a command pending");
+    dashboard.handle_bytes(T0, &from_broker("stat/a/POWER", "OFF"));
+    assert_eq!(dashboard.usability_changes(), start + 3, "confirmed");
+}
