@@ -36,7 +36,16 @@ pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
             )
         })
     };
-    let card_class = move || view.with(|v| card_class(&v.state));
+    let schedules_open = RwSignal::new(false);
+    let card_class = move || {
+        let mut class = view.with(|v| card_class(&v.state));
+        // A card with its schedules open takes the whole row (a class, not `:has()`, which
+        // would make every change inside a thousand cards re-check the rule).
+        if schedules_open.get() {
+            class.push_str(" has-schedules");
+        }
+        class
+    };
     // Watched so that a flood for hundreds of devices costs only the cards near the screen.
     let card = NodeRef::<leptos::html::Li>::new();
     let key = row.key;
@@ -77,7 +86,6 @@ pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
     let locked = Memo::new(move |_| view.with(|v| v.state.locked));
     let limit = move || view.with(|v| v.config.options.limit);
     let ghost = Memo::new(move |_| view.with(|v| v.state.ghost.clone()));
-    let schedules_open = RwSignal::new(false);
     let switchable = Memo::new(move |_| {
         view.with(|v| {
             v.state

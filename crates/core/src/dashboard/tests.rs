@@ -809,14 +809,29 @@ fn usability_changes_are_counted_for_a_state_becoming_known_and_a_confirmation_b
     connect(&mut dashboard, T0);
     let start = dashboard.usability_changes();
     dashboard.handle_bytes(T0, &from_broker("stat/a/POWER", "OFF"));
-    assert_eq!(dashboard.usability_changes(), start + 1, "the state became known");
-    dashboard.handle_bytes(T0, &from_broker("tele/a/SENSOR", r#"{"ENERGY":{"Power":12}}"#));
+    assert_eq!(
+        dashboard.usability_changes(),
+        start + 1,
+        "the state became known"
+    );
+    dashboard.handle_bytes(
+        T0,
+        &from_broker("tele/a/SENSOR", r#"{"ENERGY":{"Power":12}}"#),
+    );
     dashboard.handle_bytes(T0, &from_broker("stat/a/POWER", "ON"));
-    assert_eq!(dashboard.usability_changes(), start + 1, "values and a switch by the device are not");
+    assert_eq!(
+        dashboard.usability_changes(),
+        start + 1,
+        "values and a switch by the device are not"
+    );
     dashboard
         .request(T0, 0, 0, SwitchCommand::Off)
         .expect("sent");
-    assert_eq!(dashboard.usability_changes(), start + 2, "a command pending");
+    assert_eq!(
+        dashboard.usability_changes(),
+        start + 2,
+        "a command pending"
+    );
     dashboard.handle_bytes(T0, &from_broker("stat/a/POWER", "OFF"));
     assert_eq!(dashboard.usability_changes(), start + 3, "confirmed");
 }
