@@ -10,6 +10,7 @@ use switchboard_core::config::{parse_device_spec, DeviceConfig};
 use switchboard_core::device_config::escape_field;
 use switchboard_core::say;
 
+use crate::components::panel::Panel;
 use crate::components::text_field::{CheckField, FormError, TextField};
 use crate::driver::{self, ViewSignals};
 
@@ -100,8 +101,7 @@ pub fn AddDeviceForm(signals: ViewSignals) -> impl IntoView {
     }
     };
     view! {
-        <details class="panel">
-            <summary>{say!("Add a device")}</summary>
+        <Panel title=say!("Add a device")>
             <form class="form" on:submit=on_submit novalidate>
                 <label class="field">
                     <span>{say!("Kind")}</span>
@@ -126,7 +126,7 @@ pub fn AddDeviceForm(signals: ViewSignals) -> impl IntoView {
                 <FormError error=error />
                 <button type="submit" class="primary">{say!("Add device")}</button>
             </form>
-        </details>
+        </Panel>
     }
 }
 

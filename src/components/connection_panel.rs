@@ -11,6 +11,7 @@ use switchboard_core::say;
 use switchboard_core::codec::ProtocolVersion;
 
 use crate::app::DeviceRow;
+use crate::components::panel::Panel;
 use crate::components::profile_bar::ProfileBar;
 use crate::components::text_field::{CheckField, FormError, TextField};
 use crate::driver::{self, ViewSignals};
@@ -79,8 +80,7 @@ pub fn ConnectionPanel(signals: ViewSignals) -> impl IntoView {
         }
     };
     view! {
-        <details class="panel" open=open_at_start>
-            <summary>{say!("Broker connection")}</summary>
+        <Panel title=say!("Broker connection") open=open_at_start>
             <div class="form">
                 <ProfileBar signals=signals />
             </div>
@@ -127,6 +127,6 @@ pub fn ConnectionPanel(signals: ViewSignals) -> impl IntoView {
                 <button type="button" class="link-button" on:click=on_forget>{say!("Forget the saved password")}</button>
                 {move || forgotten.get().then(|| view! { <p class="group-message" aria-live="polite">{say!("The password is no longer kept in this browser.")}</p> })}
             </form>
-        </details>
+        </Panel>
     }
 }

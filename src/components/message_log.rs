@@ -9,6 +9,7 @@ use switchboard_core::say;
 use switchboard_core::time::Millis;
 
 use crate::browser;
+use crate::components::panel::Panel;
 use crate::components::text_field::{CheckField, TextField};
 use crate::driver::{self, ViewSignals};
 
@@ -47,12 +48,12 @@ pub fn MessageLogPanel(signals: ViewSignals) -> impl IntoView {
             .collect_view()
     };
     view! {
-        <details class="panel">
-            <summary on:click=move |_| {
-                let now_open = !open.get_untracked();
+        <Panel title=say!("Message log") on_toggle=Callback::new(move |now_open: bool| {
+            if open.get_untracked() != now_open {
                 open.set(now_open);
                 driver::set_logging(now_open);
-            }>{say!("Message log")}</summary>
+            }
+        })>
             <div class="form">
                 <div class="field-row">
                     <TextField caption=say!("Filter (topic text, or + and #)") name="log_filter" value=filter placeholder="stat/+/POWER" />
@@ -72,7 +73,7 @@ pub fn MessageLogPanel(signals: ViewSignals) -> impl IntoView {
                     })}
                 </form>
             </div>
-        </details>
+        </Panel>
     }
 }
 

@@ -20,6 +20,7 @@
 //! - [`setup_banner`]: where the setup came from (a link, unreadable saved settings), and
 //!   keeping it.
 //! - [`language_picker`]: the language menu (browser language or a chosen one).
+//! - [`panel`]: a collapsible panel built the first time it is opened.
 //! - [`two_tap`]: the second tap that guards a risky action.
 //! - [`text_field`]: a labelled input bound to a signal, and a form's error line.
 
@@ -32,6 +33,7 @@ pub mod found_list;
 pub mod group_bar;
 pub mod language_picker;
 pub mod message_log;
+pub mod panel;
 pub mod profile_bar;
 pub mod readings_line;
 pub mod room_off;

@@ -10,6 +10,7 @@ use switchboard_core::settings::Settings;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::browser;
+use crate::components::panel::Panel;
 use crate::components::text_field::CheckField;
 use crate::driver::ViewSignals;
 use crate::setup;
@@ -114,8 +115,7 @@ pub fn SettingsPanel(signals: ViewSignals) -> impl IntoView {
     };
 
     view! {
-        <details class="panel">
-            <summary>{say!("Settings: export, import, share")}</summary>
+        <Panel title=say!("Settings: export, import, share")>
             <div class="form">
                 <h3 class="form-heading">{say!("Export")}</h3>
                 <CheckField name="export_credentials" value=export_credentials caption=say!("Include the user name and password in the file.") />
@@ -195,7 +195,7 @@ pub fn SettingsPanel(signals: ViewSignals) -> impl IntoView {
                     Err(why) => view! { <p class="form-error">{why}</p> }.into_any(),
                 })}
             </div>
-        </details>
+        </Panel>
     }
 }
 
