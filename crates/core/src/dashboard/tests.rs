@@ -844,25 +844,35 @@ fn opening_schedules_subscribes_to_the_clock_answer_asks_the_device_and_routes_i
     let subscribed_at_connect: Vec<String> = first
         .iter()
         .filter_map(|p| match p {
-            Packet::Subscribe(s) => Some(s.filters.iter().map(|f| f.path.clone()).collect::<Vec<_>>()),
+            Packet::Subscribe(s) => {
+                Some(s.filters.iter().map(|f| f.path.clone()).collect::<Vec<_>>())
+            }
             _ => None,
         })
         .flatten()
         .collect();
     assert!(!subscribed_at_connect.contains(&"stat/plug/STATUS7".to_string()));
-    let wall = WallClock { unix_ms: 1_795_329_000_000, utc_offset_minutes: 60 };
+    let wall = WallClock {
+        unix_ms: 1_795_329_000_000,
+        utc_offset_minutes: 60,
+    };
     dashboard.open_schedules(T0, 0, wall).expect("a device");
     let packets = broker_answers(&mut dashboard, T0);
     let new_filters: Vec<String> = packets
         .iter()
         .filter_map(|p| match p {
-            Packet::Subscribe(s) => Some(s.filters.iter().map(|f| f.path.clone()).collect::<Vec<_>>()),
+            Packet::Subscribe(s) => {
+                Some(s.filters.iter().map(|f| f.path.clone()).collect::<Vec<_>>())
+            }
             _ => None,
         })
         .flatten()
         .collect();
     assert_eq!(new_filters, ["stat/plug/STATUS7"]);
-    let asked: Vec<(String, String)> = publishes(&packets).into_iter().map(|(t, p, _)| (t, p)).collect();
+    let asked: Vec<(String, String)> = publishes(&packets)
+        .into_iter()
+        .map(|(t, p, _)| (t, p))
+        .collect();
     assert_eq!(
         asked,
         [
@@ -874,9 +884,19 @@ fn opening_schedules_subscribes_to_the_clock_answer_asks_the_device_and_routes_i
         T0,
         &from_broker("stat/plug/STATUS7", r#"{"StatusTIM":{"UTC":"2026-11-22T06:30:00","Local":"2026-11-22T07:30:00","Timezone":"+01:00"}}"#),
     );
-    let clock = dashboard.devices()[0].state().schedules.clock.clone().expect("routed to the device");
-    assert_eq!((clock.local_time.as_deref(), clock.utc_offset_minutes), (Some("07:30"), Some(60)));
+    let clock = dashboard.devices()[0]
+        .state()
+        .schedules
+        .clock
+        .clone()
+        .expect("routed to the device");
+    assert_eq!(
+        (clock.local_time.as_deref(), clock.utc_offset_minutes),
+        (Some("07:30"), Some(60))
+    );
     // Opening again subscribes nothing twice.
     dashboard.open_schedules(T0, 0, wall).expect("a device");
-    assert!(broker_answers(&mut dashboard, T0).iter().all(|p| !matches!(p, Packet::Subscribe(_))));
+    assert!(broker_answers(&mut dashboard, T0)
+        .iter()
+        .all(|p| !matches!(p, Packet::Subscribe(_))));
 }
