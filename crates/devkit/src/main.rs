@@ -305,7 +305,7 @@ fn run_demo(options: &Options) -> Result<(), String> {
         config.to_fragment()
     );
     println!();
-    println!("Type \"press desk_lamp\" to press a device's button (\"press garage/board\" opens the side door), \"unplug shellyplugsg3-demo\" / \"plugin shellyplugsg3-demo\" to take it away and back. Ctrl-C stops.");
+    println!("Type \"press desk_lamp\" to press a device's button (\"press garage/board\" opens the side door), \"unplug shellyplugsg3-demo\" / \"plugin shellyplugsg3-demo\" to take it away and back, \"clock desk_lamp 3600\" to move its clock (and its timers) an hour on. The desk lamp and the Shelly keep example schedules: press Schedules on their cards. Ctrl-C stops.");
     read_controls(controls)
 }
 
