@@ -4,7 +4,8 @@
 // delete a schedule from the card, see the exact payload reach the device, and see the change
 // shown only once the device reported it back; then shift the device's clock so the schedule is
 // due and watch the device switch itself. Also: Tasmota's timers switched off as a whole, a
-// clock that is off, Shelly's refusal in its own words and its 20-job limit, and a JSON board
+// clock that is off, Shelly's refusal in its own words and its 20-job limit, a Shelly job made
+// by another app appearing by itself, and a JSON board
 // that says plainly it keeps none.
 
 import assert from 'node:assert/strict';
@@ -244,6 +245,17 @@ describe('schedules kept by the device, against Mosquitto and the simulators', (
     await c.getByRole('button', { name: 'Confirm: delete' }).click();
     await stack.plugs.waitForLine(new RegExp(`${SHELLY}/rpc ".*Schedule\\.Delete`));
     await eventually(async () => assert.match(await visibleText(c), /Deleted from the device\./), 10_000, 'deleted');
+  });
+
+  test('Shelly: a job created by another app appears without asking', async () => {
+    const c = card(page, 'Boiler');
+    const lists = stack.plugs.count(/Schedule\.List/);
+    await publishRaw(stack.broker.tcpPort, `${SHELLY}/rpc`, JSON.stringify({
+      id: 77, src: 'another-app', method: 'Schedule.Create',
+      params: { enable: true, timespec: '0 5 5 * * *', calls: [{ method: 'Switch.Set', params: { id: 0, on: false } }] },
+    }));
+    await eventually(async () => assert.match(await visibleText(c), /Off at 05:05, every day/), 10_000, 'listed from the device\'s notification');
+    assert.ok(stack.plugs.count(/Schedule\.List/) > lists, 'the page read the list again by itself');
   });
 
   test('Shelly: the device runs its job when its clock reaches it', () => seeItFire('Boiler', SHELLY));

@@ -258,6 +258,37 @@ fn shelly_jobs_are_listed_created_and_saved_only_when_the_list_shows_them() {
 }
 
 #[test]
+fn a_shelly_schedule_changed_by_another_client_is_read_again() {
+    let mut device = connected("shelly:shellyplugsg3-1");
+    let notify = |rev: u64| {
+        json!({"src": "shellyplugsg3-1", "method": "NotifyStatus", "params": {"ts": 1.0, "sys": {"schedule_rev": rev}}}).to_string()
+    };
+    // Closed: a new revision asks nothing.
+    device.handle_message(T0, "shellyplugsg3-1/events/rpc", notify(3).as_bytes());
+    device.handle_message(T0, "shellyplugsg3-1/events/rpc", notify(4).as_bytes());
+    assert!(outgoing(&mut device).is_empty());
+    device.open_schedules(T0, wall());
+    let asked: Vec<serde_json::Value> = outgoing(&mut device).iter().map(|(_, p)| rpc(p)).collect();
+    shelly_reply(
+        &mut device,
+        asked[0]["id"].as_u64().expect("id"),
+        json!({"jobs": [], "rev": 4}),
+    );
+    shelly_reply(
+        &mut device,
+        asked[2]["id"].as_u64().expect("id"),
+        json!({"time": "07:30", "unixtime": 1_795_329_000, "schedule_rev": 4}),
+    );
+    // The same revision again: nothing; a new one: the list is asked again.
+    device.handle_message(T0, "shellyplugsg3-1/events/rpc", notify(4).as_bytes());
+    assert!(outgoing(&mut device).is_empty());
+    device.handle_message(T0, "shellyplugsg3-1/events/rpc", notify(5).as_bytes());
+    let again = outgoing(&mut device);
+    assert_eq!(again.len(), 1);
+    assert_eq!(rpc(&again[0].1)["method"], "Schedule.List");
+}
+
+#[test]
 fn a_shelly_refusal_is_shown_in_its_own_words() {
     let mut device = connected("shelly:shellyplugsg3-1");
     device.open_schedules(T0, wall());

@@ -52,6 +52,9 @@ pub struct ShellyProtocol {
     channel_energy_wh: Vec<Option<f64>>,
     /// The device's time zone name (`Sys.GetConfig`), kept for the clock.
     zone: Option<String>,
+    /// The schedules' revision last seen (`sys.schedule_rev`): when another client changes
+    /// them, the device notifies a new one and the open list is asked again.
+    schedule_rev: Option<u64>,
 }
 
 impl ShellyProtocol {
@@ -69,6 +72,7 @@ impl ShellyProtocol {
             channel_watts: Vec::new(),
             channel_energy_wh: Vec::new(),
             zone: None,
+            schedule_rev: None,
         }
     }
 
@@ -100,12 +104,31 @@ impl ShellyProtocol {
         core.send(message);
     }
 
+    /// A schedules revision from the device: if it moved while the list is open and no change
+    /// of ours is in flight (ours re-reads the list anyway), someone else changed the
+    /// schedules: read them again.
+    fn note_schedule_rev(&mut self, core: &mut DeviceCore, rev: u64) {
+        let moved = self.schedule_rev.is_some_and(|seen| seen != rev);
+        self.schedule_rev = Some(rev);
+        let book = &core.state.schedules;
+        if moved && book.opened && book.pending.is_none() {
+            self.call(core, Call::ScheduleList, "Schedule.List", json!({}));
+        }
+    }
+
     /// Merges every `switch:N` (and `sys`, `wifi`) member of a status object.
     fn merge_status(&mut self, core: &mut DeviceCore, status: &Map<String, Value>) {
         for (key, value) in status {
             if let (Some(channel), Some(switch)) = (switch_index(key), value.as_object()) {
                 self.merge_switch(core, channel, switch);
             }
+        }
+        if let Some(rev) = status
+            .get("sys")
+            .and_then(|s| s.get("schedule_rev"))
+            .and_then(Value::as_u64)
+        {
+            self.note_schedule_rev(core, rev);
         }
         if let Some(uptime) = status
             .get("sys")
@@ -245,6 +268,9 @@ impl ShellyProtocol {
                 }
             }
             Call::SysStatus => {
+                if let Some(rev) = result.get("schedule_rev").and_then(Value::as_u64) {
+                    self.note_schedule_rev(core, rev);
+                }
                 if let Some(status) = result.as_object() {
                     let wall = core.state.schedules.wall_ms(core.now);
                     core.state.schedules.clock = Some(shelly_schedule::read_sys_status(

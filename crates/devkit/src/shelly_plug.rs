@@ -195,9 +195,23 @@ impl SimDevice for ShellyPlug {
             Ok(result) => reply["result"] = result,
             Err((code, message)) => reply["error"] = json!({"code": code, "message": message}),
         }
+        let schedules_changed = reply.get("result").is_some()
+            && method.starts_with("Schedule.")
+            && method != "Schedule.List";
         let mut out = vec![PlugPublish::new(format!("{src}/rpc"), reply.to_string())];
         if changed {
             out.extend(self.changed("MQTT"));
+        }
+        if schedules_changed {
+            // As the firmware does: the Sys component's status carries the new revision.
+            let note = json!({
+                "src": self.prefix, "dst": format!("{}/events", self.prefix), "method": "NotifyStatus",
+                "params": {"ts": self.uptime_secs as f64, "sys": {"schedule_rev": self.jobs.rev()}}
+            });
+            out.push(PlugPublish::new(
+                format!("{}/events/rpc", self.prefix),
+                note.to_string(),
+            ));
         }
         out
     }
@@ -310,12 +324,16 @@ mod tests {
             utc_offset_minutes: 60,
         };
         plug.tick_clock(clock);
-        let (reply, _) = call(
+        let (reply, notes) = call(
             &mut plug,
             "Schedule.Create",
             json!({"enable": true, "timespec": "0 31 7 * * *", "calls": [{"method": "Switch.Set", "params": {"id": 0, "on": true}}]}),
         );
         assert_eq!(reply["result"], json!({"id": 1, "rev": 1}));
+        assert!(
+            notes[0].payload.contains(r#""schedule_rev":1"#),
+            "the new revision is notified"
+        );
         let (status, _) = call(&mut plug, "Sys.GetStatus", json!({}));
         assert_eq!(
             (
