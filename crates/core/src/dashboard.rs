@@ -234,6 +234,13 @@ impl Dashboard {
         index
     }
 
+    /// Device `index`, or why there is none.
+    fn device_mut(&mut self, index: usize) -> Result<&mut DashboardDevice, CommandError> {
+        self.devices
+            .get_mut(index)
+            .ok_or(CommandError::NoSuchDevice)
+    }
+
     /// Routes messages matching `filters` to device `index`.
     fn add_routes(&mut self, index: usize, filters: Vec<String>) {
         for filter in filters {
@@ -263,10 +270,7 @@ impl Dashboard {
         device: usize,
         wall: WallClock,
     ) -> Result<(), CommandError> {
-        let entry = self
-            .devices
-            .get_mut(device)
-            .ok_or(CommandError::NoSuchDevice)?;
+        let entry = self.device_mut(device)?;
         let before = entry.adapter.subscriptions();
         entry.adapter.open_schedules(now, wall);
         let added: Vec<String> = entry
@@ -294,10 +298,7 @@ impl Dashboard {
         device: usize,
         change: ScheduleChange,
     ) -> Result<(), String> {
-        let entry = self
-            .devices
-            .get_mut(device)
-            .ok_or_else(|| CommandError::NoSuchDevice.explain())?;
+        let entry = self.device_mut(device).map_err(CommandError::explain)?;
         let result = entry.adapter.change_schedule(now, change);
         self.flush_device(now, device);
         result
@@ -512,10 +513,7 @@ impl Dashboard {
         channel: usize,
         command: SwitchCommand,
     ) -> Result<(), CommandError> {
-        let entry = self
-            .devices
-            .get_mut(device)
-            .ok_or(CommandError::NoSuchDevice)?;
+        let entry = self.device_mut(device)?;
         entry.adapter.request(now, channel, command)?;
         self.flush_device(now, device);
         Ok(())
@@ -528,10 +526,7 @@ impl Dashboard {
         device: usize,
         action: DeviceAction,
     ) -> Result<(), CommandError> {
-        let entry = self
-            .devices
-            .get_mut(device)
-            .ok_or(CommandError::NoSuchDevice)?;
+        let entry = self.device_mut(device)?;
         entry.adapter.act(action)?;
         self.flush_device(now, device);
         Ok(())
@@ -562,10 +557,7 @@ impl Dashboard {
         if !self.session.is_connected() {
             return Err(CommandError::BrokerOffline);
         }
-        let entry = self
-            .devices
-            .get_mut(device)
-            .ok_or(CommandError::NoSuchDevice)?;
+        let entry = self.device_mut(device)?;
         let topic = entry.adapter.take_ghost_to_clear();
         self.note_deadline(device);
         let topic = topic.ok_or(CommandError::NoSuchDevice)?;

@@ -211,19 +211,10 @@ impl Protocol for TasmotaProtocol {
     }
 
     fn ask_state(&mut self, core: &mut DeviceCore, first: bool) -> bool {
-        core.send(OutgoingMessage::query(
-            self.address.topic_for(0, "STATE"),
-            "",
-        ));
+        self.ask(core, "STATE", "");
         if first {
-            core.send(OutgoingMessage::query(
-                self.address.topic_for(0, "STATUS"),
-                "",
-            ));
-            core.send(OutgoingMessage::query(
-                self.address.topic_for(0, "STATUS"),
-                "10",
-            ));
+            self.ask(core, "STATUS", "");
+            self.ask(core, "STATUS", "10");
         }
         true
     }
@@ -255,14 +246,8 @@ impl Protocol for TasmotaProtocol {
     }
 
     fn ask_schedules(&mut self, core: &mut DeviceCore) {
-        core.send(OutgoingMessage::query(
-            self.address.topic_for(0, "Timers"),
-            "",
-        ));
-        core.send(OutgoingMessage::query(
-            self.address.topic_for(0, "STATUS"),
-            "7",
-        ));
+        self.ask(core, "Timers", "");
+        self.ask(core, "STATUS", "7");
     }
 
     fn change_schedule(
@@ -295,6 +280,14 @@ impl Protocol for TasmotaProtocol {
 }
 
 impl TasmotaProtocol {
+    /// Queues a question: `command` with `payload` on the device's command topic.
+    fn ask(&self, core: &mut DeviceCore, command: &str, payload: &str) {
+        core.send(OutgoingMessage::query(
+            self.address.topic_for(0, command),
+            payload,
+        ));
+    }
+
     fn command_topic_of(&self, channel_count: usize, channel: usize) -> String {
         if channel_count <= 1 {
             self.address.topic_for(0, "POWER")

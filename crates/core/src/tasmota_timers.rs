@@ -17,7 +17,7 @@ use serde_json::{json, Map, Value};
 use crate::device::{clip_text, OutgoingMessage};
 use crate::say;
 use crate::schedule::{Schedule, ScheduleAction, Weekdays, When};
-use crate::schedule_book::{DeviceClock, ScheduleBook, ScheduleChange, ScheduleEntry};
+use crate::schedule_book::{offset_text, DeviceClock, ScheduleBook, ScheduleChange, ScheduleEntry};
 use crate::time::Millis;
 
 /// How many timers a Tasmota device has.
@@ -27,8 +27,8 @@ pub const TIMER_COUNT: u32 = 16;
 pub fn timer_json(schedule: &Schedule) -> Value {
     let (mode, time) = match &schedule.when {
         When::At(minute) => (0, crate::schedule::clock_text(*minute)),
-        When::Sunrise(offset) => (1, signed_offset(*offset)),
-        When::Sunset(offset) => (2, signed_offset(*offset)),
+        When::Sunrise(offset) => (1, offset_text(i32::from(*offset))),
+        When::Sunset(offset) => (2, offset_text(i32::from(*offset))),
         // Refused by `Schedule::check` before it gets here; a harmless clock time otherwise.
         When::Cron(_) => (0, "00:00".to_string()),
     };
@@ -51,13 +51,6 @@ pub fn timer_json(schedule: &Schedule) -> Value {
         "Output": schedule.relay,
         "Action": action,
     })
-}
-
-/// `-30` -> "-00:30", `75` -> "+01:15".
-fn signed_offset(minutes: i16) -> String {
-    let sign = if minutes < 0 { '-' } else { '+' };
-    let m = minutes.unsigned_abs();
-    format!("{sign}{:02}:{:02}", m / 60, m % 60)
 }
 
 /// Reads a timer object as the device reports it; `None` if it is not one.

@@ -90,6 +90,20 @@ fn broker_answers(dashboard: &mut Dashboard, now: Millis) -> Vec<Packet> {
     others
 }
 
+/// Every topic filter in the SUBSCRIBE packets among `packets`.
+fn subscribed_filters(packets: &[Packet]) -> Vec<String> {
+    packets
+        .iter()
+        .filter_map(|p| match p {
+            Packet::Subscribe(s) => {
+                Some(s.filters.iter().map(|f| f.path.clone()).collect::<Vec<_>>())
+            }
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
 fn publishes(packets: &[Packet]) -> Vec<(String, String, bool)> {
     packets
         .iter()
@@ -630,16 +644,7 @@ fn discovery_lists_announced_devices_and_marks_a_shown_device_removed_when_retra
     let mut dashboard = dashboard(&["tasmota_487D21"]);
     dashboard.set_discovery(T0, true);
     let packets = connect(&mut dashboard, T0);
-    let subscribed: Vec<String> = packets
-        .iter()
-        .filter_map(|p| match p {
-            Packet::Subscribe(s) => {
-                Some(s.filters.iter().map(|f| f.path.clone()).collect::<Vec<_>>())
-            }
-            _ => None,
-        })
-        .flatten()
-        .collect();
+    let subscribed = subscribed_filters(&packets);
     assert!(subscribed.contains(&"tasmota/discovery/+/config".to_string()));
     assert!(subscribed.contains(&"switchboard-test-discovery/rpc".to_string()));
     let config = r#"{"dn":"Desk","fn":["Desk lamp"],"hn":"h","mac":"84F3EB487D21","md":"Sonoff Basic","t":"tasmota_487D21","ft":"%prefix%/%topic%/","tp":["cmnd","stat","tele"],"rl":[1],"sw":"13.1.0"}"#;
@@ -841,16 +846,7 @@ fn opening_schedules_subscribes_to_the_clock_answer_asks_the_device_and_routes_i
     use crate::schedule_book::WallClock;
     let mut dashboard = dashboard(&["plug"]);
     let first = connect(&mut dashboard, T0);
-    let subscribed_at_connect: Vec<String> = first
-        .iter()
-        .filter_map(|p| match p {
-            Packet::Subscribe(s) => {
-                Some(s.filters.iter().map(|f| f.path.clone()).collect::<Vec<_>>())
-            }
-            _ => None,
-        })
-        .flatten()
-        .collect();
+    let subscribed_at_connect = subscribed_filters(&first);
     assert!(!subscribed_at_connect.contains(&"stat/plug/STATUS7".to_string()));
     let wall = WallClock {
         unix_ms: 1_795_329_000_000,
@@ -858,16 +854,7 @@ fn opening_schedules_subscribes_to_the_clock_answer_asks_the_device_and_routes_i
     };
     dashboard.open_schedules(T0, 0, wall).expect("a device");
     let packets = broker_answers(&mut dashboard, T0);
-    let new_filters: Vec<String> = packets
-        .iter()
-        .filter_map(|p| match p {
-            Packet::Subscribe(s) => {
-                Some(s.filters.iter().map(|f| f.path.clone()).collect::<Vec<_>>())
-            }
-            _ => None,
-        })
-        .flatten()
-        .collect();
+    let new_filters = subscribed_filters(&packets);
     assert_eq!(new_filters, ["stat/plug/STATUS7"]);
     let asked: Vec<(String, String)> = publishes(&packets)
         .into_iter()
