@@ -200,9 +200,7 @@ pub fn App() -> impl IntoView {
         mark_body("transparent");
     }
     crate::embed::install(config.parents.clone(), signals);
-    leptos::task::spawn_local(async move {
-        // Make sure no other tab holds this tab's client id before connecting with it.
-        crate::client_id::claim().await;
+    let connect = move || {
         // What is on screen now: the user may have switched profile or connected meanwhile.
         let profile = signals.setup.broker.get_untracked();
         if driver::is_running() || profile.url.is_empty() {
@@ -211,7 +209,17 @@ pub fn App() -> impl IntoView {
         let mut broker = setup::broker_settings(&profile);
         broker.discovery = !embed;
         driver::start(broker, setup::current(signals).devices, signals);
-    });
+    };
+    // No other tab may hold this tab's client id. Once that is sure the WebSocket opens before
+    // the page below is built, so the broker's handshake overlaps the building (about 100 ms).
+    if crate::client_id::is_claimed() {
+        connect();
+    } else {
+        leptos::task::spawn_local(async move {
+            crate::client_id::claimed().await;
+            connect();
+        });
+    }
 
     if embed {
         // Just the cards, sized by the iframe; problems still say what is wrong.

@@ -4,12 +4,14 @@
 //! kept in sessionStorage, which survives a reload; but "duplicate tab" copies sessionStorage,
 //! so before using a stored id the tab asks the others over a BroadcastChannel whether one of
 //! them holds it, and takes a fresh id if so. Every tab answers for the id it holds.
+//! [`start_claim`] runs first thing at start-up, so that wait overlaps the page being built.
 
 use std::cell::RefCell;
 
 use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use web_sys::{BroadcastChannel, MessageEvent};
 
 use crate::browser;
@@ -23,6 +25,38 @@ const CLAIM_WAIT_MS: u32 = 150;
 thread_local! {
     static HELD: RefCell<Option<String>> = const { RefCell::new(None) };
     static CONFLICT: RefCell<bool> = const { RefCell::new(false) };
+    /// The claim started by [`start_claim`], settled once this tab's id is sure.
+    static CLAIM: RefCell<Option<js_sys::Promise>> = const { RefCell::new(None) };
+    static SETTLED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Starts claiming this tab's id (once): a fresh tab settles at the next microtask, a reload
+/// after asking the other tabs.
+pub fn start_claim() {
+    CLAIM.with(|cell| {
+        if cell.borrow().is_none() {
+            let promise = future_to_promise(async {
+                claim().await;
+                SETTLED.with(|settled| settled.set(true));
+                Ok(JsValue::UNDEFINED)
+            });
+            *cell.borrow_mut() = Some(promise);
+        }
+    });
+}
+
+/// True once the claim settled: the id can be used at once.
+pub fn is_claimed() -> bool {
+    SETTLED.with(|settled| settled.get())
+}
+
+/// Waits until the claim settled (starting it if nobody did).
+pub async fn claimed() {
+    start_claim();
+    if let Some(promise) = CLAIM.with(|cell| cell.borrow().clone()) {
+        // The future behind the promise never fails.
+        let _ = JsFuture::from(promise).await;
+    }
 }
 
 /// The id this tab holds (claiming one synchronously if [`claim`] has not run).
@@ -37,7 +71,7 @@ pub fn client_id() -> String {
 
 /// Checks with the other tabs that the stored id is free; takes a fresh one if it is not.
 /// Answers other tabs' questions from then on.
-pub async fn claim() -> String {
+async fn claim() -> String {
     let channel = BroadcastChannel::new(CHANNEL).ok();
     let stored = stored_id();
     // Only a stored id can be held by another tab (a duplicate copies sessionStorage): a fresh

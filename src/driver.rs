@@ -474,8 +474,10 @@ impl Driver {
             // Everything queued goes out in one WebSocket message: a message may carry several
             // MQTT packets [MQTT-6.0.0-2], and one per packet made the start (hundreds of state
             // questions) and a flood (a PUBACK per report) cost a frame each.
+            // Acknowledgements alone wait a few milliseconds for company (the timer is set).
             let mut batch: Vec<u8> = Vec::new();
-            while let Some(bytes) = self.dashboard.poll_transmit() {
+            let due = self.dashboard.transmit_due(browser::now());
+            while let Some(bytes) = due.then(|| self.dashboard.poll_transmit()).flatten() {
                 if batch.is_empty() {
                     batch = bytes;
                 } else {
@@ -531,7 +533,10 @@ impl Driver {
             self.timer = None;
             return;
         };
-        if self.timer.as_ref().is_some_and(|(at, _)| *at == deadline) {
+        // A timer already set for sooner stays: it fires early, finds nothing due and re-arms.
+        // (The deadline moves with nearly every message, the keepalive with every send, and
+        // replacing the browser timer each time cost a clearTimeout, a setTimeout and a closure.)
+        if self.timer.as_ref().is_some_and(|(at, _)| *at <= deadline) {
             return;
         }
         let delay = deadline.saturating_sub(browser::now()).min(u32::MAX as u64) as u32;

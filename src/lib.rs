@@ -28,10 +28,11 @@ pub mod transport;
 pub mod visibility;
 pub mod wake;
 
-/// Loads the language, then mounts the app on `<body>`.
+/// Claims the client id and loads the language, then mounts the app on `<body>`.
 pub fn start() {
     console_error_panic_hook::set_once();
     wake::install(driver::wake);
+    client_id::start_claim();
     wasm_bindgen_futures::spawn_local(async {
         language::load().await;
         leptos::mount::mount_to_body(app::App);

@@ -402,11 +402,14 @@ pub fn encode_subscribe(
             subscribe.write(&mut buffer)
         }
         ProtocolVersion::V5 => {
-            let mut subscribe = v5::Subscribe::new_many(
-                filters
-                    .iter()
-                    .map(|f| v5::SubscribeFilter::new(f.clone(), QoS::AtLeastOnce)),
-            );
+            // No Local: the broker does not send back what this page publishes (its questions
+            // and commands land on the watched command topics); retained messages from others,
+            // the ghost switching the command filters are for, still arrive.
+            let mut subscribe = v5::Subscribe::new_many(filters.iter().map(|f| {
+                let mut filter = v5::SubscribeFilter::new(f.clone(), QoS::AtLeastOnce);
+                filter.set_nolocal(true);
+                filter
+            }));
             subscribe.pkid = packet_id;
             subscribe.write(&mut buffer)
         }

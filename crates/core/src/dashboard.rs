@@ -581,17 +581,25 @@ impl Dashboard {
     /// Marks the devices whose address equals `address` as withdrawn from (or back in) the
     /// broker's discovery.
     pub fn set_removed(&mut self, address: &DeviceAddress, removed: bool) {
-        for device in &mut self.devices {
-            if device.config.address == *address {
-                device.adapter.set_removed(removed);
+        // Every announcement lands here (most are for devices not on the dashboard): only a
+        // device at that address is touched.
+        for index in 0..self.devices.len() {
+            if self.devices[index].config.address == *address {
+                self.devices[index].adapter.set_removed(removed);
+                self.note_deadline(index);
             }
         }
-        self.note_all_deadlines();
     }
 
     /// What to do with the WebSocket.
     pub fn poll_transport_command(&mut self) -> Option<TransportCommand> {
         self.transport_commands.pop_front()
+    }
+
+    /// True when the queued bytes should be sent now (acknowledgements alone may wait a few
+    /// milliseconds: [`Session::transmit_due`]); [`Dashboard::poll_timeout`] covers the wait.
+    pub fn transmit_due(&self, now: Millis) -> bool {
+        self.session.transmit_due(now)
     }
 
     /// The next bytes to send on the WebSocket.

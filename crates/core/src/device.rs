@@ -236,21 +236,19 @@ impl DeviceState {
         }
     }
 
-    /// What decides whether the user can act on the device, packed for a cheap comparison:
-    /// the broker link, availability, the lock, and for each channel whether its state is
-    /// known now and whether a command is pending. A hidden card whose usability changed is
-    /// refreshed at once (see [`crate::offscreen_sweep`]).
+    /// What the device's switches show as usable, packed for a cheap comparison: for each
+    /// channel, whether it can be used (broker and device reachable, not locked, its state
+    /// known now unless it takes commands blind) and whether a command is pending. A device
+    /// coming online while its state is still unknown is not a change: its switches stay
+    /// grey. A hidden card whose usability changed is refreshed at once, a visible one drawn
+    /// at once (see [`crate::offscreen_sweep`]).
     pub fn usability(&self) -> u32 {
-        let availability = match self.availability {
-            Availability::Unknown => 0,
-            Availability::Online => 1,
-            Availability::Offline => 2,
-        };
-        let mut bits =
-            u32::from(self.broker_connected) | availability << 1 | u32::from(self.locked) << 3;
+        let open = self.is_reachable() && !self.locked;
+        let mut bits = 0;
         for (i, channel) in self.channels.iter().enumerate().take(MAX_CHANNELS) {
-            bits |= u32::from(channel.power_is_current) << (4 + 2 * i);
-            bits |= u32::from(channel.pending.is_some()) << (5 + 2 * i);
+            let usable = open && (channel.power_is_current || !channel.confirmable);
+            bits |= u32::from(usable) << (2 * i);
+            bits |= u32::from(channel.pending.is_some()) << (1 + 2 * i);
         }
         bits
     }
@@ -477,6 +475,16 @@ mod tests {
         for changed in changes {
             assert_ne!(changed.usability(), state.usability(), "{changed:?}");
         }
+        let mut unknown = state.clone();
+        unknown.channels[0].power_is_current = false;
+        unknown.availability = Availability::Unknown;
+        let mut online = unknown.clone();
+        online.availability = Availability::Online;
+        assert_eq!(
+            online.usability(),
+            unknown.usability(),
+            "coming online with the state unknown leaves the switch grey"
+        );
     }
 
     #[test]

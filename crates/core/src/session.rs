@@ -15,6 +15,10 @@
 //! `resend_window` [MQTT-4.4.0-1]; older ones are reported undelivered and forgotten, so a
 //! relay never switches minutes after the click.
 //!
+//! Acknowledgements alone may wait a few milliseconds for company ([`Session::transmit_due`]):
+//! the retained messages after a subscription arrive one WebSocket message each, and a PUBACK
+//! per message cost a send each.
+//!
 //! MQTT 5 adds words to failures: CONNACK, PUBACK, SUBACK and the server's DISCONNECT carry
 //! reason codes (and reason strings), reported in [`SessionEvent`]s. Packets are encoded and
 //! decoded by `codec`.
@@ -29,6 +33,12 @@ use crate::codec::{self, Ack, Incoming, OutgoingPublish, ProtocolVersion};
 use crate::connect_refusal::ConnectRefusal;
 use crate::packet_reader::{PacketReader, ReadError};
 use crate::time::{Millis, SECOND};
+
+/// How long acknowledgements alone may wait before they are sent.
+pub const ACK_HOLD_MS: Millis = 8;
+/// How many acknowledgements are sent at once without waiting (well under Mosquitto's 20
+/// messages in flight, so a QoS 1 stream is never held up by the wait).
+pub const ACK_BATCH: usize = 8;
 
 /// User name and password sent in CONNECT.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -220,6 +230,10 @@ pub struct Session {
     phase: Phase,
     reader: PacketReader,
     transmit: VecDeque<Vec<u8>>,
+    /// How many of the packets in `transmit` are acknowledgements, and when the first of
+    /// them was queued (see [`Session::transmit_due`]).
+    acks_queued: usize,
+    first_ack_at: Option<Millis>,
     events: VecDeque<SessionEvent>,
     last_sent: Millis,
     ping_deadline: Option<Millis>,
@@ -238,6 +252,8 @@ impl Session {
             phase: Phase::Disconnected,
             reader,
             transmit: VecDeque::new(),
+            acks_queued: 0,
+            first_ack_at: None,
             events: VecDeque::new(),
             last_sent: 0,
             ping_deadline: None,
@@ -271,7 +287,7 @@ impl Session {
     /// The transport is open: queue CONNECT.
     pub fn handle_transport_open(&mut self, now: Millis) {
         self.reader.clear();
-        self.transmit.clear();
+        self.clear_transmit();
         self.ping_deadline = None;
         self.phase = Phase::AwaitingConnack {
             deadline: now + self.options.connack_timeout,
@@ -290,7 +306,7 @@ impl Session {
     pub fn handle_transport_closed(&mut self) {
         self.phase = Phase::Disconnected;
         self.reader.clear();
-        self.transmit.clear();
+        self.clear_transmit();
         self.ping_deadline = None;
         self.pending_subscriptions.clear();
         self.incoming_qos2.clear();
@@ -432,7 +448,29 @@ impl Session {
 
     /// The next packet to send, already encoded.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        self.transmit.pop_front()
+        let bytes = self.transmit.pop_front();
+        if self.transmit.is_empty() {
+            self.acks_queued = 0;
+            self.first_ack_at = None;
+        }
+        bytes
+    }
+
+    /// True when what is queued should be sent now. Acknowledgements alone may wait up to
+    /// [`ACK_HOLD_MS`] for company (or until [`ACK_BATCH`] of them are queued), so a burst of
+    /// QoS 1 messages (the retained ones after a subscription) is acknowledged in one
+    /// WebSocket message rather than one each; anything else goes at once, taking them along.
+    pub fn transmit_due(&self, now: Millis) -> bool {
+        if self.transmit.is_empty() {
+            return false;
+        }
+        self.acks_queued < self.transmit.len()
+            || self.acks_queued >= ACK_BATCH
+            || self.ack_deadline().is_some_and(|deadline| now >= deadline)
+    }
+
+    fn ack_deadline(&self) -> Option<Millis> {
+        self.first_ack_at.map(|at| at + ACK_HOLD_MS)
     }
 
     /// The next thing that happened.
@@ -445,7 +483,12 @@ impl Session {
         match self.phase {
             Phase::Disconnected => None,
             Phase::AwaitingConnack { deadline } => Some(deadline),
-            Phase::Connected => self.ping_deadline.or_else(|| self.next_ping_at()),
+            Phase::Connected => self
+                .ping_deadline
+                .or_else(|| self.next_ping_at())
+                .into_iter()
+                .chain(self.ack_deadline())
+                .min(),
         }
     }
 
@@ -475,7 +518,15 @@ impl Session {
     fn send_ack(&mut self, now: Millis, ack: Ack) {
         if let Ok(bytes) = codec::encode_ack(self.options.protocol, ack) {
             self.queue(now, bytes);
+            self.acks_queued += 1;
+            self.first_ack_at.get_or_insert(now);
         }
+    }
+
+    fn clear_transmit(&mut self) {
+        self.transmit.clear();
+        self.acks_queued = 0;
+        self.first_ack_at = None;
     }
 
     fn queue(&mut self, now: Millis, bytes: Vec<u8>) {

@@ -247,6 +247,59 @@ fn an_incoming_qos1_publish_is_acknowledged_and_delivered() {
 }
 
 #[test]
+fn acknowledgements_alone_wait_a_few_milliseconds_for_company_but_nothing_else_does() {
+    let mut session = connected_session(SessionOptions::new("c"));
+    let now = T0 + 10;
+    assert!(!session.transmit_due(now), "nothing queued");
+    session.handle_bytes(
+        now,
+        &publish_from_broker("tele/a/LWT", b"Online", QoS::AtLeastOnce, 1, true),
+    );
+    session.handle_bytes(
+        now + 1,
+        &publish_from_broker("tele/b/LWT", b"Online", QoS::AtLeastOnce, 2, true),
+    );
+    assert!(!session.transmit_due(now + 1), "two PUBACKs wait");
+    assert_eq!(
+        session.poll_timeout(),
+        Some(now + ACK_HOLD_MS),
+        "the wait is a deadline"
+    );
+    assert!(session.transmit_due(now + ACK_HOLD_MS), "and not longer");
+
+    // A command takes the waiting acknowledgements along at once.
+    session
+        .publish(now + 2, "cmnd/a/POWER", b"ON", QoS::AtLeastOnce, false)
+        .unwrap();
+    assert!(session.transmit_due(now + 2));
+    let packets = sent_packets(&mut session);
+    assert!(
+        matches!(packets.as_slice(), [Packet::PubAck(a), Packet::PubAck(b), Packet::Publish(p)]
+            if a.pkid == 1 && b.pkid == 2 && p.topic == "cmnd/a/POWER"),
+        "{packets:?}"
+    );
+    assert!(!session.transmit_due(now + 100), "all sent");
+
+    // A burst stops waiting at ACK_BATCH, well inside the broker's window of 20 in flight.
+    for pkid in 1..=ACK_BATCH as u16 {
+        assert!(
+            !session.transmit_due(now + 3),
+            "{pkid} PUBACKs queued so far"
+        );
+        session.handle_bytes(
+            now + 3,
+            &publish_from_broker("tele/a/LWT", b"Online", QoS::AtLeastOnce, pkid, true),
+        );
+    }
+    assert!(session.transmit_due(now + 3));
+    assert_eq!(sent_packets(&mut session).len(), ACK_BATCH);
+
+    // A lone ping does not wait.
+    session.probe(now + 4, 1_000);
+    assert!(session.transmit_due(now + 4));
+}
+
+#[test]
 fn a_qos1_publish_stays_in_flight_until_puback() {
     let mut session = connected_session(SessionOptions::new("c"));
     let id = session
@@ -618,6 +671,33 @@ mod mqtt5 {
         assert_eq!(
             v5_sent(&mut session),
             [v5::Packet::PubAck(v5::PubAck::new(9))]
+        );
+    }
+
+    #[test]
+    fn v5_subscriptions_ask_the_broker_not_to_echo_the_pages_own_messages() {
+        let mut session = v5_connected(|_| {});
+        session
+            .subscribe(
+                T0,
+                &["cmnd/plug/+".to_string(), "stat/plug/POWER".to_string()],
+            )
+            .unwrap();
+        let sent = v5_sent(&mut session);
+        let [v5::Packet::Subscribe(subscribe)] = sent.as_slice() else {
+            panic!("expected one SUBSCRIBE, got {sent:?}");
+        };
+        let options: Vec<_> = subscribe
+            .filters
+            .iter()
+            .map(|f| (f.path.as_str(), f.nolocal, f.qos))
+            .collect();
+        assert_eq!(
+            options,
+            [
+                ("cmnd/plug/+", true, QoS::AtLeastOnce),
+                ("stat/plug/POWER", true, QoS::AtLeastOnce)
+            ]
         );
     }
 
