@@ -533,10 +533,7 @@ impl Driver {
             self.timer = None;
             return;
         };
-        // A timer already set for sooner stays: it fires early, finds nothing due and re-arms.
-        // (The deadline moves with nearly every message, the keepalive with every send, and
-        // replacing the browser timer each time cost a clearTimeout, a setTimeout and a closure.)
-        if self.timer.as_ref().is_some_and(|(at, _)| *at <= deadline) {
+        if self.timer.as_ref().is_some_and(|(at, _)| *at == deadline) {
             return;
         }
         let delay = deadline.saturating_sub(browser::now()).min(u32::MAX as u64) as u32;
