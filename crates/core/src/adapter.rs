@@ -216,19 +216,6 @@ impl Device {
         filters
     }
 
-    /// The filters of [`Device::subscriptions`] that only watch the command topics (for a
-    /// retained command): at connect they are subscribed after the state questions went out,
-    /// so the broker does not send the page its own questions back.
-    pub fn command_watch_filters(&self) -> Vec<String> {
-        let protocol = self.adapter.protocol();
-        let reports = protocol.subscriptions();
-        protocol
-            .command_filters()
-            .into_iter()
-            .filter(|filter| !reports.contains(filter))
-            .collect()
-    }
-
     /// A retained message arrived: on a command topic it is a ghost command the device would
     /// re-apply at every reconnect, to be shown and offered for clearing; elsewhere it is an
     /// ordinary report.

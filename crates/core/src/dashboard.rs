@@ -832,21 +832,16 @@ impl Dashboard {
         // After a fall back the note stays: it explains the version shown.
         self.link.problem = self.fallback_note.clone();
         self.connected_since = Some(now);
-        // The reports first; the command topics (watched for a retained command) only after
-        // the state questions below, which the broker would otherwise send straight back: a
-        // hundred Tasmota devices' three questions were 300 messages more to read at start.
-        let watches: Vec<String> = self
-            .devices
-            .iter()
-            .flat_map(|d| d.adapter.command_watch_filters())
-            .collect();
         let filters: Vec<String> = self
             .devices
             .iter()
             .flat_map(|d| d.adapter.subscriptions())
-            .filter(|filter| !watches.contains(filter))
             .collect();
-        self.subscribe_at_connect(now, &filters);
+        if !filters.is_empty() {
+            if let Err(error) = self.session.subscribe(now, &filters) {
+                self.link.problem = Some(crate::say!("Could not subscribe: {}.", error));
+            }
+        }
         for index in 0..self.devices.len() {
             self.devices[index].adapter.handle_broker_connected(now);
         }
@@ -860,17 +855,7 @@ impl Dashboard {
         for index in 0..self.devices.len() {
             self.flush_device(now, index);
         }
-        self.subscribe_at_connect(now, &watches);
         self.subscribe_discovery(now);
-    }
-
-    fn subscribe_at_connect(&mut self, now: Millis, filters: &[String]) {
-        if filters.is_empty() {
-            return;
-        }
-        if let Err(error) = self.session.subscribe(now, filters) {
-            self.link.problem = Some(crate::say!("Could not subscribe: {}.", error));
-        }
     }
 
     fn flush_device(&mut self, now: Millis, index: usize) {
