@@ -59,7 +59,7 @@ pub async fn claimed() {
     }
 }
 
-/// The id this tab holds (claiming one synchronously if [`claim`] has not run).
+/// The id this tab holds (taking one synchronously if no claim has settled yet).
 pub fn client_id() -> String {
     if let Some(id) = HELD.with(|held| held.borrow().clone()) {
         return id;

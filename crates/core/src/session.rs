@@ -229,7 +229,8 @@ pub struct Session {
     options: SessionOptions,
     phase: Phase,
     reader: PacketReader,
-    transmit: VecDeque<Vec<u8>>,
+    /// Encoded packets to send, each marked true if it is an acknowledgement.
+    transmit: VecDeque<(Vec<u8>, bool)>,
     /// How many of the packets in `transmit` are acknowledgements, and when the first of
     /// them was queued (see [`Session::transmit_due`]).
     acks_queued: usize,
@@ -448,12 +449,14 @@ impl Session {
 
     /// The next packet to send, already encoded.
     pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
-        let bytes = self.transmit.pop_front();
-        if self.transmit.is_empty() {
-            self.acks_queued = 0;
-            self.first_ack_at = None;
+        let (bytes, is_ack) = self.transmit.pop_front()?;
+        if is_ack {
+            self.acks_queued -= 1;
+            if self.acks_queued == 0 {
+                self.first_ack_at = None;
+            }
         }
-        bytes
+        Some(bytes)
     }
 
     /// True when what is queued should be sent now. Acknowledgements alone may wait up to
@@ -517,7 +520,8 @@ impl Session {
 
     fn send_ack(&mut self, now: Millis, ack: Ack) {
         if let Ok(bytes) = codec::encode_ack(self.options.protocol, ack) {
-            self.queue(now, bytes);
+            self.transmit.push_back((bytes, true));
+            self.last_sent = now;
             self.acks_queued += 1;
             self.first_ack_at.get_or_insert(now);
         }
@@ -530,7 +534,7 @@ impl Session {
     }
 
     fn queue(&mut self, now: Millis, bytes: Vec<u8>) {
-        self.transmit.push_back(bytes);
+        self.transmit.push_back((bytes, false));
         self.last_sent = now;
     }
 

@@ -300,6 +300,31 @@ fn acknowledgements_alone_wait_a_few_milliseconds_for_company_but_nothing_else_d
 }
 
 #[test]
+fn what_is_left_after_a_partial_drain_is_judged_by_what_it_is() {
+    let mut session = connected_session(SessionOptions::new("c"));
+    let now = T0 + 10;
+    session.handle_bytes(
+        now,
+        &publish_from_broker("tele/a/LWT", b"Online", QoS::AtLeastOnce, 1, true),
+    );
+    session
+        .publish(now, "cmnd/a/POWER", b"ON", QoS::AtLeastOnce, false)
+        .unwrap();
+    session.poll_transmit().expect("the PUBACK");
+    assert!(
+        session.transmit_due(now),
+        "a command left alone goes at once"
+    );
+    session.poll_transmit().expect("the command");
+    assert!(!session.transmit_due(now + 100), "nothing left");
+    assert_ne!(
+        session.poll_timeout(),
+        Some(now + ACK_HOLD_MS),
+        "no acknowledgement deadline left"
+    );
+}
+
+#[test]
 fn a_qos1_publish_stays_in_flight_until_puback() {
     let mut session = connected_session(SessionOptions::new("c"));
     let id = session
