@@ -50,6 +50,7 @@ impl Default for LinkView {
                 problem: None,
                 failed_attempts: 0,
                 protocol: Default::default(),
+                limits: String::new(),
             },
             running: false,
         }

@@ -59,12 +59,19 @@ pub fn StatusBar(link: RwSignal<LinkView>, clock: RwSignal<Millis>) -> impl Into
             }
         })
     };
+    // An MQTT 5 broker's limits, for whoever wonders why a message was refused.
+    let limits = move || {
+        link.with(|l| {
+            (matches!(l.status.phase, LinkPhase::Connected) && !l.status.limits.is_empty())
+                .then(|| say!("The broker allows {}.", l.status.limits))
+        })
+    };
     let waiting = move || link.with(|l| matches!(l.status.phase, LinkPhase::WaitingToRetry { .. }));
     view! {
         <div class=phase_class role="status" aria-live="polite">
             <span class="status-dot" aria-hidden="true"></span>
             <span class="status-text">
-                <span class="status-headline">{headline}</span>
+                <span class="status-headline" title=limits>{headline}</span>
                 {move || problem().map(|p| view! { <span class="status-problem">{p}</span> })}
             </span>
             <Show when=waiting>

@@ -11,6 +11,7 @@ use mqttbytes::{v4, v5, FixedHeader, PacketType, QoS};
 
 use crate::connect_refusal::ConnectRefusal;
 use crate::reason_code;
+use crate::server_limits::ServerLimits;
 use crate::session::SessionOptions;
 
 /// The MQTT protocol version of a connection.
@@ -42,6 +43,8 @@ pub enum Incoming {
         session_present: bool,
         /// Why the connection was refused, if it was.
         refusal: Option<ConnectRefusal>,
+        /// What the broker says the client must stay within (MQTT 5; defaults for 3.1.1).
+        limits: ServerLimits,
     },
     /// PUBLISH.
     Publish {
@@ -196,6 +199,7 @@ fn decode_v4(frame: &mut BytesMut) -> Result<Incoming, String> {
                 0 => None,
                 code => Some(ConnectRefusal::v311(code)),
             },
+            limits: ServerLimits::default(),
         },
         Packet::Publish(p) => Incoming::Publish {
             topic: p.topic,
@@ -258,16 +262,20 @@ fn decode_v5(frame: &mut BytesMut) -> Result<Incoming, String> {
         v5::Disconnect::read(header, bytes).map(Packet::Disconnect)
     )?;
     Ok(match packet {
-        Packet::ConnAck(connack) => Incoming::ConnAck {
-            session_present: connack.session_present,
-            refusal: match connack.code as u8 {
-                0 => None,
-                code => Some(ConnectRefusal::v5(
-                    code,
-                    connack.properties.and_then(|p| p.reason_string),
-                )),
-            },
-        },
+        Packet::ConnAck(connack) => {
+            let properties = connack.properties;
+            Incoming::ConnAck {
+                session_present: connack.session_present,
+                limits: properties.as_ref().map(limits_from).unwrap_or_default(),
+                refusal: match connack.code as u8 {
+                    0 => None,
+                    code => Some(ConnectRefusal::v5(
+                        code,
+                        properties.and_then(|p| p.reason_string),
+                    )),
+                },
+            }
+        }
         Packet::Publish(p) => Incoming::Publish {
             topic: p.topic,
             payload: p.payload.to_vec(),
@@ -319,6 +327,23 @@ fn decode_v5(frame: &mut BytesMut) -> Result<Incoming, String> {
         Packet::Unsubscribe(_) => Incoming::ClientPacket("UNSUBSCRIBE"),
         Packet::PingReq => Incoming::ClientPacket("PINGREQ"),
     })
+}
+
+/// The limits an MQTT 5 CONNACK announces; an absent property keeps the protocol's default.
+fn limits_from(properties: &v5::ConnAckProperties) -> ServerLimits {
+    let defaults = ServerLimits::default();
+    ServerLimits {
+        max_packet_size: properties.max_packet_size,
+        // 0 is a protocol error [MQTT-3.2.2-9 note]; read as "one at a time" rather than none.
+        receive_maximum: properties
+            .receive_max
+            .map_or(defaults.receive_maximum, |max| max.max(1)),
+        server_keep_alive: properties.server_keep_alive,
+        maximum_qos: properties.max_qos.unwrap_or(defaults.maximum_qos),
+        retain_available: properties.retain_available.is_none_or(|value| value != 0),
+        topic_alias_maximum: properties.topic_alias_max.unwrap_or(0),
+        assigned_client_id: properties.assigned_client_identifier.clone(),
+    }
 }
 
 fn finish(result: Result<usize, mqttbytes::Error>, buffer: BytesMut) -> Result<Vec<u8>, String> {
@@ -415,6 +440,32 @@ pub fn encode_subscribe(
         }
     };
     finish(result, buffer)
+}
+
+/// The bytes one topic filter takes in a SUBSCRIBE's payload (length, name, options).
+pub fn subscribe_entry_len(filter: &str) -> usize {
+    2 + filter.len() + 1
+}
+
+/// The size of a whole SUBSCRIBE whose filters take `payload_len` bytes: fixed header, packet
+/// id, MQTT 5's (empty) properties, payload.
+pub fn subscribe_packet_len(version: ProtocolVersion, payload_len: usize) -> usize {
+    let properties = match version {
+        ProtocolVersion::V311 => 0,
+        ProtocolVersion::V5 => 1,
+    };
+    let remaining = 2 + properties + payload_len;
+    1 + varint_len(remaining) + remaining
+}
+
+/// How many bytes MQTT's variable byte integer takes for `value`.
+fn varint_len(value: usize) -> usize {
+    match value {
+        0..=127 => 1,
+        128..=16_383 => 2,
+        16_384..=2_097_151 => 3,
+        _ => 4,
+    }
 }
 
 /// The acknowledgements a client sends, and PINGREQ.

@@ -56,8 +56,10 @@ impl ConnectRefusal {
             (ProtocolVersion::V311, 1) | (ProtocolVersion::V5, 0x84) => crate::say!("The broker does not speak this MQTT version. Choose another version in the connection settings."),
             (ProtocolVersion::V311, 2) | (ProtocolVersion::V5, 0x85) => crate::say!("The broker rejected this page's client id. Some brokers only accept registered ids: allow any client id for this user on the broker."),
             (ProtocolVersion::V311, 3) | (ProtocolVersion::V5, 0x88 | 0x89) => crate::say!("The broker is up but not accepting connections right now. It will be tried again; if this persists, check the broker's log."),
-            (ProtocolVersion::V311, 4) | (ProtocolVersion::V5, 0x86 | 0x8C) => crate::say!("The broker refused the user name or password. Check both in the connection settings."),
-            (ProtocolVersion::V311, 5) | (ProtocolVersion::V5, 0x87) => crate::say!("This user is not allowed to connect. Check the broker's access rules (ACL) for this user."),
+            (ProtocolVersion::V311, 4) | (ProtocolVersion::V5, 0x86 | 0x8C) => crate::say!("The broker refused the user name or password: one of them is wrong. Check both in the connection settings."),
+            // Mosquitto and HiveMQ Cloud answer a wrong password with "not authorized", so the
+            // password comes first in the advice; an ACL that bars the user is the rarer cause.
+            (ProtocolVersion::V311, 5) | (ProtocolVersion::V5, 0x87) => crate::say!("The broker did not authorize this login: the user name or password is probably wrong (check both in the connection settings), or this user may not connect to this broker."),
             (ProtocolVersion::V5, 0x8A) => crate::say!("This client is banned by the broker."),
             (ProtocolVersion::V5, 0x9C | 0x9D) => crate::say!("The broker asks to use another server. Check the broker address."),
             (ProtocolVersion::V5, 0x9F) => crate::say!("The broker limits how often a client may connect. It will be tried again later."),
@@ -88,7 +90,17 @@ mod tests {
                 refusal.explain()
             );
         }
-        assert!(ConnectRefusal::v311(5).explain().contains("access rules"));
+    }
+
+    #[test]
+    fn not_authorized_names_the_password_first_in_both_versions() {
+        // Mosquitto answers a wrong password with 5 (3.1.1) or 0x87 (5), not 4 / 0x86.
+        for refusal in [ConnectRefusal::v311(5), ConnectRefusal::v5(0x87, None)] {
+            let text = refusal.explain();
+            assert!(text.contains("password is probably wrong"), "{text}");
+            assert!(text.contains("may not connect"), "{text}");
+            assert!(!text.contains("ACL"), "{text}");
+        }
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! The glue reports what happened (`handle_transport_open`, `handle_bytes`,
 //! `handle_transport_closed`, `handle_timeout`, user `request`s) and then drains what to do:
 //! `poll_transport_command` (open or close the WebSocket), `poll_transmit` (bytes to send) and
-//! `poll_timeout` (when to call back). Reconnects use exponential backoff with full jitter,
-//! reset after a connection that stayed up. Messages are routed to the devices; devices'
+//! `poll_timeout` (when to call back). Reconnects are paced by `reconnect` (quick while the
+//! broker is away, backing off when it says no). Messages are routed to the devices; devices'
 //! outgoing messages become QoS 1 publishes, never retained.
 //!
 //! When MQTT 5 was asked for and the broker does not take it (a CONNACK refusing the version,
@@ -19,23 +19,18 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use mqttbytes::QoS;
 
 use crate::adapter::{Device, DeviceAction};
-use crate::backoff::{Backoff, Random};
+use crate::backoff::Random;
 use crate::codec::ProtocolVersion;
 use crate::device::{CommandError, DeviceState, OutgoingMessage, SwitchCommand};
 use crate::device_config::{DeviceAddress, DeviceConfig};
 use crate::discovery::{Discovery, DiscoveryChange, Found};
 use crate::message_log::{Direction, MessageLog};
+use crate::reconnect::{Failure, ReconnectPolicy};
 use crate::schedule_book::{ScheduleChange, WallClock};
 use crate::session::{LossReason, Message, Session, SessionEvent, SessionOptions};
 use crate::tasmota::TasmotaProtocol;
 use crate::time::{Millis, SECOND};
 
-/// First reconnect delay ceiling.
-pub const RECONNECT_FIRST: Millis = 500;
-/// Longest reconnect delay.
-pub const RECONNECT_CAP: Millis = 30 * SECOND;
-/// A connection that stayed up this long resets the reconnect delay.
-pub const STABLE_CONNECTION: Millis = 5 * SECOND;
 /// While MQTT 5 is untried, a broker that has not answered CONNECT within this is taken to
 /// ignore MQTT 5 (brokers answer CONNACK in milliseconds), so 3.1.1 is tried without a long wait.
 pub const V5_CONNACK_PATIENCE: Millis = 4 * SECOND;
@@ -78,6 +73,8 @@ pub struct LinkStatus {
     pub failed_attempts: u32,
     /// The protocol version in use (after any fallback).
     pub protocol: ProtocolVersion,
+    /// The limits the broker set for this connection, in words ("" when none: MQTT 3.1.1).
+    pub limits: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,9 +117,8 @@ pub struct Dashboard {
     link: LinkStatus,
     transport: Transport,
     transport_commands: VecDeque<TransportCommand>,
-    backoff: Backoff,
+    reconnect: ReconnectPolicy,
     random: Random,
-    connected_since: Option<Millis>,
     broker_url: String,
     v5_confirmed: bool,
     fallback_note: Option<String>,
@@ -173,12 +169,12 @@ impl Dashboard {
                 problem: None,
                 failed_attempts: 0,
                 protocol,
+                limits: String::new(),
             },
             transport: Transport::Closed,
             transport_commands: VecDeque::new(),
-            backoff: Backoff::new(RECONNECT_FIRST, RECONNECT_CAP),
+            reconnect: ReconnectPolicy::new(),
             random: Random::new(seed),
-            connected_since: None,
             broker_url: String::new(),
             v5_confirmed: false,
             fallback_note: None,
@@ -445,6 +441,12 @@ impl Dashboard {
     }
 
     fn close_transport(&mut self, now: Millis, explained: Option<String>) {
+        let failure = match self.transport {
+            Transport::Open if self.session.is_connected() => Failure::Dropped,
+            // Closed before CONNACK: the broker did not want this connection.
+            Transport::Open => Failure::Rejected,
+            Transport::Opening | Transport::Closed => Failure::Unreachable,
+        };
         let problem = match self.transport {
             Transport::Closed => return,
             Transport::Opening => crate::say!("Cannot reach the broker at this address. Check the host, port and path, and that the broker is running with a WebSocket listener."),
@@ -468,7 +470,7 @@ impl Dashboard {
         self.transport = Transport::Closed;
         self.session.handle_transport_closed();
         self.drain_session(now);
-        self.connection_failed(now, problem);
+        self.connection_failed(now, problem, failure);
     }
 
     /// A timer fired.
@@ -665,20 +667,12 @@ impl Dashboard {
         self.transport_commands.push_back(TransportCommand::Open);
     }
 
-    fn connection_failed(&mut self, now: Millis, problem: String) {
-        if self
-            .connected_since
-            .is_some_and(|since| now.saturating_sub(since) >= STABLE_CONNECTION)
-        {
-            self.backoff.reset();
-            self.link.failed_attempts = 0;
-        }
-        self.connected_since = None;
+    fn connection_failed(&mut self, now: Millis, problem: String, failure: Failure) {
         for device in &mut self.devices {
             device.adapter.handle_broker_disconnected();
         }
         self.note_all_deadlines();
-        let delay = self.backoff.next_jittered_delay(&mut self.random);
+        let delay = self.reconnect.next_delay(now, failure, &mut self.random);
         self.link.failed_attempts = self.link.failed_attempts.saturating_add(1);
         self.link.problem = Some(problem);
         self.link.phase = LinkPhase::WaitingToRetry {
@@ -699,13 +693,25 @@ impl Dashboard {
                     {
                         continue;
                     }
-                    self.close_and_retry(now, refusal.explain());
+                    self.close_and_retry(now, refusal.explain(), Failure::Rejected);
                 }
                 SessionEvent::Lost(LossReason::ConnackTimeout)
                     if self.fall_back_to_v311(&crate::say!(
                         "the broker never answered the MQTT 5 CONNECT"
                     )) => {}
-                SessionEvent::Lost(reason) => self.close_and_retry(now, reason.explain()),
+                SessionEvent::Lost(reason) => {
+                    let failure = match reason {
+                        LossReason::PingTimeout => Failure::Dropped,
+                        LossReason::ConnackTimeout
+                        | LossReason::Protocol(_)
+                        | LossReason::ServerDisconnect(_) => Failure::Rejected,
+                    };
+                    self.close_and_retry(now, reason.explain(), failure);
+                }
+                SessionEvent::Proven => {
+                    self.reconnect.proven(now);
+                    self.link.failed_attempts = 0;
+                }
                 SessionEvent::SubscriptionFailed { filter, reason }
                     if self
                         .discovery
@@ -815,12 +821,12 @@ impl Dashboard {
         true
     }
 
-    fn close_and_retry(&mut self, now: Millis, problem: String) {
+    fn close_and_retry(&mut self, now: Millis, problem: String, failure: Failure) {
         if self.transport != Transport::Closed {
             self.transport = Transport::Closed;
             self.transport_commands.push_back(TransportCommand::Close);
         }
-        self.connection_failed(now, problem);
+        self.connection_failed(now, problem, failure);
     }
 
     fn handle_connected(&mut self, now: Millis) {
@@ -831,7 +837,7 @@ impl Dashboard {
         }
         // After a fall back the note stays: it explains the version shown.
         self.link.problem = self.fallback_note.clone();
-        self.connected_since = Some(now);
+        self.link.limits = self.session.limits().describe();
         let filters: Vec<String> = self
             .devices
             .iter()

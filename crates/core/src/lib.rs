@@ -7,8 +7,10 @@
 //! - [`packet_reader`]: reassembles MQTT packets from arbitrary chunks of bytes [MQTT-6.0.0-2].
 //! - [`connect_refusal`]: CONNACK return codes turned into sentences a user can act on.
 //! - [`reason_code`]: MQTT 5 reason codes in words.
+//! - [`server_limits`]: what an MQTT 5 broker's CONNACK says the client must stay within.
 //! - [`session`]: the MQTT client session, 3.1.1 or 5 (CONNECT, SUBSCRIBE, PUBLISH QoS 0/1, keepalive);
 //!   inputs are `handle_*`, outputs are drained with `poll_*`.
+//! - [`reconnect`]: when to try the broker again, by what the failure says about it.
 //! - [`backoff`]: growing delays with full jitter, for reconnects and repeated state queries.
 //! - [`device`]: the shape every device shares: channels, readings, availability, pending commands.
 //! - [`device_core`]: the behaviour every adapter shares (confirmation, timeouts, retries, echoes).
@@ -57,12 +59,14 @@ pub mod profiles;
 pub mod qr_code;
 pub mod reading;
 pub mod reason_code;
+pub mod reconnect;
 pub mod relay_guard;
 pub mod schedule;
 pub mod schedule_book;
 #[cfg(test)]
 mod schedule_flow_tests;
 pub mod schedule_form;
+pub mod server_limits;
 pub mod session;
 pub mod settings;
 pub mod shelly;

@@ -19,6 +19,14 @@
 //! the retained messages after a subscription arrive one WebSocket message each, and a PUBACK
 //! per message cost a send each.
 //!
+//! The broker's limits (MQTT 5 CONNACK properties, [`ServerLimits`]) are kept: nothing larger
+//! than its Maximum Packet Size is sent (a SUBSCRIBE is split, a PUBLISH refused), QoS 1
+//! publishes beyond its Receive Maximum wait their turn, its Server Keep Alive replaces ours.
+//!
+//! A protocol error from the broker (a malformed packet, a reserved packet type, a packet a
+//! client never receives) ends the connection [MQTT-4.8.0-1, MQTT-4.13.1-1], said in words.
+//! A packet over our own size limit is skipped unread and the stream stays in step.
+//!
 //! MQTT 5 adds words to failures: CONNACK, PUBACK, SUBACK and the server's DISCONNECT carry
 //! reason codes (and reason strings), reported in [`SessionEvent`]s. Packets are encoded and
 //! decoded by `codec`.
@@ -32,6 +40,7 @@ pub use mqttbytes::QoS;
 use crate::codec::{self, Ack, Incoming, OutgoingPublish, ProtocolVersion};
 use crate::connect_refusal::ConnectRefusal;
 use crate::packet_reader::{PacketReader, ReadError};
+pub use crate::server_limits::ServerLimits;
 use crate::time::{Millis, SECOND};
 
 /// How long acknowledgements alone may wait before they are sent.
@@ -178,6 +187,9 @@ pub enum SessionEvent {
     },
     /// The connection is unusable; the transport should be closed.
     Lost(LossReason),
+    /// The broker answered something after CONNACK (a SUBACK, a message, a PUBACK or a
+    /// PINGRESP): the connection carries traffic both ways. Once per connection.
+    Proven,
     /// Something was skipped but the connection goes on.
     Warning(String),
 }
@@ -191,6 +203,15 @@ pub enum SessionError {
     InvalidTopic(String),
     /// The packet could not be encoded (e.g. too long).
     Encode(String),
+    /// The packet is larger than the broker accepts (its MQTT 5 Maximum Packet Size).
+    TooLarge {
+        /// The encoded packet's size in bytes.
+        size: usize,
+        /// The broker's limit in bytes.
+        limit: u32,
+    },
+    /// A retained message, and the broker keeps none (MQTT 5 Retain Available 0).
+    RetainUnavailable,
 }
 
 impl std::fmt::Display for SessionError {
@@ -203,17 +224,27 @@ impl std::fmt::Display for SessionError {
             Self::Encode(detail) => {
                 f.write_str(&crate::say!("cannot encode the packet: {}", detail))
             }
+            Self::TooLarge { size, limit } => f.write_str(&crate::say!(
+                "the message is {} bytes and the broker accepts at most {}",
+                size,
+                limit
+            )),
+            Self::RetainUnavailable => {
+                f.write_str(&crate::say!("the broker does not keep retained messages"))
+            }
         }
     }
 }
 
 impl std::error::Error for SessionError {}
 
-/// One of our QoS 1 publishes awaiting PUBACK.
+/// One of our QoS 1 publishes awaiting PUBACK, or waiting for room under the broker's
+/// Receive Maximum (`sent` false).
 #[derive(Debug, Clone)]
 struct InFlight {
     publish: OutgoingPublish,
     first_sent: Millis,
+    sent: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,8 +271,14 @@ pub struct Session {
     ping_deadline: Option<Millis>,
     next_packet_id: u16,
     in_flight: BTreeMap<u16, InFlight>,
+    /// QoS 1 publishes not sent yet for the broker's Receive Maximum, oldest first.
+    waiting: VecDeque<u16>,
     pending_subscriptions: BTreeMap<u16, Vec<String>>,
     incoming_qos2: BTreeSet<u16>,
+    /// The current connection's limits (defaults until its CONNACK).
+    limits: ServerLimits,
+    /// [`SessionEvent::Proven`] was reported for the current connection.
+    proven: bool,
 }
 
 impl Session {
@@ -260,9 +297,24 @@ impl Session {
             ping_deadline: None,
             next_packet_id: 1,
             in_flight: BTreeMap::new(),
+            waiting: VecDeque::new(),
             pending_subscriptions: BTreeMap::new(),
             incoming_qos2: BTreeSet::new(),
+            limits: ServerLimits::default(),
+            proven: false,
         }
+    }
+
+    /// What the broker of the current (or last) connection allows.
+    pub fn limits(&self) -> &ServerLimits {
+        &self.limits
+    }
+
+    /// The keepalive in force: the broker's Server Keep Alive if it set one, else ours.
+    pub fn keep_alive_secs(&self) -> u16 {
+        self.limits
+            .server_keep_alive
+            .unwrap_or(self.options.keep_alive_secs)
     }
 
     /// The options this session connects with.
@@ -290,6 +342,8 @@ impl Session {
         self.reader.clear();
         self.clear_transmit();
         self.ping_deadline = None;
+        self.limits = ServerLimits::default();
+        self.proven = false;
         self.phase = Phase::AwaitingConnack {
             deadline: now + self.options.connack_timeout,
         };
@@ -343,8 +397,9 @@ impl Session {
                     self.lose(LossReason::Protocol(detail));
                 }
                 Err(ReadError::MalformedPacket(detail)) => {
-                    self.events.push_back(SessionEvent::Warning(crate::say!(
-                        "skipped a malformed packet from the broker ({})",
+                    // [MQTT-4.8.0-1] (3.1.1 section 4.8, MQTT 5 section 4.13): close.
+                    self.lose(LossReason::Protocol(crate::say!(
+                        "a malformed packet: {}",
                         detail
                     )));
                 }
@@ -385,18 +440,59 @@ impl Session {
         }
     }
 
-    /// Subscribes to topic filters at QoS 1. Returns the SUBSCRIBE packet id.
+    /// Subscribes to topic filters at QoS 1, in as many SUBSCRIBE packets as the broker's
+    /// Maximum Packet Size needs. Returns the first packet's id. A filter too long for any
+    /// packet is reported as [`SessionEvent::SubscriptionFailed`].
     pub fn subscribe(&mut self, now: Millis, filters: &[String]) -> Result<u16, SessionError> {
         if !self.is_connected() {
             return Err(SessionError::NotConnected);
         }
-        let packet_id = self.allocate_packet_id();
-        let bytes = codec::encode_subscribe(self.options.protocol, packet_id, filters)
-            .map_err(SessionError::Encode)?;
-        self.pending_subscriptions
-            .insert(packet_id, filters.to_vec());
-        self.queue(now, bytes);
-        Ok(packet_id)
+        let mut first = None;
+        for chunk in self.subscribe_chunks(filters) {
+            let packet_id = self.allocate_packet_id();
+            let bytes = codec::encode_subscribe(self.options.protocol, packet_id, &chunk)
+                .map_err(SessionError::Encode)?;
+            self.pending_subscriptions.insert(packet_id, chunk);
+            self.queue(now, bytes);
+            first.get_or_insert(packet_id);
+        }
+        first.ok_or_else(|| SessionError::Encode(crate::say!("no topic filter fits in a packet")))
+    }
+
+    /// `filters` cut into runs that each fit in one SUBSCRIBE under the broker's limit.
+    fn subscribe_chunks(&mut self, filters: &[String]) -> Vec<Vec<String>> {
+        let Some(limit) = self.limits.max_packet_size else {
+            return vec![filters.to_vec()];
+        };
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let version = self.options.protocol;
+        let mut chunks: Vec<Vec<String>> = Vec::new();
+        let mut current: Vec<String> = Vec::new();
+        let mut payload = 0;
+        for filter in filters {
+            let entry = codec::subscribe_entry_len(filter);
+            if codec::subscribe_packet_len(version, entry) > limit {
+                self.events.push_back(SessionEvent::SubscriptionFailed {
+                    filter: filter.clone(),
+                    reason: crate::say!(
+                        "longer than the broker's packet size limit of {} bytes",
+                        limit
+                    ),
+                });
+                continue;
+            }
+            if !current.is_empty() && codec::subscribe_packet_len(version, payload + entry) > limit
+            {
+                chunks.push(std::mem::take(&mut current));
+                payload = 0;
+            }
+            current.push(filter.clone());
+            payload += entry;
+        }
+        if !current.is_empty() {
+            chunks.push(current);
+        }
+        chunks
     }
 
     /// Publishes a message. Returns its packet id for QoS 1 (0 for QoS 0).
@@ -415,7 +511,12 @@ impl Session {
         if topic.is_empty() || topic.contains(['+', '#', '\0']) {
             return Err(SessionError::InvalidTopic(topic.into()));
         }
-        let qos = if qos == QoS::AtMostOnce {
+        // [MQTT-3.2.2-14]
+        if retain && !self.limits.retain_available {
+            return Err(SessionError::RetainUnavailable);
+        }
+        // [MQTT-3.2.2-11]: a broker that takes QoS 0 only gets QoS 0.
+        let qos = if qos == QoS::AtMostOnce || self.limits.maximum_qos == 0 {
             QoS::AtMostOnce
         } else {
             QoS::AtLeastOnce
@@ -433,18 +534,60 @@ impl Session {
         }
         let bytes =
             codec::encode_publish(self.options.protocol, &publish).map_err(SessionError::Encode)?;
+        // [MQTT-3.2.2-15]
+        if let Some(limit) = self.limits.max_packet_size {
+            if !self.limits.allows_packet(bytes.len()) {
+                return Err(SessionError::TooLarge {
+                    size: bytes.len(),
+                    limit,
+                });
+            }
+        }
         let packet_id = publish.packet_id;
         if qos == QoS::AtLeastOnce {
+            // [MQTT-3.3.4-7]: beyond the broker's Receive Maximum, wait for a PUBACK.
+            let room = self.waiting.is_empty() && self.has_send_quota();
             self.in_flight.insert(
                 packet_id,
                 InFlight {
                     publish,
                     first_sent: now,
+                    sent: room,
                 },
             );
+            if !room {
+                self.waiting.push_back(packet_id);
+                return Ok(packet_id);
+            }
         }
         self.queue(now, bytes);
         Ok(packet_id)
+    }
+
+    /// True while fewer QoS 1 publishes await PUBACK than the broker's Receive Maximum.
+    fn has_send_quota(&self) -> bool {
+        self.in_flight.len() - self.waiting.len() < usize::from(self.limits.receive_maximum)
+    }
+
+    /// Sends waiting QoS 1 publishes while the broker's Receive Maximum has room.
+    fn release_waiting(&mut self, now: Millis) {
+        while self.is_connected() && self.has_send_quota() {
+            let Some(packet_id) = self.waiting.pop_front() else {
+                return;
+            };
+            let Some(entry) = self.in_flight.get_mut(&packet_id) else {
+                continue;
+            };
+            entry.sent = true;
+            match codec::encode_publish(self.options.protocol, &entry.publish) {
+                Ok(bytes) => self.queue(now, bytes),
+                Err(_) => {
+                    self.in_flight.remove(&packet_id);
+                    self.events
+                        .push_back(SessionEvent::Undelivered { packet_id });
+                }
+            }
+        }
     }
 
     /// The next packet to send, already encoded.
@@ -495,20 +638,25 @@ impl Session {
         }
     }
 
-    /// How many of our QoS 1 publishes await PUBACK.
+    /// How many of our QoS 1 publishes await PUBACK (or room to be sent).
     pub fn in_flight_count(&self) -> usize {
         self.in_flight.len()
     }
 
+    /// How many of our QoS 1 publishes were sent and await PUBACK.
+    pub fn unacknowledged_count(&self) -> usize {
+        self.in_flight.len() - self.waiting.len()
+    }
+
     fn next_ping_at(&self) -> Option<Millis> {
-        match self.options.keep_alive_secs {
+        match self.keep_alive_secs() {
             0 => None,
             secs => Some(self.last_sent + Millis::from(secs) * SECOND),
         }
     }
 
     fn ping_grace(&self) -> Millis {
-        (Millis::from(self.options.keep_alive_secs) * SECOND / 2).max(500)
+        (Millis::from(self.keep_alive_secs()) * SECOND / 2).max(500)
     }
 
     fn send_ping(&mut self, now: Millis, deadline: Millis) {
@@ -562,7 +710,8 @@ impl Session {
                 Incoming::ConnAck {
                     session_present,
                     refusal,
-                } => self.handle_connack(now, session_present, refusal),
+                    limits,
+                } => self.handle_connack(now, session_present, refusal, limits),
                 Incoming::Disconnect { reason } => self.lose(LossReason::ServerDisconnect(reason)),
                 other => self.lose(LossReason::Protocol(crate::say!(
                     "expected CONNACK first, got {}",
@@ -570,6 +719,18 @@ impl Session {
                 ))),
             }
             return;
+        }
+        if !self.proven
+            && matches!(
+                packet,
+                Incoming::Publish { .. }
+                    | Incoming::PubAck { .. }
+                    | Incoming::SubAck { .. }
+                    | Incoming::PingResp
+            )
+        {
+            self.proven = true;
+            self.events.push_back(SessionEvent::Proven);
         }
         match packet {
             Incoming::Publish {
@@ -580,11 +741,17 @@ impl Session {
                 retain,
             } => self.handle_publish(now, topic, payload, qos, packet_id, retain),
             Incoming::PubAck { packet_id, refusal } => {
-                if self.in_flight.remove(&packet_id).is_some() {
+                if self
+                    .in_flight
+                    .get(&packet_id)
+                    .is_some_and(|entry| entry.sent)
+                {
+                    self.in_flight.remove(&packet_id);
                     self.events.push_back(match refusal {
                         None => SessionEvent::Delivered { packet_id },
                         Some(reason) => SessionEvent::PublishRefused { packet_id, reason },
                     });
+                    self.release_waiting(now);
                 }
             }
             Incoming::PubRel { packet_id } => {
@@ -621,9 +788,15 @@ impl Session {
         now: Millis,
         session_present: bool,
         refusal: Option<ConnectRefusal>,
+        limits: ServerLimits,
     ) {
         match refusal {
             None => {
+                if let Some(id) = &limits.assigned_client_id {
+                    // The broker named this client: a resumed session needs the same name.
+                    self.options.client_id = id.clone();
+                }
+                self.limits = limits;
                 self.phase = Phase::Connected;
                 self.events
                     .push_back(SessionEvent::Connected { session_present });
@@ -642,6 +815,7 @@ impl Session {
     }
 
     fn forget_in_flight(&mut self) {
+        self.waiting.clear();
         for packet_id in std::mem::take(&mut self.in_flight).into_keys() {
             self.events
                 .push_back(SessionEvent::Undelivered { packet_id });
@@ -659,18 +833,16 @@ impl Session {
             self.events
                 .push_back(SessionEvent::Undelivered { packet_id });
         }
+        // Everything fresh goes out again in order, within the new Receive Maximum; what had
+        // been sent before carries DUP.
+        self.waiting.clear();
         for (packet_id, mut entry) in fresh {
-            entry.publish.dup = true;
-            match codec::encode_publish(self.options.protocol, &entry.publish) {
-                Ok(bytes) => {
-                    self.queue(now, bytes);
-                    self.in_flight.insert(packet_id, entry);
-                }
-                Err(_) => self
-                    .events
-                    .push_back(SessionEvent::Undelivered { packet_id }),
-            }
+            entry.publish.dup = entry.sent;
+            entry.sent = false;
+            self.in_flight.insert(packet_id, entry);
+            self.waiting.push_back(packet_id);
         }
+        self.release_waiting(now);
     }
 
     fn handle_publish(
@@ -682,6 +854,13 @@ impl Session {
         packet_id: u16,
         retained: bool,
     ) {
+        if topic.is_empty() {
+            // MQTT 5 topic aliases: this client allows none (Topic Alias Maximum 0 in CONNECT).
+            self.lose(LossReason::Protocol(crate::say!(
+                "a message without a topic name (a topic alias, which this page does not allow)"
+            )));
+            return;
+        }
         let deliver = match qos {
             QoS::AtMostOnce => true,
             QoS::AtLeastOnce => {

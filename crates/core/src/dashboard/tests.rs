@@ -207,7 +207,7 @@ fn a_drop_disables_every_switch_and_schedules_a_jittered_retry() {
     let LinkPhase::WaitingToRetry { retry_at } = dashboard.link().phase else {
         panic!("no retry scheduled: {:?}", dashboard.link());
     };
-    assert!(retry_at <= T0 + 100 + RECONNECT_FIRST);
+    assert!(retry_at <= T0 + 100 + crate::reconnect::QUICK_FIRST);
     assert_eq!(
         dashboard.link().problem.as_deref(),
         Some("The connection to the broker was lost.")
@@ -219,29 +219,34 @@ fn a_drop_disables_every_switch_and_schedules_a_jittered_retry() {
 }
 
 #[test]
-fn failed_attempts_wait_longer_each_time_up_to_the_cap() {
+fn an_unreachable_broker_is_retried_quickly_for_a_while_then_less_often_up_to_the_cap() {
+    use crate::reconnect::{QUICK_CEILING, QUICK_WINDOW, RECONNECT_CAP};
     let mut dashboard = dashboard(&[]);
     dashboard.start();
     let mut now = T0;
-    let mut longest = 0;
-    for attempt in 0..12u32 {
+    let mut waits = Vec::new();
+    for _ in 0..40u32 {
         commands(&mut dashboard);
         dashboard.handle_transport_closed(now);
         let LinkPhase::WaitingToRetry { retry_at } = dashboard.link().phase else {
             panic!("no retry");
         };
-        let ceiling = (RECONNECT_FIRST << attempt.min(10)).min(RECONNECT_CAP);
-        assert!(
-            retry_at - now <= ceiling,
-            "attempt {attempt}: waited {}",
-            retry_at - now
-        );
-        longest = longest.max(retry_at - now);
+        waits.push((now - T0, retry_at - now));
         now = retry_at;
         dashboard.handle_timeout(now);
     }
-    assert!(longest > 8 * SECOND, "delays never grew: longest {longest}");
-    assert_eq!(dashboard.link().failed_attempts, 12);
+    for (at, wait) in &waits {
+        if *at < QUICK_WINDOW {
+            assert!(
+                *wait <= QUICK_CEILING,
+                "{at} ms into the outage: waited {wait}"
+            );
+        }
+        assert!(*wait <= RECONNECT_CAP && *wait > 0, "waited {wait}");
+    }
+    let longest = waits.iter().map(|(_, w)| *w).max().unwrap_or(0);
+    assert!(longest >= RECONNECT_CAP / 2, "delays never grew: {waits:?}");
+    assert_eq!(dashboard.link().failed_attempts, 40);
     assert!(dashboard
         .link()
         .problem
@@ -250,24 +255,93 @@ fn failed_attempts_wait_longer_each_time_up_to_the_cap() {
         .contains("Cannot reach the broker"));
 }
 
-#[test]
-fn a_connection_that_stayed_up_resets_the_delay() {
-    let mut dashboard = dashboard(&[]);
-    dashboard.start();
-    for _ in 0..8 {
-        commands(&mut dashboard);
-        dashboard.handle_transport_closed(T0);
-        dashboard.retry_now();
+/// Opens a connection that is accepted; `answer` the broker's first packet after CONNACK.
+fn accept(dashboard: &mut Dashboard, now: Millis, answer: bool) {
+    commands(dashboard);
+    dashboard.handle_transport_open(now);
+    dashboard.handle_bytes(now, &connack(ConnectReturnCode::Success));
+    if answer {
+        dashboard.handle_bytes(now + 1, &from_broker("stat/plug/POWER", "ON"));
     }
-    commands(&mut dashboard);
-    dashboard.handle_transport_open(T0);
-    dashboard.handle_bytes(T0, &connack(ConnectReturnCode::Success));
-    dashboard.handle_transport_closed(T0 + STABLE_CONNECTION);
+}
+
+fn retry_wait(dashboard: &Dashboard, now: Millis) -> Millis {
     let LinkPhase::WaitingToRetry { retry_at } = dashboard.link().phase else {
-        panic!("no retry");
+        panic!("no retry: {:?}", dashboard.link());
     };
-    assert!(retry_at - (T0 + STABLE_CONNECTION) <= RECONNECT_FIRST);
-    assert_eq!(dashboard.link().failed_attempts, 1);
+    retry_at - now
+}
+
+#[test]
+fn a_connection_that_proved_useful_resets_the_delay_however_short_it_was() {
+    use crate::reconnect::QUICK_FIRST;
+    let mut dashboard = dashboard(&["plug"]);
+    dashboard.start();
+    let mut now = T0;
+    // A long outage first: the delays have grown.
+    let mut longest = 0;
+    for _ in 0..30 {
+        commands(&mut dashboard);
+        dashboard.handle_transport_closed(now);
+        let wait = retry_wait(&dashboard, now);
+        longest = longest.max(wait);
+        now += wait;
+        dashboard.handle_timeout(now);
+    }
+    assert!(longest > 10 * SECOND, "delays never grew: {longest}");
+    // Twenty restarts a few hundred milliseconds apart: each comes back within a second.
+    for round in 0..20 {
+        accept(&mut dashboard, now, true);
+        now += 300;
+        dashboard.handle_transport_closed(now);
+        let wait = retry_wait(&dashboard, now);
+        assert!(wait <= QUICK_FIRST, "round {round}: waited {wait} ms");
+        assert_eq!(dashboard.link().failed_attempts, 1);
+        now += wait;
+        dashboard.handle_timeout(now);
+    }
+}
+
+#[test]
+fn a_broker_that_closes_right_after_connack_is_paced_not_hammered() {
+    let mut dashboard = dashboard(&["plug"]);
+    dashboard.start();
+    let mut now = T0;
+    let mut waits = Vec::new();
+    for _ in 0..8 {
+        accept(&mut dashboard, now, false);
+        dashboard.handle_transport_closed(now + 5);
+        now += 5;
+        let wait = retry_wait(&dashboard, now);
+        waits.push(wait);
+        now += wait;
+        dashboard.handle_timeout(now);
+    }
+    assert!(waits[0] >= 500, "{waits:?}");
+    assert!(waits[7] >= 15 * SECOND, "{waits:?}");
+}
+
+#[test]
+fn a_malformed_packet_closes_the_connection_says_why_and_is_paced() {
+    let mut dashboard = dashboard(&["plug"]);
+    dashboard.start();
+    let mut now = T0;
+    let mut waits = Vec::new();
+    for _ in 0..6 {
+        accept(&mut dashboard, now, true);
+        // A packet of the reserved type 15 after the broker answered.
+        dashboard.handle_bytes(now + 2, &[0xF0, 0x00]);
+        assert_eq!(commands(&mut dashboard), [TransportCommand::Close]);
+        let problem = dashboard.link().problem.clone().unwrap_or_default();
+        assert!(problem.contains("not valid MQTT"), "{problem}");
+        assert!(!dashboard.devices()[0].state().is_operable(0));
+        now += 2;
+        let wait = retry_wait(&dashboard, now);
+        waits.push(wait);
+        now += wait;
+        dashboard.handle_timeout(now);
+    }
+    assert!(waits[5] >= 15 * SECOND, "{waits:?}");
 }
 
 #[test]

@@ -43,8 +43,11 @@ fn sent_packets(session: &mut Session) -> Vec<Packet> {
     packets
 }
 
+/// What the session reported, leaving out `Proven` (its own tests look at it).
 fn events(session: &mut Session) -> Vec<SessionEvent> {
-    std::iter::from_fn(|| session.poll_event()).collect()
+    std::iter::from_fn(|| session.poll_event())
+        .filter(|event| *event != SessionEvent::Proven)
+        .collect()
 }
 
 fn connected_session(options: SessionOptions) -> Session {
@@ -92,6 +95,60 @@ fn connect_carries_client_id_keepalive_clean_session_credentials_and_will() {
     assert_eq!(will.topic, "tele/plug/LWT");
     assert_eq!(&will.message[..], b"Offline");
     assert!(will.retain);
+}
+
+#[test]
+fn a_malformed_or_reserved_packet_closes_the_connection_and_says_why() {
+    // Type 15 is reserved in 3.1.1; a SUBACK whose body is cut short is malformed.
+    for bad in [vec![0xF0, 0x00], vec![0x90, 0x01, 0x00]] {
+        let mut session = connected_session(SessionOptions::new("c"));
+        let mut chunk = bad.clone();
+        chunk.extend(publish_from_broker(
+            "stat/p/POWER",
+            b"ON",
+            QoS::AtMostOnce,
+            0,
+            false,
+        ));
+        session.handle_bytes(T0 + 10, &chunk);
+        let reported = events(&mut session);
+        assert!(
+            matches!(
+                reported.as_slice(),
+                [SessionEvent::Lost(LossReason::Protocol(_))]
+            ),
+            "{bad:?}: {reported:?}"
+        );
+        assert!(LossReason::Protocol("x".into())
+            .explain()
+            .contains("not valid MQTT"));
+        assert!(!session.is_connected(), "{bad:?}");
+    }
+}
+
+#[test]
+fn the_first_answer_after_connack_proves_the_connection_once() {
+    let mut session = connected_session(SessionOptions::new("c"));
+    let all =
+        |session: &mut Session| std::iter::from_fn(|| session.poll_event()).collect::<Vec<_>>();
+    session.handle_bytes(
+        T0 + 1,
+        &publish_from_broker("a", b"1", QoS::AtMostOnce, 0, false),
+    );
+    session.handle_bytes(
+        T0 + 2,
+        &publish_from_broker("b", b"2", QoS::AtMostOnce, 0, false),
+    );
+    let proven = all(&mut session)
+        .into_iter()
+        .filter(|e| *e == SessionEvent::Proven)
+        .count();
+    assert_eq!(proven, 1);
+    // A new connection must prove itself again.
+    session.handle_transport_closed();
+    session.handle_transport_open(T0 + 100);
+    session.handle_bytes(T0 + 101, &connack(ConnectReturnCode::Success));
+    assert!(!all(&mut session).contains(&SessionEvent::Proven));
 }
 
 #[test]
@@ -592,6 +649,243 @@ mod mqtt5 {
             }]
         );
         session
+    }
+
+    /// A v5 session accepted by a broker that announced `properties` in its CONNACK.
+    fn v5_limited(
+        options: impl FnOnce(&mut SessionOptions),
+        properties: impl FnOnce(&mut v5::ConnAckProperties),
+    ) -> Session {
+        let mut session = v5_session(options);
+        session.handle_transport_open(T0);
+        v5_sent(&mut session);
+        let mut connack = v5::ConnAck::new(v5::ConnectReturnCode::Success, false);
+        let mut announced = v5::ConnAckProperties::new();
+        properties(&mut announced);
+        connack.properties = Some(announced);
+        session.handle_bytes(T0, &v5_encode(|b| connack.write(b)));
+        assert_eq!(
+            events(&mut session),
+            [SessionEvent::Connected {
+                session_present: false
+            }]
+        );
+        session
+    }
+
+    fn v5_puback(id: u16) -> Vec<u8> {
+        v5_encode(|b| v5::PubAck::new(id).write(b))
+    }
+
+    /// The encoded size of each packet the client queued.
+    fn sent_sizes(session: &mut Session) -> Vec<usize> {
+        let mut sizes = Vec::new();
+        while let Some(chunk) = session.poll_transmit() {
+            let mut bytes = BytesMut::from(&chunk[..]);
+            while !bytes.is_empty() {
+                let before = bytes.len();
+                v5::read(&mut bytes, usize::MAX).expect("valid v5 packet");
+                sizes.push(before - bytes.len());
+            }
+        }
+        sizes
+    }
+
+    #[test]
+    fn subscriptions_are_split_to_fit_the_brokers_maximum_packet_size() {
+        let mut session = v5_limited(|_| {}, |p| p.max_packet_size = Some(256));
+        let filters: Vec<String> = (0..12)
+            .map(|i| format!("homeassistant/switch/device_number_{i:02}/+/config"))
+            .collect();
+        session.subscribe(T0, &filters).unwrap();
+        let mut bytes = BytesMut::new();
+        let mut sizes = Vec::new();
+        while let Some(chunk) = session.poll_transmit() {
+            sizes.push(chunk.len());
+            bytes.extend_from_slice(&chunk);
+        }
+        assert!(sizes.len() >= 3, "one packet would be too large: {sizes:?}");
+        assert!(sizes.iter().all(|s| *s <= 256), "{sizes:?}");
+        let mut subscribed = Vec::new();
+        while !bytes.is_empty() {
+            match v5::read(&mut bytes, usize::MAX).unwrap() {
+                v5::Packet::Subscribe(s) => {
+                    subscribed.extend(s.filters.into_iter().map(|f| f.path))
+                }
+                other => panic!("expected SUBSCRIBE, got {other:?}"),
+            }
+        }
+        assert_eq!(subscribed, filters, "every filter once, in order");
+        // The computed size is the encoded size.
+        let payload: usize = filters[..3]
+            .iter()
+            .map(|f| codec::subscribe_entry_len(f))
+            .sum();
+        let encoded = codec::encode_subscribe(ProtocolVersion::V5, 9, &filters[..3]).unwrap();
+        assert_eq!(
+            codec::subscribe_packet_len(ProtocolVersion::V5, payload),
+            encoded.len()
+        );
+    }
+
+    #[test]
+    fn a_filter_too_long_for_any_packet_is_reported_and_the_rest_subscribed() {
+        let mut session = v5_limited(|_| {}, |p| p.max_packet_size = Some(64));
+        let long = format!("tele/{}/STATE", "x".repeat(80));
+        session
+            .subscribe(T0, &[long.clone(), "stat/plug/POWER".into()])
+            .unwrap();
+        assert!(sent_sizes(&mut session).iter().all(|s| *s <= 64));
+        let reported = events(&mut session);
+        assert!(
+            matches!(reported.as_slice(), [SessionEvent::SubscriptionFailed { filter, reason }]
+                if *filter == long && reason.contains("64 bytes")),
+            "{reported:?}"
+        );
+    }
+
+    #[test]
+    fn a_publish_larger_than_the_brokers_limit_is_refused_with_its_size() {
+        let mut session = v5_limited(|_| {}, |p| p.max_packet_size = Some(256));
+        let error = session
+            .publish(
+                T0,
+                "cmnd/plug/Backlog",
+                &[b'x'; 300],
+                QoS::AtLeastOnce,
+                false,
+            )
+            .unwrap_err();
+        assert!(
+            matches!(error, SessionError::TooLarge { limit: 256, .. }),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("at most 256"), "{error}");
+        assert!(sent_sizes(&mut session).is_empty(), "nothing may be sent");
+        assert_eq!(session.in_flight_count(), 0);
+        session
+            .publish(T0, "cmnd/plug/POWER", b"ON", QoS::AtLeastOnce, false)
+            .unwrap();
+        assert_eq!(sent_sizes(&mut session).len(), 1);
+    }
+
+    #[test]
+    fn qos1_publishes_beyond_the_receive_maximum_wait_for_a_puback_in_order() {
+        let mut session = v5_limited(|_| {}, |p| p.receive_max = Some(2));
+        let ids: Vec<u16> = (0..5)
+            .map(|i| {
+                session
+                    .publish(
+                        T0,
+                        &format!("cmnd/p{i}/POWER"),
+                        b"",
+                        QoS::AtLeastOnce,
+                        false,
+                    )
+                    .unwrap()
+            })
+            .collect();
+        let topics = |session: &mut Session| -> Vec<String> {
+            v5_sent(session)
+                .into_iter()
+                .filter_map(|p| match p {
+                    v5::Packet::Publish(p) => Some(p.topic),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(topics(&mut session), ["cmnd/p0/POWER", "cmnd/p1/POWER"]);
+        assert_eq!(session.unacknowledged_count(), 2);
+        session.handle_bytes(T0 + 10, &v5_puback(ids[1]));
+        assert_eq!(topics(&mut session), ["cmnd/p2/POWER"]);
+        // A PUBACK for one still waiting is not an acknowledgement of anything sent.
+        session.handle_bytes(T0 + 11, &v5_puback(ids[4]));
+        assert!(topics(&mut session).is_empty());
+        session.handle_bytes(T0 + 12, &v5_puback(ids[0]));
+        session.handle_bytes(T0 + 13, &v5_puback(ids[2]));
+        assert_eq!(topics(&mut session), ["cmnd/p3/POWER", "cmnd/p4/POWER"]);
+        assert!(session.unacknowledged_count() <= 2);
+        // Waiting ones are undelivered when the connection goes (clean session).
+        session
+            .publish(T0, "cmnd/p5/POWER", b"", QoS::AtLeastOnce, false)
+            .unwrap();
+        session.handle_transport_closed();
+        let undelivered = events(&mut session)
+            .into_iter()
+            .filter(|e| matches!(e, SessionEvent::Undelivered { .. }))
+            .count();
+        assert_eq!(undelivered, 3);
+    }
+
+    #[test]
+    fn the_brokers_server_keep_alive_replaces_the_clients() {
+        let mut session = v5_limited(
+            |o| o.keep_alive_secs = 100,
+            |p| p.server_keep_alive = Some(60),
+        );
+        assert_eq!(session.keep_alive_secs(), 60);
+        session.handle_timeout(T0 + 59_999);
+        assert!(v5_sent(&mut session).is_empty());
+        session.handle_timeout(T0 + 60_000);
+        assert!(matches!(
+            v5_sent(&mut session).as_slice(),
+            [v5::Packet::PingReq]
+        ));
+    }
+
+    #[test]
+    fn a_broker_taking_qos0_only_gets_qos0_and_one_without_retain_gets_no_retained_message() {
+        let mut session = v5_limited(
+            |_| {},
+            |p| {
+                p.max_qos = Some(0);
+                p.retain_available = Some(0);
+            },
+        );
+        let id = session
+            .publish(T0, "cmnd/plug/POWER", b"ON", QoS::AtLeastOnce, false)
+            .unwrap();
+        assert_eq!(id, 0);
+        assert!(matches!(v5_sent(&mut session).as_slice(),
+            [v5::Packet::Publish(p)] if p.qos == QoS::AtMostOnce));
+        assert_eq!(session.in_flight_count(), 0);
+        assert_eq!(
+            session.publish(T0, "cmnd/plug/POWER", b"", QoS::AtLeastOnce, true),
+            Err(SessionError::RetainUnavailable)
+        );
+        assert!(v5_sent(&mut session).is_empty());
+    }
+
+    #[test]
+    fn an_assigned_client_identifier_is_used_for_the_next_connection() {
+        let mut session = v5_limited(
+            |o| o.client_id = String::new(),
+            |p| p.assigned_client_identifier = Some("auto-1234".into()),
+        );
+        session.handle_transport_closed();
+        session.handle_transport_open(T0 + 1_000);
+        assert!(matches!(v5_sent(&mut session).as_slice(),
+            [v5::Packet::Connect(c)] if c.client_id == "auto-1234"));
+    }
+
+    #[test]
+    fn a_topic_alias_the_client_never_allowed_is_a_protocol_error() {
+        let mut session = v5_connected(|_| {});
+        let mut publish = v5::Publish::new("", QoS::AtMostOnce, b"ON".to_vec());
+        publish.properties = Some(v5::PublishProperties {
+            payload_format_indicator: None,
+            message_expiry_interval: None,
+            topic_alias: Some(1),
+            response_topic: None,
+            correlation_data: None,
+            user_properties: Vec::new(),
+            subscription_identifiers: Vec::new(),
+            content_type: None,
+        });
+        session.handle_bytes(T0 + 1, &v5_encode(|b| publish.write(b)));
+        assert!(matches!(events(&mut session).as_slice(),
+            [SessionEvent::Lost(LossReason::Protocol(why))] if why.contains("topic alias")));
+        assert!(!session.is_connected());
     }
 
     #[test]
