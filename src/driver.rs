@@ -240,7 +240,20 @@ pub fn tasmota_group_off() -> Result<(), CommandError> {
 /// The tab became visible, the page was restored, the network came back, or the window got
 /// focus: timers may have been starved, so have the dashboard check the link at once.
 pub fn wake() {
-    with_dashboard(|d| d.handle_wake(browser::now()));
+    let wall = browser::wall_clock();
+    with_dashboard(|d| {
+        let now = browser::now();
+        d.handle_wake(now);
+        // A clock on screen may have jumped while the tab was away.
+        d.refresh_open_clocks(now, wall);
+    });
+    pump();
+}
+
+/// A device's schedules stay open: ask its clock again.
+pub fn refresh_schedule_clock(device: usize) {
+    let wall = browser::wall_clock();
+    with_dashboard(|d| d.refresh_schedule_clock(browser::now(), device, wall));
     pump();
 }
 

@@ -9,7 +9,9 @@
 
 use leptos::prelude::*;
 use switchboard_core::say;
-use switchboard_core::schedule::{short_day_name, Schedule, ScheduleAction, Weekdays};
+use switchboard_core::schedule::{
+    check_timespec, short_day_name, Schedule, ScheduleAction, Weekdays,
+};
 use switchboard_core::schedule_book::{ScheduleChange, ScheduleKind};
 use switchboard_core::schedule_form::{action_code, action_from_code, MomentKind, ScheduleForm};
 
@@ -60,6 +62,13 @@ pub fn ScheduleEditor(
         enabled: enabled.get(),
     };
     let error = RwSignal::new(None::<String>);
+    let cron_problem = move || {
+        let text = cron.get();
+        if text.trim().is_empty() {
+            return None;
+        }
+        check_timespec(&text).err()
+    };
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         let schedule = match untrack(form).to_schedule() {
@@ -153,6 +162,8 @@ pub fn ScheduleEditor(
                     }.into_any(),
                     MomentKind::Cron => view! {
                         <TextField caption=say!("Timespec (seconds minutes hours day month weekday)") name="schedule_cron" value=cron placeholder="0 30 7 * * MON-FRI" />
+                        // Checked as the device checks it, while typing: nothing invalid is sent.
+                        <p class="field-problem" aria-live="polite">{cron_problem}</p>
                     }.into_any(),
                 }}
             </div>

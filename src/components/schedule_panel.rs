@@ -10,7 +10,9 @@ use leptos::prelude::*;
 use switchboard_core::say;
 use switchboard_core::schedule::Schedule;
 use switchboard_core::schedule::ScheduleAction;
-use switchboard_core::schedule_book::{ScheduleBook, ScheduleChange};
+use switchboard_core::schedule_book::{
+    browser_time_at, ScheduleBook, ScheduleChange, CLOCK_REFRESH_MS,
+};
 
 use crate::app::DeviceView;
 use crate::components::schedule_editor::ScheduleEditor;
@@ -67,7 +69,7 @@ pub fn SchedulePanel(view: RwSignal<DeviceView>, device: usize) -> impl IntoView
                 Some(why) => view! { <p class="schedules-none">{why}</p> }.into_any(),
                 None => view! {
                     <p class="schedules-note">{say!("They run on the device itself, with this page closed and the broker down.")}</p>
-                    <ClockLine book=book />
+                    <ClockLine book=book device=device />
                     {move || (book.with(|b| b.all_armed) == Some(false)).then(|| view! {
                         <div class="card-notice schedule-warning" role="alert">
                             <p>{say!("Timers are switched off on this device as a whole: none of them fires.")}</p>
@@ -190,21 +192,41 @@ fn PendingLine(book: Memo<ScheduleBook>) -> impl IntoView {
     }
 }
 
-/// The device's clock beside the browser's, and what is wrong with it.
+/// The device's clock beside the browser's, and what is wrong with it. Both times tick once a
+/// second while shown (the device's carried forward from its answer at the browser's pace),
+/// and the device is asked again every minute, so a clock that jumps is warned about.
 #[component]
-fn ClockLine(book: Memo<ScheduleBook>) -> impl IntoView {
+fn ClockLine(book: Memo<ScheduleBook>, device: usize) -> impl IntoView {
+    let tick = RwSignal::new(0u32);
+    let interval = gloo_timers::callback::Interval::new(1_000, move || {
+        let seconds = tick.try_update(|t| {
+            *t = t.wrapping_add(1);
+            *t
+        });
+        let refresh_every = (CLOCK_REFRESH_MS / 1_000) as u32;
+        if seconds.is_some_and(|s| s % refresh_every == 0) {
+            driver::refresh_schedule_clock(device);
+        }
+    });
+    // Stops ticking (and asking) when the panel closes.
+    let interval = StoredValue::new_local(Some(interval));
+    on_cleanup(move || interval.update_value(|i| drop(i.take())));
     move || {
+        tick.track();
         book.with(|b| {
             let clock = b.clock.as_ref()?;
             let browser = crate::browser::wall_clock();
-            let local = clock.local_time.clone().unwrap_or_else(|| "–".into());
+            let local = match &clock.read {
+                Some(read) => read.local_time_at(browser.unix_ms),
+                None => clock.local_time.clone().unwrap_or_else(|| "–".into()),
+            };
             // "+01:00" reads better as "UTC+01:00"; a zone name ("Europe/Berlin") stays.
             let zone = match clock.zone.as_deref() {
                 Some(z) if z.starts_with(['+', '-']) => format!("UTC{z}"),
                 Some(z) => z.to_string(),
                 None => String::new(),
             };
-            let browser_time = browser_local_time(browser.unix_ms, browser.utc_offset_minutes);
+            let browser_time = browser_time_at(browser.unix_ms, browser.utc_offset_minutes);
             let warnings = clock.warnings(browser.utc_offset_minutes);
             let sun = clock.sunrise.as_ref().zip(clock.sunset.as_ref()).map(|(rise, set)| say!("Sunrise {}, sunset {} at the device's location.", rise, set));
             Some(view! {
@@ -216,12 +238,6 @@ fn ClockLine(book: Memo<ScheduleBook>) -> impl IntoView {
             })
         })
     }
-}
-
-/// "07:31" in the browser's zone.
-fn browser_local_time(unix_ms: i64, offset_minutes: i32) -> String {
-    let minute = (unix_ms.div_euclid(60_000) + i64::from(offset_minutes)).rem_euclid(1_440);
-    format!("{:02}:{:02}", minute / 60, minute % 60)
 }
 
 fn describe(

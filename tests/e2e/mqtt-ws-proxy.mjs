@@ -39,12 +39,36 @@ class PacketStream {
   }
 }
 
+/** MQTT's variable byte integer. */
+function varint(n) {
+  const bytes = [];
+  do {
+    let byte = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) byte |= 0x80;
+    bytes.push(byte);
+  } while (n > 0);
+  return Buffer.from(bytes);
+}
+
+/** A QoS 0 PUBLISH in MQTT 3.1.1 (level 4) or 5 (level 5: with an empty property list). */
+export function publishPacket(topic, payload, level = 4) {
+  const name = Buffer.from(topic, 'utf8');
+  const body = Buffer.concat([
+    Buffer.from([name.length >> 8, name.length & 0xff]), name,
+    level === 5 ? Buffer.from([0]) : Buffer.alloc(0),
+    payload,
+  ]);
+  return Buffer.concat([Buffer.from([0x30]), varint(body.length), body]);
+}
+
 /**
  * Starts the proxy in front of `upstreamPort` (a broker's WebSocket listener). Options:
  * `inject`: a Buffer sent to the page right after the broker's first SUBACK on a connection;
- * `injectConnections`: how many connections get it (default: every one).
+ * `injectConnections`: how many connections get it (default: every one); `splitBytes`: the
+ * broker's messages are passed on in WebSocket messages of at most this many bytes.
  */
-export async function startMqttProxy(upstreamPort, { inject, injectConnections = Infinity } = {}) {
+export async function startMqttProxy(upstreamPort, { inject, injectConnections = Infinity, splitBytes = 0 } = {}) {
   const port = await freePort();
   const stats = {
     connections: 0,
@@ -61,7 +85,10 @@ export async function startMqttProxy(upstreamPort, { inject, injectConnections =
     port,
     handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
   });
+  const pages = new Set();
   server.on('connection', (page) => {
+    pages.add(page);
+    page.on('close', () => pages.delete(page));
     stats.connections += 1;
     stats.connectedAt.push(Date.now());
     const connection = stats.connections;
@@ -71,6 +98,8 @@ export async function startMqttProxy(upstreamPort, { inject, injectConnections =
     let injectedHere = false;
     const fromPage = new PacketStream((packet, headerLength) => {
       const type = packet[0] >> 4;
+      // CONNECT: protocol name (2 + 4 bytes "MQTT"), then the level.
+      if (type === 1) page.mqttLevel = packet[headerLength + 6];
       if (packet.length > stats.largestFromPage) {
         stats.largestFromPage = packet.length;
         stats.largestFromPageType = type;
@@ -104,7 +133,13 @@ export async function startMqttProxy(upstreamPort, { inject, injectConnections =
     upstream.on('open', () => waiting.splice(0).forEach((data) => upstream.send(data)));
     upstream.on('message', (data) => {
       fromBroker.push(data);
-      if (page.readyState === WebSocket.OPEN) page.send(data);
+      if (page.readyState !== WebSocket.OPEN) return;
+      // As brokers that stream a large packet do: one WebSocket message per piece.
+      if (splitBytes > 0) {
+        for (let at = 0; at < data.length; at += splitBytes) page.send(data.subarray(at, at + splitBytes));
+      } else {
+        page.send(data);
+      }
     });
     const closeBoth = () => {
       stats.inFlight = 0;
@@ -120,6 +155,16 @@ export async function startMqttProxy(upstreamPort, { inject, injectConnections =
   return {
     port,
     stats,
+    /**
+     * Sends every connected page a PUBLISH of its protocol version straight from the proxy, as
+     * a broker that streams a large message would: in WebSocket messages of `splitBytes`.
+     */
+    publishToPages(topic, payload, splitBytes = 16 * 1024) {
+      for (const page of pages) {
+        const packet = publishPacket(topic, payload, page.mqttLevel ?? 4);
+        for (let at = 0; at < packet.length; at += splitBytes) page.send(packet.subarray(at, at + splitBytes));
+      }
+    },
     stop: () => new Promise((done) => {
       for (const client of server.clients) client.terminate();
       server.close(() => done());

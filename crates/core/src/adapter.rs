@@ -80,6 +80,8 @@ pub trait Protocol {
     }
     /// Queues the questions for the device's schedules and clock.
     fn ask_schedules(&mut self, _core: &mut DeviceCore) {}
+    /// Queues the question for the device's clock alone.
+    fn ask_clock(&mut self, _core: &mut DeviceCore) {}
     /// Queues the message(s) for a schedule change `core.state.schedules` already accepted,
     /// and marks it pending there; refuses with a sentence otherwise.
     fn change_schedule(
@@ -261,6 +263,19 @@ impl Device {
         book.browser_offset_minutes = wall.utc_offset_minutes;
         book.notice = None;
         self.ask_schedules();
+    }
+
+    /// While the schedules are open: asks the device for its clock again, so a clock that
+    /// jumped is noticed without the user asking. `wall` is the browser's clock at `now`.
+    pub fn refresh_clock(&mut self, now: Millis, wall: WallClock) {
+        let reachable = self.core.state.is_reachable();
+        let book = &mut self.core.state.schedules;
+        if !book.opened || !reachable || !book.kind.is_editable() {
+            return;
+        }
+        book.wall_offset_ms = Some(wall.unix_ms - i64::try_from(now).unwrap_or(i64::MAX));
+        book.browser_offset_minutes = wall.utc_offset_minutes;
+        self.adapter.protocol_mut().ask_clock(&mut self.core);
     }
 
     /// Sends a schedule change, if the device can take it now; the sentence says why not.

@@ -287,6 +287,30 @@ impl Dashboard {
         Ok(())
     }
 
+    /// A device's schedules are still open: ask its clock again (every
+    /// [`crate::schedule_book::CLOCK_REFRESH_MS`], and when the tab is shown again).
+    pub fn refresh_schedule_clock(
+        &mut self,
+        now: Millis,
+        device: usize,
+        wall: WallClock,
+    ) -> Result<(), CommandError> {
+        let entry = self.device_mut(device)?;
+        entry.adapter.refresh_clock(now, wall);
+        self.flush_device(now, device);
+        Ok(())
+    }
+
+    /// The tab is shown again: every device whose schedules are open is asked for its clock.
+    pub fn refresh_open_clocks(&mut self, now: Millis, wall: WallClock) {
+        for index in 0..self.devices.len() {
+            if self.devices[index].state().schedules.opened {
+                self.devices[index].adapter.refresh_clock(now, wall);
+                self.flush_device(now, index);
+            }
+        }
+    }
+
     /// The user changed a device's schedules; the sentence says why it was not sent.
     pub fn change_schedule(
         &mut self,

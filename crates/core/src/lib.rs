@@ -19,7 +19,8 @@
 //!   each kind talks.
 //! - [`schedule`], [`schedule_book`]: schedules the device keeps itself, in one shape, and one
 //!   device's list with its change in flight and its clock; [`tasmota_timers`] and
-//!   [`shelly_schedule`] translate them to and from each device's format; [`schedule_form`]
+//!   [`shelly_schedule`] translate them to and from each device's format ([`shelly_timespec`]
+//!   reads a Shelly cron timespec field by field, as the device does); [`schedule_form`]
 //!   turns the form's fields into one.
 //! - [`relay_guard`]: the per-device command rate limit and lock that protect a relay.
 //! - [`discovery`]: devices that announce themselves (Tasmota, Home Assistant, Homie, Shelly).
@@ -72,6 +73,7 @@ pub mod settings;
 pub mod shelly;
 pub mod shelly_gen1;
 pub mod shelly_schedule;
+pub mod shelly_timespec;
 pub mod tasmota;
 pub mod tasmota_timers;
 #[cfg(test)]

@@ -84,6 +84,18 @@ impl PacketReader {
         self.buffer.len()
     }
 
+    /// How many more bytes the packet being read (or skipped) needs; 0 when none is started or
+    /// its length is not known yet.
+    pub fn missing(&self) -> usize {
+        if self.bytes_to_skip > 0 {
+            return self.bytes_to_skip;
+        }
+        match mqttbytes::check(self.buffer.iter(), usize::MAX) {
+            Err(mqttbytes::Error::InsufficientBytes(missing)) if self.buffer.len() >= 2 => missing,
+            _ => 0,
+        }
+    }
+
     /// Forgets everything (a new connection starts a new stream).
     pub fn clear(&mut self) {
         self.buffer.clear();
@@ -190,6 +202,24 @@ mod tests {
             Err(ReadError::MalformedPacket(_))
         ));
         assert_eq!(topic_of(reader.next_packet(V4).unwrap().unwrap()), "after");
+    }
+
+    #[test]
+    fn what_is_missing_of_a_large_packet_is_known_while_it_arrives() {
+        let big = encoded_publish("big", &vec![7u8; 50_000]);
+        let mut reader = PacketReader::new(100_000);
+        assert_eq!(reader.missing(), 0);
+        reader.push(&big[..10_000]);
+        assert_eq!(reader.next_packet(V4), Ok(None));
+        assert_eq!(reader.missing(), big.len() - 10_000);
+        reader.push(&big[10_000..]);
+        assert!(reader.next_packet(V4).unwrap().is_some());
+        assert_eq!(reader.missing(), 0);
+        // While skipping one over the limit, what is left to skip.
+        let mut small = PacketReader::new(1_000);
+        small.push(&big[..4_000]);
+        assert!(small.next_packet(V4).is_err());
+        assert_eq!(small.missing(), big.len() - 4_000);
     }
 
     #[test]

@@ -265,24 +265,10 @@ impl Schedule {
     }
 }
 
-/// A cron timespec as Shelly takes it: 5 to 7 fields, or `@sunrise`/`@sunset` (with an offset)
-/// followed by up to three fields. Only the shape is checked; the device checks the rest and
-/// its refusal is shown in its own words.
+/// A cron timespec as a Shelly takes it, every field checked as the device checks it (see
+/// `shelly_timespec`); the error names the field and what is wrong.
 pub fn check_timespec(timespec: &str) -> Result<(), String> {
-    let fields: Vec<&str> = timespec.split_whitespace().collect();
-    let sun = fields
-        .first()
-        .is_some_and(|f| f.starts_with("@sunrise") || f.starts_with("@sunset"));
-    let fits = if sun {
-        fields.len() <= 4
-    } else {
-        (5..=7).contains(&fields.len())
-    };
-    let allowed = |c: char| c.is_ascii_alphanumeric() || ",-*/?#@+LW".contains(c);
-    if !fits || timespec.len() > 100 || !timespec.chars().all(|c| allowed(c) || c == ' ') {
-        return Err(say!("A timespec has 6 fields, seconds first (\"0 30 7 * * MON-FRI\"), or starts with @sunrise or @sunset (\"@sunset-0h30m * * *\")."));
-    }
-    Ok(())
+    crate::shelly_timespec::read(timespec).map(|_| ())
 }
 
 /// `450` -> "07:30".
@@ -463,28 +449,5 @@ mod tests {
             ..ok
         };
         assert!(other.check(1, ScheduleKind::Shelly).is_err());
-    }
-
-    #[test]
-    fn a_raw_timespec_must_have_the_shape_of_one() {
-        for good in [
-            "0 30 7 * * MON-FRI",
-            "30 7 * * *",
-            "0 0 8 * * * 2027",
-            "@sunset-0h30m * * *",
-            "@sunrise",
-            "0 */15 * * * *",
-        ] {
-            assert_eq!(check_timespec(good), Ok(()), "{good}");
-        }
-        for bad in [
-            "",
-            "0 30 7",
-            "0 30 7 * * MON; rm",
-            "@sunset * * * * *",
-            "1 2 3 4 5 6 7 8",
-        ] {
-            assert!(check_timespec(bad).is_err(), "{bad}");
-        }
     }
 }

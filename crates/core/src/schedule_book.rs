@@ -110,7 +110,51 @@ pub struct DeviceClock {
     pub sunrise: Option<String>,
     /// See `sunrise`.
     pub sunset: Option<String>,
+    /// The device's local time of day in seconds when it reported, and the browser's wall
+    /// clock (Unix ms) at that moment: the device's time is carried forward from there.
+    pub read: Option<ClockReading>,
 }
+
+/// A device's time of day as read at a moment of the browser's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClockReading {
+    /// Seconds after the device's local midnight.
+    pub local_seconds: u32,
+    /// True when the device gave seconds (else the reading is to the minute).
+    pub to_the_second: bool,
+    /// The browser's wall clock (Unix ms) when the answer arrived.
+    pub at_wall_ms: i64,
+}
+
+impl ClockReading {
+    /// The device's local time of day at the browser's `wall_ms`, carried forward from the
+    /// reading at the browser's pace: "07:31:05" (or "07:31" when read to the minute).
+    pub fn local_time_at(&self, wall_ms: i64) -> String {
+        let elapsed = wall_ms.saturating_sub(self.at_wall_ms).div_euclid(1_000);
+        let seconds = (i64::from(self.local_seconds) + elapsed).rem_euclid(86_400);
+        let (h, m, s) = (seconds / 3_600, seconds / 60 % 60, seconds % 60);
+        if self.to_the_second {
+            format!("{h:02}:{m:02}:{s:02}")
+        } else {
+            format!("{h:02}:{m:02}")
+        }
+    }
+}
+
+/// The browser's local time of day at `wall_ms` (Unix ms) with its UTC offset: "07:31:05".
+pub fn browser_time_at(wall_ms: i64, utc_offset_minutes: i32) -> String {
+    let seconds =
+        (wall_ms.div_euclid(1_000) + i64::from(utc_offset_minutes) * 60).rem_euclid(86_400);
+    format!(
+        "{:02}:{:02}:{:02}",
+        seconds / 3_600,
+        seconds / 60 % 60,
+        seconds % 60
+    )
+}
+
+/// How often the clock is asked again while the schedules stay open.
+pub const CLOCK_REFRESH_MS: Millis = 60_000;
 
 impl DeviceClock {
     /// What is wrong with the clock for running schedules, in words; empty if nothing.
@@ -420,6 +464,31 @@ mod tests {
         );
         book.remove(5);
         assert_eq!(book.entries.len(), 2);
+    }
+
+    #[test]
+    fn the_device_time_moves_on_with_the_browsers_clock_from_the_reading() {
+        let read = ClockReading {
+            local_seconds: 1 * 3_600 + 37 * 60 + 10,
+            to_the_second: true,
+            at_wall_ms: 1_000_000,
+        };
+        assert_eq!(read.local_time_at(1_000_000), "01:37:10");
+        assert_eq!(read.local_time_at(1_000_000 + 150_000), "01:39:40");
+        // Past the device's midnight.
+        let late = ClockReading {
+            local_seconds: 86_399,
+            ..read
+        };
+        assert_eq!(late.local_time_at(1_000_000 + 2_000), "00:00:01");
+        let minute = ClockReading {
+            to_the_second: false,
+            local_seconds: 7 * 3_600 + 31 * 60,
+            ..read
+        };
+        assert_eq!(minute.local_time_at(1_000_000 + 61_000), "07:32");
+        assert_eq!(browser_time_at(86_400_000 + 3_723_000, 60), "02:02:03");
+        assert_eq!(browser_time_at(1_000, -60), "23:00:01");
     }
 
     #[test]

@@ -299,7 +299,7 @@ fn a_shelly_refusal_is_shown_in_its_own_words() {
         json!({"jobs": [], "rev": 1}),
     );
     let raw = Schedule {
-        when: When::Cron("0 0 8 * * FOO".into()),
+        when: When::Cron("0 0 8 31 2 *".into()),
         ..Schedule::default()
     };
     device
@@ -346,4 +346,36 @@ fn the_dashboard_subscribes_to_the_clock_topic_when_schedules_open() {
         .change_schedule(T0, 0, ScheduleChange::Delete(1))
         .is_err_and(|e| e.contains("not connected")));
     assert!(dashboard.devices()[0].state().schedules.opened);
+}
+
+#[test]
+fn an_open_schedule_list_asks_the_clock_again_and_a_jump_is_warned_about_by_itself() {
+    let mut device = connected("tasmota:plug");
+    // Not open: nothing is asked.
+    device.refresh_clock(T0, wall());
+    assert!(outgoing(&mut device).is_empty());
+    device.open_schedules(T0, wall());
+    outgoing(&mut device);
+    device.handle_message(T0, "stat/plug/STATUS7", br#"{"StatusTIM":{"UTC":"2026-11-22T06:30:01","Local":"2026-11-22T07:30:01","Timezone":"+01:00"}}"#);
+    let clock = device.state().schedules.clock.clone().expect("clock");
+    let read = clock.read.expect("a reading to carry forward");
+    // 150 s later with the panel open, the device's time has moved on with the browser's.
+    assert_eq!(read.local_time_at(wall().unix_ms + 150_000), "07:32:31");
+    assert!(clock.warnings(60).is_empty());
+
+    // A minute later the page asks again (clock only), and the device's clock has jumped.
+    let later = T0 + crate::schedule_book::CLOCK_REFRESH_MS;
+    let wall_later = WallClock {
+        unix_ms: wall().unix_ms + 60_000,
+        ..wall()
+    };
+    device.refresh_clock(later, wall_later);
+    assert_eq!(outgoing(&mut device), pairs(&[("cmnd/plug/STATUS", "7")]));
+    device.handle_message(later, "stat/plug/STATUS7", br#"{"StatusTIM":{"UTC":"2026-11-22T07:31:01","Local":"2026-11-22T08:31:01","Timezone":"+01:00"}}"#);
+    let clock = device.state().schedules.clock.clone().expect("clock");
+    let warnings = clock.warnings(60);
+    assert!(
+        warnings.iter().any(|w| w.contains("60 min ahead")),
+        "{warnings:?}"
+    );
 }

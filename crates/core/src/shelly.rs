@@ -358,6 +358,10 @@ impl Protocol for ShellyProtocol {
         self.call(core, Call::SysStatus, "Sys.GetStatus", json!({}));
     }
 
+    fn ask_clock(&mut self, core: &mut DeviceCore) {
+        self.call(core, Call::SysStatus, "Sys.GetStatus", json!({}));
+    }
+
     fn change_schedule(
         &mut self,
         core: &mut DeviceCore,

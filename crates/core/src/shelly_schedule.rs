@@ -14,7 +14,8 @@ use serde_json::{json, Map, Value};
 
 use crate::device::clip_text;
 use crate::schedule::{Schedule, ScheduleAction, Weekdays, When};
-use crate::schedule_book::{DeviceClock, ScheduleChange, ScheduleEntry};
+use crate::schedule_book::{ClockReading, DeviceClock, ScheduleChange, ScheduleEntry};
+use crate::shelly_timespec::{self, FieldValues, Timespec};
 
 const DAY_NAMES: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
@@ -54,99 +55,43 @@ pub fn parse_timespec(text: &str) -> (When, Weekdays) {
 }
 
 fn parse_known(text: &str) -> Option<(When, Weekdays)> {
+    // Read back leniently: a 5-field spec (no seconds) or a 7th "any year" field is what other
+    // apps write, and means the same.
     let fields: Vec<&str> = text.split_whitespace().collect();
     let any = |f: &str| f == "*" || f == "?";
-    if let Some(first) = fields.first().filter(|f| f.starts_with('@')) {
-        let rest = &fields[1..];
-        if rest.len() > 3 || rest.iter().take(2).any(|f| !any(f)) {
-            return None;
-        }
-        let days = rest.get(2).map_or(Some(Weekdays::ALL), |f| parse_days(f))?;
-        let (base, offset) = if let Some(o) = first.strip_prefix("@sunrise") {
-            (true, o)
-        } else {
-            (false, first.strip_prefix("@sunset")?)
-        };
-        let offset = parse_sun_offset(offset)?;
-        return Some((
-            if base {
+    let sun = fields.first().is_some_and(|f| f.starts_with('@'));
+    let normal = match fields.len() {
+        // "@sunset-30m" alone: every day.
+        1..=3 if sun => format!("{}{}", fields.join(" "), " *".repeat(4 - fields.len())),
+        5 if !sun => format!("0 {}", fields.join(" ")),
+        7 if any(fields[6]) => fields[..6].join(" "),
+        _ => fields.join(" "),
+    };
+    let weekdays = |values: &FieldValues| Weekdays((values.bits & 0x7F) as u8);
+    match shelly_timespec::read(&normal).ok()? {
+        Timespec::Sun {
+            sunrise,
+            offset,
+            dates: [day, month, weekday],
+        } => {
+            if !day.any || !month.any {
+                return None;
+            }
+            let when = if sunrise {
                 When::Sunrise(offset)
             } else {
                 When::Sunset(offset)
-            },
-            days,
-        ));
-    }
-    let fields: Vec<&str> = match fields.len() {
-        5 => std::iter::once("0").chain(fields.iter().copied()).collect(),
-        6 => fields,
-        7 if any(fields[6]) => fields[..6].to_vec(),
-        _ => return None,
-    };
-    let second: u16 = fields[0].parse().ok()?;
-    let minute: u16 = fields[1].parse().ok()?;
-    let hour: u16 = fields[2].parse().ok()?;
-    if second != 0 || minute > 59 || hour > 23 || !any(fields[3]) || !any(fields[4]) {
-        return None;
-    }
-    Some((When::At(hour * 60 + minute), parse_days(fields[5])?))
-}
-
-/// "" -> 0, "+1h15m" -> 75, "-30m" -> -30, "-0h30m" -> -30, "+2h" -> 120.
-fn parse_sun_offset(text: &str) -> Option<i16> {
-    if text.is_empty() {
-        return Some(0);
-    }
-    let (negative, rest) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+')?),
-    };
-    let (hours, rest) = match rest.split_once('h') {
-        Some((h, rest)) => (h.parse::<i16>().ok()?, rest),
-        None => (0, rest),
-    };
-    let minutes = match rest {
-        "" => 0,
-        m => m.strip_suffix('m')?.parse::<i16>().ok()?,
-    };
-    if !(0..12).contains(&hours) || !(0..60).contains(&minutes) {
-        return None;
-    }
-    let total = hours * 60 + minutes;
-    Some(if negative { -total } else { total })
-}
-
-/// A day-of-week field: `*`, names, numbers (0 and 7 are Sunday), lists and ascending ranges.
-fn parse_days(field: &str) -> Option<Weekdays> {
-    if field == "*" || field == "?" {
-        return Some(Weekdays::ALL);
-    }
-    let mut days = Weekdays(0);
-    for item in field.split(',') {
-        match item.split_once('-') {
-            Some((from, to)) => {
-                let (from, to) = (day_number(from)?, day_number(to)?);
-                // "SUN" as the end of a range is 7 (MON-SUN); a range running backwards is not
-                // guessed at.
-                let to = if to == 0 && from > 0 { 7 } else { to };
-                if from > to {
-                    return None;
-                }
-                for day in from..=to {
-                    days = days.with(day % 7, true);
-                }
+            };
+            Some((when, weekdays(&weekday)))
+        }
+        Timespec::Cron([second, minute, hour, day, month, weekday]) => {
+            if second.single() != Some(0) || !day.any || !month.any {
+                return None;
             }
-            None => days = days.with(day_number(item)? % 7, true),
+            let at = u16::from(hour.single()?) * 60 + u16::from(minute.single()?);
+            Some((When::At(at), weekdays(&weekday)))
         }
     }
-    (!days.is_empty()).then_some(days)
-}
-
-fn day_number(text: &str) -> Option<usize> {
-    if let Ok(n) = text.parse::<usize>() {
-        return (n <= 7).then_some(n);
-    }
-    DAY_NAMES.iter().position(|d| d.eq_ignore_ascii_case(text))
 }
 
 /// The `calls` for a schedule's action on its relay.
@@ -251,7 +196,23 @@ pub fn read_sys_status(
         }
         (offset as f64 / 15.0).round() as i32 * 15
     });
+    // To the second when the zone is known from the two stamps; else to the minute.
+    let read = wall_ms.and_then(|at_wall_ms| {
+        let (local_seconds, to_the_second) = match unix.zip(utc_offset_minutes) {
+            Some((unix, offset)) => (
+                (unix + i64::from(offset) * 60).rem_euclid(86_400) as u32,
+                true,
+            ),
+            None => (u32::from(local_minutes?) * 60, false),
+        };
+        Some(ClockReading {
+            local_seconds,
+            to_the_second,
+            at_wall_ms,
+        })
+    });
     DeviceClock {
+        read,
         is_set: local_time.is_some() && unix.is_some_and(|u| u >= 1_451_606_400),
         skew_secs: unix.zip(wall_ms).map(|(u, w)| u - w.div_euclid(1_000)),
         local_time,

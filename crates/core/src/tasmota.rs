@@ -250,6 +250,10 @@ impl Protocol for TasmotaProtocol {
         self.ask(core, "STATUS", "7");
     }
 
+    fn ask_clock(&mut self, core: &mut DeviceCore) {
+        self.ask(core, "STATUS", "7");
+    }
+
     fn change_schedule(
         &mut self,
         core: &mut DeviceCore,

@@ -17,7 +17,9 @@ use serde_json::{json, Map, Value};
 use crate::device::{clip_text, OutgoingMessage};
 use crate::say;
 use crate::schedule::{Schedule, ScheduleAction, Weekdays, When};
-use crate::schedule_book::{offset_text, DeviceClock, ScheduleBook, ScheduleChange, ScheduleEntry};
+use crate::schedule_book::{
+    offset_text, ClockReading, DeviceClock, ScheduleBook, ScheduleChange, ScheduleEntry,
+};
 use crate::time::Millis;
 
 /// How many timers a Tasmota device has.
@@ -284,7 +286,15 @@ pub fn read_status_time(book: &mut ScheduleBook, now: Millis, payload: &[u8]) ->
     let skew_secs = utc
         .zip(book.wall_ms(now))
         .map(|(u, wall)| u - wall.div_euclid(1_000));
+    let read = local
+        .zip(book.wall_ms(now))
+        .map(|(local, at_wall_ms)| ClockReading {
+            local_seconds: local.rem_euclid(86_400) as u32,
+            to_the_second: true,
+            at_wall_ms,
+        });
     book.clock = Some(DeviceClock {
+        read,
         local_time: text("Local").and_then(|l| l.get(11..16).map(String::from)),
         zone,
         utc_offset_minutes,

@@ -127,6 +127,84 @@ fn a_malformed_or_reserved_packet_closes_the_connection_and_says_why() {
 }
 
 #[test]
+fn a_large_packet_arriving_nudges_the_broker_every_few_milliseconds_until_it_is_whole() {
+    let mut session = connected_session(SessionOptions::new("c"));
+    sent_packets(&mut session);
+    let big = publish_from_broker(
+        "stat/p/RESULT",
+        &vec![b'a'; 256 * 1024],
+        QoS::AtMostOnce,
+        0,
+        false,
+    );
+    let pings = |session: &mut Session| {
+        sent_packets(session)
+            .into_iter()
+            .filter(|p| matches!(p, Packet::PingReq))
+            .count()
+    };
+    // A small first chunk: the length is known and most of it is missing: nudge at once.
+    session.handle_bytes(T0 + 100, &big[..4_096]);
+    assert_eq!(pings(&mut session), 1);
+    assert_eq!(session.poll_timeout(), Some(T0 + 100 + NUDGE_EVERY_MS));
+    // Chunks within the period do not nudge again; the timer does.
+    session.handle_bytes(T0 + 102, &big[4_096..8_192]);
+    assert_eq!(pings(&mut session), 0);
+    session.handle_timeout(T0 + 105);
+    assert_eq!(pings(&mut session), 1);
+    // The rest arrives: whole, delivered, no more nudges, back to the keepalive timer.
+    session.handle_bytes(T0 + 120, &big[8_192..]);
+    assert!(matches!(events(&mut session).as_slice(),
+        [SessionEvent::Message(m)] if m.payload.len() == 256 * 1024));
+    assert_eq!(pings(&mut session), 0);
+    assert!(session.poll_timeout().is_some_and(|at| at > T0 + 1_000));
+    // A small message never nudges.
+    let small = publish_from_broker("stat/p/POWER", b"ON", QoS::AtMostOnce, 0, false);
+    session.handle_bytes(T0 + 200, &small[..3]);
+    assert_eq!(pings(&mut session), 0);
+}
+
+#[test]
+fn a_late_puback_nudges_a_silent_broker_for_a_while_and_an_answer_stops_it() {
+    let mut session = connected_session(SessionOptions::new("c"));
+    let pings = |session: &mut Session| {
+        sent_packets(session)
+            .into_iter()
+            .filter(|p| matches!(p, Packet::PingReq))
+            .count()
+    };
+    let id = session
+        .publish(T0 + 10, "cmnd/p/POWER", b"ON", QoS::AtLeastOnce, false)
+        .unwrap();
+    sent_packets(&mut session);
+    // Quiet for 100 ms with the PUBACK awaited: nudges every 5 ms.
+    assert_eq!(session.poll_timeout(), Some(T0 + 10 + NUDGE_AFTER_QUIET_MS));
+    let mut now = T0 + 10 + NUDGE_AFTER_QUIET_MS;
+    let mut nudges = 0;
+    while let Some(at) = session.poll_timeout().filter(|at| *at < T0 + 10_000) {
+        now = at;
+        session.handle_timeout(now);
+        nudges += pings(&mut session);
+    }
+    // For at most NUDGE_AT_MOST_MS, every NUDGE_EVERY_MS.
+    let expected = (NUDGE_AT_MOST_MS / NUDGE_EVERY_MS + 1) as usize;
+    assert_eq!(nudges, expected, "nudged until {now}");
+    // Something heard from the broker starts a new quiet spell; the PUBACK ends it.
+    session.handle_bytes(
+        now + 1,
+        &publish_from_broker("x", b"1", QoS::AtMostOnce, 0, false),
+    );
+    assert_eq!(session.poll_timeout(), Some(now + 1 + NUDGE_AFTER_QUIET_MS));
+    session.handle_bytes(
+        now + 2,
+        &encode(|b| {
+            PubAck::new(id).write(b).unwrap();
+        }),
+    );
+    assert!(session.poll_timeout().is_some_and(|at| at > now + 1_000));
+}
+
+#[test]
 fn the_first_answer_after_connack_proves_the_connection_once() {
     let mut session = connected_session(SessionOptions::new("c"));
     let all =
