@@ -89,3 +89,109 @@ describe('large messages never hold up the link', () => {
     });
   }
 });
+
+describe('a broker that breaks the protocol is left, said and paced', () => {
+  let broker, plugs, server, browser;
+
+  before(async () => {
+    broker = new Mosquitto();
+    await broker.start();
+    plugs = await startPlugs(broker, [`${PLUG}=on`]);
+    server = await serveDist();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    await plugs?.stop();
+    await broker?.stop();
+  });
+
+  // A packet of the reserved type 15 right after the broker's SUBACK [MQTT-4.8.0-1].
+  const RESERVED = Buffer.from([0xf0, 0x00]);
+
+  test('once: the connection is closed, the reason said, and the next one shows the state', async () => {
+    const proxy = await startMqttProxy(broker.wsPort, { inject: RESERVED, injectConnections: 1 });
+    const page = await browser.newPage();
+    await page.goto(pageUrl(server, proxy.port));
+    await eventually(async () => assert.match(await page.getByRole('status').innerText(), /not valid MQTT/), 10_000, 'the protocol error said');
+    await eventually(async () => assert.equal((await switchState(page, LABEL)).disabled, false), 15_000, 'state shown after reconnecting');
+    assert.equal(proxy.stats.injected, 1);
+    assert.equal(proxy.stats.connections, 2, 'left the broken connection and made exactly one more');
+    await page.close();
+    await proxy.stop();
+  });
+
+  test('every time: the page keeps leaving and is visibly paced, not hammering the broker', async (t) => {
+    const proxy = await startMqttProxy(broker.wsPort, { inject: RESERVED });
+    const page = await browser.newPage();
+    await page.goto(pageUrl(server, proxy.port));
+    await sleep(15_000);
+    const gaps = proxy.stats.connectedAt.slice(1).map((at, i) => at - proxy.stats.connectedAt[i]);
+    t.diagnostic(`${proxy.stats.connections} connections in 15 s; gaps ${gaps.join(', ')} ms`);
+    assert.ok(proxy.stats.connections >= 3, `left and retried: ${proxy.stats.connections} connections`);
+    assert.ok(proxy.stats.connections <= 7, `hammered: ${proxy.stats.connections} connections in 15 s`);
+    assert.ok(gaps.at(-1) > gaps[0], `the waits did not grow: ${gaps.join(', ')}`);
+    const status = await page.getByRole('status').innerText();
+    assert.match(status, /not valid MQTT/);
+    assert.equal((await switchState(page, LABEL)).disabled, true);
+    await page.close();
+    await proxy.stop();
+  });
+});
+
+describe('Mosquitto announcing MQTT 5 limits: Maximum Packet Size 256, Receive Maximum 2, Server Keep Alive', () => {
+  // max_keepalive is 10 s here (Mosquitto's smallest) so a page that kept its own (100 s) would be dropped within the
+  // test (1.5 x 10 s); Mosquitto announces it as Server Keep Alive.
+  const PLUGS = ['lim_a', 'lim_b', 'lim_c', 'lim_d'];
+  let broker, plugs, proxy, server, browser;
+
+  before(async () => {
+    broker = new Mosquitto({ extra: ['max_packet_size 256', 'max_inflight_messages 2', 'max_keepalive 10'] });
+    await broker.start();
+    // Discovery off: Tasmota's announcements are larger than 256 bytes, and Mosquitto applies
+    // max_packet_size to every client.
+    plugs = await startPlugs(broker, PLUGS.map((p) => `${p}=off`), { discovery: false });
+    proxy = await startMqttProxy(broker.wsPort);
+    server = await serveDist();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    await proxy?.stop();
+    await plugs?.stop();
+    await broker?.stop();
+  });
+
+  test('state shown, commands confirmed, nothing larger than 256 bytes sent, never more than 2 QoS 1 in flight, kept alive', async (t) => {
+    const page = await browser.newPage();
+    const devices = PLUGS.map((p) => `&device=tasmota%3A${p}%3A${p}`).join('');
+    await page.goto(`${server.url}#broker=${encodeURIComponent(`ws://127.0.0.1:${proxy.port}`)}&mqtt=5&keepalive=100${devices}`);
+    for (const plug of PLUGS) {
+      await eventually(async () => assert.equal((await switchState(page, plug)).disabled, false), 15_000, `${plug} state shown`);
+    }
+    for (const plug of PLUGS) {
+      await page.getByRole('switch', { name: plug, exact: true }).click();
+    }
+    for (const plug of PLUGS) {
+      await eventually(async () => {
+        const state = await switchState(page, plug);
+        assert.equal(state.checked, 'true');
+        assert.equal(state.busy, 'false');
+      }, 10_000, `${plug} switched on and confirmed`);
+    }
+    // Longer than 1.5 x the broker's keepalive: a page keeping its own 100 s would be dropped.
+    await sleep(16_000);
+    const { stats } = proxy;
+    t.diagnostic(`largest packet from the page ${stats.largestFromPage} bytes (type ${stats.largestFromPageType}); at most ${stats.maxInFlight} QoS 1 in flight; ${stats.pingReqs.length} PINGREQs; ${stats.connections} connection(s)`);
+    assert.ok(stats.largestFromPage <= 256, `sent a ${stats.largestFromPage}-byte packet of type ${stats.largestFromPageType}`);
+    assert.ok(stats.maxInFlight <= 2, `${stats.maxInFlight} QoS 1 publishes in flight`);
+    assert.ok(stats.pingReqs.length >= 1, 'no keepalive ping within the broker\'s 10 s');
+    assert.equal(stats.connections, 1, 'the broker dropped the page');
+    assert.match(await page.getByRole('status').innerText(), /Connected to .*\(MQTT 5\)/);
+    await page.close();
+  });
+});

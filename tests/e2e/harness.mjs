@@ -103,9 +103,11 @@ export class Child {
 export class Mosquitto {
   static label = 'mosquitto';
 
-  constructor({ users, acl } = {}) {
+  /** `extra`: more configuration lines (e.g. `max_packet_size 256`). */
+  constructor({ users, acl, extra = [] } = {}) {
     this.users = users;
     this.acl = acl;
+    this.extra = extra;
   }
 
   async start() {
@@ -144,6 +146,7 @@ export class Mosquitto {
         'allow_anonymous true',
       );
     }
+    lines.push(...this.extra);
     writeFileSync(conf, `${lines.join('\n')}\n`);
     this.child = new Child('mosquitto', process.env.MOSQUITTO ?? 'mosquitto', ['-c', conf]);
     await this.waitUntilListening();
@@ -205,8 +208,9 @@ export function simName(spec) {
 
 export const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-export async function startPlugs(broker, plugs, { telePeriod = 300 } = {}) {
-  const child = new Child('plugs', DEVKIT, ['plugs', '--broker', `127.0.0.1:${broker.tcpPort}`, '--tele-period', String(telePeriod), ...plugs]);
+export async function startPlugs(broker, plugs, { telePeriod = 300, discovery = true } = {}) {
+  const flags = discovery ? [] : ['--no-discovery'];
+  const child = new Child('plugs', DEVKIT, ['plugs', '--broker', `127.0.0.1:${broker.tcpPort}`, '--tele-period', String(telePeriod), ...flags, ...plugs]);
   for (const plug of plugs) {
     await child.waitForLine(new RegExp(`plug ${escapeRegExp(simName(plug))} connected`), 15_000);
   }

@@ -161,12 +161,16 @@ describe('reliability against Mosquitto through a fault proxy', () => {
       const backAt = Date.now();
       await eventually(() => usable(expected), 30_000, `round ${round}: recovered with the new state`);
       recoveries.push(Date.now() - backAt);
-      // Let the connection count as one that stayed up, as a real outage would.
-      await sleep(5_200);
+      // The next restart follows at once: short working connections must not make the page
+      // wait longer each time.
     }
     const { median, max } = summary(recoveries);
     t.diagnostic(`recovery after the broker was back: median ${median} ms, max ${max} ms over ${RESTARTS} restarts`);
     t.diagnostic(`all: ${recoveries.join(', ')}`);
+    // Within 2 s of the broker's return (the page retries every 0.5-1 s while it is away); the
+    // maximum has a little room for a loaded machine.
+    assert.ok(median <= 2_000, `median recovery ${median} ms`);
+    assert.ok(max <= 3_000, `slowest recovery ${max} ms`);
     assert.equal(plugs.count(USER_COMMANDS), commandsBefore, 'a switch command was sent that the user did not make');
   });
 });

@@ -469,7 +469,7 @@ mod tests {
     #[test]
     fn the_device_time_moves_on_with_the_browsers_clock_from_the_reading() {
         let read = ClockReading {
-            local_seconds: 1 * 3_600 + 37 * 60 + 10,
+            local_seconds: 3_600 + 37 * 60 + 10,
             to_the_second: true,
             at_wall_ms: 1_000_000,
         };

@@ -52,7 +52,7 @@ use switchboard_core::config::{parse_device_spec, DashboardConfig, DeviceConfig}
 const USAGE: &str = "usage:
   switchboard-devkit demo  [--dist DIR] [--http-port 8080] [--ws-port 9001] [--tcp-port 1883]
   switchboard-devkit broker [--ws-port 9001] [--tcp-port 1883]
-  switchboard-devkit plugs --broker 127.0.0.1:1883 [--tele-period SECS] DEVICE[=on] ...
+  switchboard-devkit plugs --broker 127.0.0.1:1883 [--tele-period SECS] [--no-discovery] DEVICE[=on] ...
       DEVICE: <tasmota topic> | tasmota:<topic>[:<relays>] | shelly:<prefix> | jsonboard:<topic> | generic:<base>
   switchboard-devkit serve [--dist DIR] [--http-port 8080]
   switchboard-devkit flood --broker 127.0.0.1:1883 --topic T [--rate 5000] [--seconds 3]
@@ -86,6 +86,7 @@ struct Options {
     tcp_port: u16,
     broker: String,
     tele_period: u64,
+    no_discovery: bool,
     plugs: Vec<String>,
     listen: u16,
     upstream: String,
@@ -105,6 +106,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         tcp_port: 1883,
         broker: "127.0.0.1:1883".into(),
         tele_period: 300,
+        no_discovery: false,
         plugs: Vec::new(),
         listen: 0,
         upstream: String::new(),
@@ -158,6 +160,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
                     .parse()
                     .map_err(|_| format!("--first-round must be a count, got {text:?}"))?;
             }
+            "--no-discovery" => options.no_discovery = true,
             "--tele-period" => {
                 let text = value("--tele-period")?;
                 options.tele_period = text
@@ -234,6 +237,7 @@ fn start_plugs(
     specs: &[String],
     tele_period: u64,
     seed_schedules: bool,
+    discovery: bool,
 ) -> Result<HashMap<String, Sender<PlugControl>>, String> {
     let mut controls = HashMap::new();
     let utc_offset_minutes = sim_clock::machine_utc_offset_minutes();
@@ -250,6 +254,7 @@ fn start_plugs(
                 device,
                 tele_period: Duration::from_secs(tele_period.max(1)),
                 utc_offset_minutes,
+                discovery,
             },
             receiver,
         );
@@ -282,7 +287,13 @@ fn run_demo(options: &Options) -> Result<(), String> {
     start_broker(options)?;
     start_server(options)?;
     let specs = DEMO_DEVICES.map(String::from);
-    let controls = start_plugs(&loopback(options.tcp_port).to_string(), &specs, 10, true)?;
+    let controls = start_plugs(
+        &loopback(options.tcp_port).to_string(),
+        &specs,
+        10,
+        true,
+        true,
+    )?;
     let devices = DEMO_PAGE_DEVICES
         .iter()
         .map(|spec| parse_device_spec(spec))
@@ -324,7 +335,13 @@ fn run_plugs(options: &Options) -> Result<(), String> {
     if options.plugs.is_empty() {
         return Err(format!("name at least one plug topic\n{USAGE}"));
     }
-    let controls = start_plugs(&options.broker, &options.plugs, options.tele_period, false)?;
+    let controls = start_plugs(
+        &options.broker,
+        &options.plugs,
+        options.tele_period,
+        false,
+        !options.no_discovery,
+    )?;
     println!("plugs ready");
     read_controls(controls)
 }

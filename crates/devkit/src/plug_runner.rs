@@ -41,6 +41,14 @@ pub struct PlugSettings {
     pub tele_period: Duration,
     /// The device's time zone, as an offset from UTC in minutes.
     pub utc_offset_minutes: i32,
+    /// Announce itself (Tasmota and Home Assistant discovery); off like a device with its
+    /// discovery switched off (for brokers with a small maximum packet size).
+    pub discovery: bool,
+}
+
+/// True for the retained announcements a device with discovery off does not publish.
+fn is_announcement(message: &PlugPublish) -> bool {
+    message.topic.starts_with("tasmota/discovery/") || message.topic.starts_with("homeassistant/")
 }
 
 /// Starts a plug thread.
@@ -106,7 +114,11 @@ fn run_plug(settings: PlugSettings, control: Receiver<PlugControl>) {
                 match event {
                     SessionEvent::Connected { .. } => {
                         println!("plug {} connected", plug.name());
-                        publish_all(&mut connection, plug.on_connected())?;
+                        let mut hello = plug.on_connected();
+                        if !settings.discovery {
+                            hello.retain(|m| !is_announcement(m));
+                        }
+                        publish_all(&mut connection, hello)?;
                         let filters = plug.subscriptions();
                         let now = connection.now();
                         connection
