@@ -7,7 +7,7 @@ use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 use switchboard_core::adapter::{Device, DeviceAction};
 use switchboard_core::config::{credentials_warning, parse_page_url, DeviceConfig};
-use switchboard_core::dashboard::{LinkPhase, LinkStatus};
+use switchboard_core::dashboard::{DeviceId, LinkPhase, LinkStatus};
 use switchboard_core::device::DeviceState;
 use switchboard_core::profiles::Profiles;
 use switchboard_core::say;
@@ -83,11 +83,11 @@ impl DeviceView {
     }
 }
 
-/// A device's place in the list and its signal.
+/// A device on the page and its signal.
 #[derive(Debug, Clone, Copy)]
 pub struct DeviceRow {
-    /// The device's index in the dashboard.
-    pub index: usize,
+    /// The device's identity: the dashboard adopts it, and every action addresses it.
+    pub id: DeviceId,
     /// Unique for the row's life: the list is keyed by it, so a rebuilt list (after a move or
     /// a removal) gets fresh cards bound to the fresh signals.
     pub key: u64,
@@ -99,14 +99,16 @@ pub struct DeviceRow {
 
 thread_local! {
     static NEXT_ROW_KEY: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// Device identities are issued here, once each, for the page's life.
+    static NEXT_DEVICE_ID: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
     /// The page's root reactive owner: rows are created under it, never under the card or
     /// list item whose click created them (which is disposed right after, with its signals).
     static ROOT_OWNER: std::cell::RefCell<Option<Owner>> = const { std::cell::RefCell::new(None) };
 }
 
 impl DeviceRow {
-    /// A row at `index` showing `view`.
-    pub fn new(index: usize, view: DeviceView) -> Self {
+    /// A row for device `id` showing `view`.
+    pub fn new(id: DeviceId, view: DeviceView) -> Self {
         let key = NEXT_ROW_KEY.with(|next| {
             let key = next.get();
             next.set(key + 1);
@@ -118,16 +120,21 @@ impl DeviceRow {
             None => (RwSignal::new(view), RwSignal::new(true)),
         };
         Self {
-            index,
+            id,
             key,
             view,
             near_screen,
         }
     }
 
-    /// A row for a device that is not connected yet.
-    pub fn waiting(index: usize, config: DeviceConfig) -> Self {
-        Self::new(index, DeviceView::initial(config))
+    /// A row for a new device that is not connected yet, under a fresh identity.
+    pub fn waiting(config: DeviceConfig) -> Self {
+        let id = NEXT_DEVICE_ID.with(|next| {
+            let id = next.get();
+            next.set(id.wrapping_add(1));
+            DeviceId(id)
+        });
+        Self::new(id, DeviceView::initial(config))
     }
 }
 
@@ -163,8 +170,7 @@ pub fn App() -> impl IntoView {
     let rows: Vec<DeviceRow> = settings
         .devices
         .iter()
-        .enumerate()
-        .map(|(index, device)| DeviceRow::waiting(index, device.clone()))
+        .map(|device| DeviceRow::waiting(device.clone()))
         .collect();
     let signals = ViewSignals {
         link: RwSignal::new(LinkView::default()),
@@ -209,7 +215,7 @@ pub fn App() -> impl IntoView {
         }
         let mut broker = setup::broker_settings(&profile);
         broker.discovery = !embed;
-        driver::start(broker, setup::current(signals).devices, signals);
+        driver::start(broker, signals);
     };
     // No other tab may hold this tab's client id. Once that is sure the WebSocket opens before
     // the page below is built, so the broker's handshake overlaps the building (about 100 ms).

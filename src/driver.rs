@@ -16,7 +16,7 @@ use leptos::prelude::*;
 use switchboard_core::adapter::DeviceAction;
 use switchboard_core::codec::ProtocolVersion;
 use switchboard_core::config::{check_mixed_content, DeviceConfig};
-use switchboard_core::dashboard::Dashboard;
+use switchboard_core::dashboard::{Dashboard, DeviceId};
 use switchboard_core::device::{CommandError, SwitchCommand};
 use switchboard_core::discovery::Found;
 use switchboard_core::message_log::LogEntry;
@@ -115,9 +115,15 @@ thread_local! {
     static SWEEP_TIMER: RefCell<Option<Timeout>> = const { RefCell::new(None) };
 }
 
-/// Connects to a broker with these devices, replacing any previous connection.
-pub fn start(settings: BrokerSettings, devices: Vec<DeviceConfig>, signals: ViewSignals) {
+/// Connects to a broker with the devices on the page (each keeps its identity), replacing
+/// any previous connection.
+pub fn start(settings: BrokerSettings, signals: ViewSignals) {
     stop();
+    let devices: Vec<(DeviceId, DeviceConfig)> = signals.devices.with_untracked(|rows| {
+        rows.iter()
+            .map(|row| (row.id, row.view.with_untracked(|v| v.config.clone())))
+            .collect()
+    });
     let mut options = SessionOptions::new(crate::client_id::client_id());
     if !settings.user.is_empty() || !settings.password.is_empty() {
         options.credentials = Some(Credentials {
@@ -131,7 +137,11 @@ pub fn start(settings: BrokerSettings, devices: Vec<DeviceConfig>, signals: View
         options.keep_alive_secs = seconds;
     }
     let mut dashboard =
-        Dashboard::new(options, devices, browser::random_u64()).with_broker_url(&settings.url);
+        Dashboard::new(options, Vec::new(), browser::random_u64()).with_broker_url(&settings.url);
+    for (id, config) in devices {
+        // Identities are the page's own, unique by construction.
+        let _ = dashboard.add_device_as(0, id, config);
+    }
     dashboard.set_discovery(browser::now(), settings.discovery);
     dashboard.set_logging(LOGGING.with(|l| l.get()));
     LOG_SHOWN.with(|s| s.set(0));
@@ -166,7 +176,11 @@ pub fn is_running() -> bool {
 }
 
 /// The user operated a switch (`channel` of `device`).
-pub fn request(device: usize, channel: usize, command: SwitchCommand) -> Result<(), CommandError> {
+pub fn request(
+    device: DeviceId,
+    channel: usize,
+    command: SwitchCommand,
+) -> Result<(), CommandError> {
     let result = with_dashboard(|d| d.request(browser::now(), device, channel, command))
         .unwrap_or(Err(CommandError::BrokerOffline));
     pump();
@@ -174,7 +188,7 @@ pub fn request(device: usize, channel: usize, command: SwitchCommand) -> Result<
 }
 
 /// The user asked a device for something besides switching.
-pub fn act(device: usize, action: DeviceAction) -> Result<(), CommandError> {
+pub fn act(device: DeviceId, action: DeviceAction) -> Result<(), CommandError> {
     let result = with_dashboard(|d| d.act(browser::now(), device, action))
         .unwrap_or(Err(CommandError::BrokerOffline));
     pump();
@@ -182,7 +196,7 @@ pub fn act(device: usize, action: DeviceAction) -> Result<(), CommandError> {
 }
 
 /// The user opened a device's schedules: ask the device for them and for its clock.
-pub fn open_schedules(device: usize) -> Result<(), CommandError> {
+pub fn open_schedules(device: DeviceId) -> Result<(), CommandError> {
     let wall = browser::wall_clock();
     let result = with_dashboard(|d| d.open_schedules(browser::now(), device, wall))
         .unwrap_or(Err(CommandError::BrokerOffline));
@@ -191,7 +205,7 @@ pub fn open_schedules(device: usize) -> Result<(), CommandError> {
 }
 
 /// The user changed a device's schedules; the sentence says why nothing was sent.
-pub fn change_schedule(device: usize, change: ScheduleChange) -> Result<(), String> {
+pub fn change_schedule(device: DeviceId, change: ScheduleChange) -> Result<(), String> {
     let result = with_dashboard(|d| d.change_schedule(browser::now(), device, change))
         .unwrap_or_else(|| Err(CommandError::BrokerOffline.explain()));
     pump();
@@ -216,7 +230,7 @@ pub fn publish_raw(topic: &str, payload: &str, retain: bool) -> Result<(), Strin
 }
 
 /// The user asked to delete the retained command found on a device's command topic.
-pub fn clear_ghost(device: usize) -> Result<(), CommandError> {
+pub fn clear_ghost(device: DeviceId) -> Result<(), CommandError> {
     let result = with_dashboard(|d| d.clear_ghost(browser::now(), device))
         .unwrap_or(Err(CommandError::BrokerOffline));
     pump();
@@ -224,7 +238,7 @@ pub fn clear_ghost(device: usize) -> Result<(), CommandError> {
 }
 
 /// The user unlocked a device the relay guard had locked.
-pub fn unlock(device: usize) {
+pub fn unlock(device: DeviceId) {
     with_dashboard(|d| d.unlock(device));
     pump();
 }
@@ -251,7 +265,7 @@ pub fn wake() {
 }
 
 /// A device's schedules stay open: ask its clock again.
-pub fn refresh_schedule_clock(device: usize) {
+pub fn refresh_schedule_clock(device: DeviceId) {
     let wall = browser::wall_clock();
     with_dashboard(|d| d.refresh_schedule_clock(browser::now(), device, wall));
     pump();
@@ -263,9 +277,28 @@ pub fn retry_now() {
     pump();
 }
 
-/// Adds a device to the running dashboard.
-pub fn add_device(device: DeviceConfig) {
-    with_dashboard(|d| d.add_device(browser::now(), device));
+/// Adds a device (the page's new row `id`) to the running dashboard: subscribed and asked for
+/// its state, nothing else touched.
+pub fn add_device(id: DeviceId, device: DeviceConfig) {
+    with_dashboard(|d| d.add_device_as(browser::now(), id, device));
+    pump();
+}
+
+/// Removes a device from the running dashboard; no reconnect, the others as they were.
+pub fn remove_device(id: DeviceId) {
+    with_dashboard(|d| d.remove_device(browser::now(), id));
+    pump();
+}
+
+/// Edits a device of the running dashboard in place (its relay protection is kept).
+pub fn update_device(id: DeviceId, device: DeviceConfig) {
+    with_dashboard(|d| d.update_device(browser::now(), id, device));
+    pump();
+}
+
+/// Moves a device of the running dashboard to `position`.
+pub fn move_device(id: DeviceId, position: usize) {
+    with_dashboard(|d| d.move_device(id, position));
     pump();
 }
 
@@ -454,18 +487,25 @@ fn render() {
     }
     crate::embed::notify(&changed);
     let mut added = Vec::new();
-    for (index, view) in changed {
+    for (index, id, view) in changed {
         match signals
             .devices
-            .with_untracked(|rows| rows.get(index).map(|row| row.view))
+            .with_untracked(|rows| row_of(rows, index, id).map(|row| row.view))
         {
             Some(signal) => signal.set(view),
-            None => added.push(DeviceRow::new(index, view)),
+            None => added.push(DeviceRow::new(id, view)),
         }
     }
     if !added.is_empty() {
         signals.devices.update(|rows| rows.extend(added));
     }
+}
+
+/// The row of device `id`, expected at `index` (rows are kept in the dashboard's order).
+fn row_of(rows: &[DeviceRow], index: usize, id: DeviceId) -> Option<&DeviceRow> {
+    rows.get(index)
+        .filter(|row| row.id == id)
+        .or_else(|| rows.iter().find(|row| row.id == id))
 }
 
 impl Driver {
@@ -565,14 +605,14 @@ impl Driver {
     /// does not show yet. Only those are cloned: a frame costs one comparison per device.
     /// Cards far from the screen are refreshed as the sweep allows; what to schedule for the
     /// rest is returned beside the views.
-    fn changed_device_views(&self, now: Millis) -> (Vec<(usize, DeviceView)>, NextSweep) {
+    fn changed_device_views(&self, now: Millis) -> (Vec<(usize, DeviceId, DeviceView)>, NextSweep) {
         let devices = self.dashboard.devices();
         let (mut due, stale_hidden, urgent) = self.signals.devices.with_untracked(|rows| {
             let mut due = Vec::new();
             let mut stale_hidden = Vec::new();
             let mut urgent = Vec::new();
             for (index, device) in devices.iter().enumerate() {
-                let Some(row) = rows.get(index) else {
+                let Some(row) = row_of(rows, index, device.id) else {
                     due.push(index);
                     continue;
                 };
@@ -612,7 +652,7 @@ impl Driver {
                     actions: device.actions(),
                     toggles_blind: device.toggles_without_state(),
                 };
-                Some((index, view))
+                Some((index, device.id, view))
             })
             .collect();
         (views, next)

@@ -45,11 +45,11 @@ pub fn install(parents: Vec<String>, signals: ViewSignals) {
 }
 
 /// Tells the parents about devices whose state changed (called once per rendered frame).
-pub fn notify(changed: &[(usize, DeviceView)]) {
+pub fn notify(changed: &[(usize, switchboard_core::dashboard::DeviceId, DeviceView)]) {
     if PARENTS.with(|p| p.borrow().is_empty()) {
         return;
     }
-    for (_, view) in changed {
+    for (_, _, view) in changed {
         let channel = view.state.channels.first();
         let on = channel.filter(|c| c.power_is_current).and_then(|c| c.power);
         let online = view.state.is_reachable();
@@ -124,7 +124,7 @@ fn run_command(
         .with_untracked(|rows| {
             rows.iter()
                 .find(|row| row.view.with_untracked(|v| v.config.label == device))
-                .map(|row| row.index)
+                .map(|row| row.id)
         })
         .ok_or_else(|| say!("No device is labelled \"{}\" on this page.", device))?;
     let channel = channel.as_f64().map_or(0, |c| c.max(0.0) as usize);

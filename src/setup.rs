@@ -1,6 +1,7 @@
 //! The dashboard's setup as the page edits it: the broker profile and the device list, where
 //! it came from (this browser's saved settings or a link), and the edits (add, remove, move,
-//! import) that keep the running dashboard, the page and the saved copy in step.
+//! edit, import) that keep the running dashboard, the page and the saved copy in step. Edits
+//! of the device list never reconnect: only another broker profile or an import does.
 //!
 //! A setup opened from a link is not saved until the user says "Keep"; saved settings that
 //! cannot be read are left untouched until the user starts afresh: nothing is overwritten
@@ -8,6 +9,7 @@
 
 use leptos::prelude::*;
 use switchboard_core::config::DeviceConfig;
+use switchboard_core::dashboard::DeviceId;
 use switchboard_core::profiles::{Profile, Profiles};
 use switchboard_core::say;
 use switchboard_core::settings::{BrokerProfile, Settings};
@@ -186,45 +188,57 @@ pub fn broker_settings(profile: &BrokerProfile) -> BrokerSettings {
     }
 }
 
-/// Replaces the device list (after a move, a removal or an import): the page shows the new
-/// list and a running dashboard reconnects with it.
-pub fn replace_devices(signals: ViewSignals, devices: Vec<DeviceConfig>) {
-    let was_running = driver::is_running();
-    driver::stop();
-    signals.devices.set(
-        devices
-            .iter()
-            .enumerate()
-            .map(|(index, device)| DeviceRow::waiting(index, device.clone()))
-            .collect(),
-    );
-    let profile = signals.setup.broker.get_untracked();
-    if was_running && !profile.url.is_empty() {
-        driver::start(broker_settings(&profile), devices, signals);
+/// Moves device `id` by `delta` places: the rows and the running dashboard change order, and
+/// nothing else (no reconnect, every card as it was).
+pub fn move_device(signals: ViewSignals, id: DeviceId, delta: isize) {
+    let mut moved_to = None;
+    signals.devices.update(|rows| {
+        let Some(index) = rows.iter().position(|row| row.id == id) else {
+            return;
+        };
+        let Some(target) = index.checked_add_signed(delta).filter(|t| *t < rows.len()) else {
+            return;
+        };
+        let row = rows.remove(index);
+        rows.insert(target, row);
+        moved_to = Some(target);
+    });
+    if let Some(target) = moved_to {
+        driver::move_device(id, target);
+        persist(signals);
     }
+}
+
+/// Removes device `id`: its row goes, the running dashboard unsubscribes what no other device
+/// needs; every other device keeps its state, lock and pending command.
+pub fn remove_device(signals: ViewSignals, id: DeviceId) {
+    signals
+        .devices
+        .update(|rows| rows.retain(|row| row.id != id));
+    driver::remove_device(id);
     persist(signals);
 }
 
-/// Moves device `index` by `delta` places.
-pub fn move_device(signals: ViewSignals, index: usize, delta: isize) {
-    let mut devices = current(signals).devices;
-    let Some(target) = index
-        .checked_add_signed(delta)
-        .filter(|t| *t < devices.len())
-    else {
-        return;
-    };
-    devices.swap(index, target);
-    replace_devices(signals, devices);
-}
-
-/// Removes device `index`.
-pub fn remove_device(signals: ViewSignals, index: usize) {
-    let mut devices = current(signals).devices;
-    if index < devices.len() {
-        devices.remove(index);
-        replace_devices(signals, devices);
+/// Edits device `id` in place (address, label, room, protections): its card stays, its relay
+/// protection is kept, and the running dashboard is not reconnected.
+pub fn update_device(signals: ViewSignals, id: DeviceId, config: DeviceConfig) {
+    let row = signals
+        .devices
+        .with_untracked(|rows| rows.iter().find(|row| row.id == id).copied());
+    if let Some(row) = row {
+        let same_address = row
+            .view
+            .with_untracked(|v| v.config.address == config.address);
+        if same_address {
+            row.view.update(|v| v.config = config.clone());
+        } else {
+            // Another device: nothing known about it yet (the driver fills it in).
+            row.view
+                .set(crate::app::DeviceView::initial(config.clone()));
+        }
     }
+    driver::update_device(id, config);
+    persist(signals);
 }
 
 /// Applies imported settings: broker and devices replaced, connected if there is a broker.
@@ -241,16 +255,11 @@ pub fn apply(signals: ViewSignals, settings: Settings) {
         settings
             .devices
             .iter()
-            .enumerate()
-            .map(|(index, device)| DeviceRow::waiting(index, device.clone()))
+            .map(|device| DeviceRow::waiting(device.clone()))
             .collect(),
     );
     if !settings.broker.url.is_empty() {
-        driver::start(
-            broker_settings(&settings.broker),
-            settings.devices.clone(),
-            signals,
-        );
+        driver::start(broker_settings(&settings.broker), signals);
     }
     persist(signals);
 }

@@ -147,12 +147,10 @@ pub fn add(signals: ViewSignals, device: DeviceConfig) -> Result<(), String> {
     }
     // The row goes in at once (the driver then fills in its state), so the saved copy below
     // already lists the new device.
-    signals.devices.update(|rows| {
-        let index = rows.len();
-        rows.push(crate::app::DeviceRow::waiting(index, device.clone()));
-    });
+    let row = crate::app::DeviceRow::waiting(device.clone());
+    signals.devices.update(|rows| rows.push(row));
     if driver::is_running() {
-        driver::add_device(device);
+        driver::add_device(row.id, device);
     }
     crate::setup::persist(signals);
     Ok(())

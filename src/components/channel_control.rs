@@ -25,7 +25,7 @@ use crate::driver;
 #[component]
 pub fn ChannelControl(
     view: RwSignal<DeviceView>,
-    device: usize,
+    device: switchboard_core::dashboard::DeviceId,
     channel: usize,
     refused: RwSignal<Option<String>>,
 ) -> impl IntoView {

@@ -10,7 +10,6 @@ use switchboard_core::say;
 
 use switchboard_core::codec::ProtocolVersion;
 
-use crate::app::DeviceRow;
 use crate::components::panel::Panel;
 use crate::components::profile_bar::ProfileBar;
 use crate::components::text_field::{CheckField, FormError, TextField};
@@ -53,11 +52,6 @@ pub fn ConnectionPanel(signals: ViewSignals) -> impl IntoView {
             Ok(valid) => {
                 error.set(None);
                 url.set(valid.clone());
-                let devices = signals.devices.with_untracked(|rows: &Vec<DeviceRow>| {
-                    rows.iter()
-                        .map(|row| row.view.with_untracked(|v| v.config.clone()))
-                        .collect()
-                });
                 let typed = password.get_untracked();
                 let profile = switchboard_core::settings::BrokerProfile {
                     url: valid,
@@ -74,7 +68,7 @@ pub fn ConnectionPanel(signals: ViewSignals) -> impl IntoView {
                 signals.setup.broker.set(profile.clone());
                 forgotten.set(false);
                 setup::persist(signals);
-                driver::start(setup::broker_settings(&profile), devices, signals);
+                driver::start(setup::broker_settings(&profile), signals);
             }
             Err(problem) => error.set(Some(problem)),
         }

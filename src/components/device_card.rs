@@ -23,7 +23,7 @@ use crate::setup;
 #[component]
 pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
     let view = row.view;
-    let index = row.index;
+    let index = row.id;
     let refused = RwSignal::new(None::<String>);
     let edit_closed = RwSignal::new(true);
     let label = move || view.with(|v| v.config.label.clone());
@@ -111,7 +111,7 @@ pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
             })}
             {move || (signals.setup.editing.get() && !edit_closed.get()).then(|| {
                 let config = view.with_untracked(|v| v.config.clone());
-                view! { <DeviceEditForm signals=signals index=index config=config done=edit_closed /> }
+                view! { <DeviceEditForm signals=signals id=index config=config done=edit_closed /> }
             })}
             <ul class="channels">
                 {move || {

@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use switchboard_core::config::{parse_device_spec, DeviceConfig};
+use switchboard_core::dashboard::DeviceId;
 use switchboard_core::relay_guard::RateLimit;
 use switchboard_core::say;
 
@@ -11,11 +12,11 @@ use crate::components::text_field::{CheckField, FormError, TextField};
 use crate::driver::ViewSignals;
 use crate::setup;
 
-/// The inline edit form of device `index`; `done` closes it.
+/// The inline edit form of device `id`; `done` closes it.
 #[component]
 pub fn DeviceEditForm(
     signals: ViewSignals,
-    index: usize,
+    id: DeviceId,
     config: DeviceConfig,
     done: RwSignal<bool>,
 ) -> impl IntoView {
@@ -35,7 +36,11 @@ pub fn DeviceEditForm(
                 return;
             }
         };
-        let mut devices = setup::current(signals).devices;
+        let rows = signals.devices.get_untracked();
+        let devices: Vec<(DeviceId, DeviceConfig)> = rows
+            .iter()
+            .map(|row| (row.id, row.view.with_untracked(|v| v.config.clone())))
+            .collect();
         let typed = address.get_untracked().trim().to_string();
         let new_address = if typed == original_address {
             None
@@ -44,8 +49,7 @@ pub fn DeviceEditForm(
                 Ok(parsed)
                     if devices
                         .iter()
-                        .enumerate()
-                        .any(|(i, d)| i != index && d.address == parsed.address) =>
+                        .any(|(other, d)| *other != id && d.address == parsed.address) =>
                 {
                     let taken = say!("\"{}\" is already on the dashboard.", typed);
                     error.set(Some(say!("Not saved: {}", taken)));
@@ -58,20 +62,24 @@ pub fn DeviceEditForm(
                 }
             }
         };
-        let Some(device) = devices.get_mut(index) else {
+        let Some(mut device) = devices
+            .into_iter()
+            .find(|(other, _)| *other == id)
+            .map(|(_, d)| d)
+        else {
             done.set(true);
             return;
         };
         let new_label = label.get_untracked().trim().to_string();
         let kept_address = new_address.unwrap_or_else(|| device.address.clone());
-        *device = DeviceConfig::new(kept_address, new_label);
+        device = DeviceConfig::new(kept_address, new_label);
         device.options.limit = parsed;
         device.options.confirm = confirm.get_untracked();
         let new_room = room.get_untracked().trim().to_string();
         device.room = (!new_room.is_empty()).then_some(new_room);
         error.set(None);
         done.set(true);
-        setup::replace_devices(signals, devices);
+        setup::update_device(signals, id, device);
     };
     view! {
         <form class="form-inner card-edit-form" on:submit=on_submit novalidate>

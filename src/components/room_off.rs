@@ -20,26 +20,27 @@ pub fn RoomOff(signals: ViewSignals, room: Option<String>, title: String) -> imp
             message.set(None);
             return;
         }
-        let targets: Vec<(usize, usize)> = signals.devices.with_untracked(|rows| {
-            rows.iter()
-                .filter(|row| row.view.with_untracked(|v| v.config.room == room))
-                .flat_map(|row| {
-                    row.view.with_untracked(|v| {
-                        v.state
-                            .channels
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, c)| {
-                                c.role == ChannelRole::Relay
-                                    && c.power == Some(true)
-                                    && c.power_is_current
-                            })
-                            .map(|(channel, _)| (row.index, channel))
-                            .collect::<Vec<_>>()
+        let targets: Vec<(switchboard_core::dashboard::DeviceId, usize)> =
+            signals.devices.with_untracked(|rows| {
+                rows.iter()
+                    .filter(|row| row.view.with_untracked(|v| v.config.room == room))
+                    .flat_map(|row| {
+                        row.view.with_untracked(|v| {
+                            v.state
+                                .channels
+                                .iter()
+                                .enumerate()
+                                .filter(|(_, c)| {
+                                    c.role == ChannelRole::Relay
+                                        && c.power == Some(true)
+                                        && c.power_is_current
+                                })
+                                .map(|(channel, _)| (row.id, channel))
+                                .collect::<Vec<_>>()
+                        })
                     })
-                })
-                .collect()
-        });
+                    .collect()
+            });
         let mut sent = 0;
         let mut refused = Vec::new();
         for (device, channel) in targets {

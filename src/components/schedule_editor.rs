@@ -22,7 +22,7 @@ use crate::driver;
 /// names the device's relays (empty for a single relay); `done` closes it.
 #[component]
 pub fn ScheduleEditor(
-    device: usize,
+    device: switchboard_core::dashboard::DeviceId,
     kind: ScheduleKind,
     id: Option<u32>,
     start: Schedule,

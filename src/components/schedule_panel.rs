@@ -28,7 +28,10 @@ enum Editing {
 
 /// The schedules of `device`, asked from the device when the panel opens.
 #[component]
-pub fn SchedulePanel(view: RwSignal<DeviceView>, device: usize) -> impl IntoView {
+pub fn SchedulePanel(
+    view: RwSignal<DeviceView>,
+    device: switchboard_core::dashboard::DeviceId,
+) -> impl IntoView {
     let book = Memo::new(move |_| view.with(|v| v.state.schedules.clone()));
     let kind = view.with_untracked(|v| v.state.schedules.kind);
     let reachable = Memo::new(move |_| view.with(|v| v.state.is_reachable()));
@@ -129,7 +132,7 @@ pub fn SchedulePanel(view: RwSignal<DeviceView>, device: usize) -> impl IntoView
 #[component]
 fn ScheduleRow(
     book: Memo<ScheduleBook>,
-    device: usize,
+    device: switchboard_core::dashboard::DeviceId,
     id: u32,
     text: String,
     enabled: bool,
@@ -196,7 +199,10 @@ fn PendingLine(book: Memo<ScheduleBook>) -> impl IntoView {
 /// second while shown (the device's carried forward from its answer at the browser's pace),
 /// and the device is asked again every minute, so a clock that jumps is warned about.
 #[component]
-fn ClockLine(book: Memo<ScheduleBook>, device: usize) -> impl IntoView {
+fn ClockLine(
+    book: Memo<ScheduleBook>,
+    device: switchboard_core::dashboard::DeviceId,
+) -> impl IntoView {
     let tick = RwSignal::new(0u32);
     let interval = gloo_timers::callback::Interval::new(1_000, move || {
         let seconds = tick.try_update(|t| {

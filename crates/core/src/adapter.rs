@@ -240,6 +240,17 @@ impl Device {
         Some(ghost.topic.clone())
     }
 
+    /// Enforces another command limit; recent commands and any lock are kept.
+    pub fn set_limit(&mut self, limit: crate::relay_guard::RateLimit) {
+        self.core.set_limit(limit);
+    }
+
+    /// Keeps `previous`'s relay protection (recent commands, lock) for this device, which
+    /// replaces it after an edit of its address.
+    pub fn adopt_guard(&mut self, previous: &Device) {
+        self.core.adopt_guard(&previous.core);
+    }
+
     /// The user confirmed that switching may resume after a lock.
     pub fn unlock(&mut self) {
         self.core.unlock();

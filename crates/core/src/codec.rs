@@ -442,13 +442,41 @@ pub fn encode_subscribe(
     finish(result, buffer)
 }
 
+/// UNSUBSCRIBE.
+pub fn encode_unsubscribe(
+    version: ProtocolVersion,
+    packet_id: u16,
+    filters: &[String],
+) -> Result<Vec<u8>, String> {
+    let mut buffer = BytesMut::new();
+    let result = match version {
+        ProtocolVersion::V311 => v4::Unsubscribe {
+            pkid: packet_id,
+            topics: filters.to_vec(),
+        }
+        .write(&mut buffer),
+        ProtocolVersion::V5 => v5::Unsubscribe {
+            pkid: packet_id,
+            filters: filters.to_vec(),
+            properties: None,
+        }
+        .write(&mut buffer),
+    };
+    finish(result, buffer)
+}
+
 /// The bytes one topic filter takes in a SUBSCRIBE's payload (length, name, options).
 pub fn subscribe_entry_len(filter: &str) -> usize {
     2 + filter.len() + 1
 }
 
-/// The size of a whole SUBSCRIBE whose filters take `payload_len` bytes: fixed header, packet
-/// id, MQTT 5's (empty) properties, payload.
+/// The bytes one topic filter takes in an UNSUBSCRIBE's payload (length, name).
+pub fn unsubscribe_entry_len(filter: &str) -> usize {
+    2 + filter.len()
+}
+
+/// The size of a whole SUBSCRIBE (or UNSUBSCRIBE) whose filters take `payload_len` bytes:
+/// fixed header, packet id, MQTT 5's (empty) properties, payload.
 pub fn subscribe_packet_len(version: ProtocolVersion, payload_len: usize) -> usize {
     let properties = match version {
         ProtocolVersion::V311 => 0,

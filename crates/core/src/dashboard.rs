@@ -23,6 +23,7 @@ use crate::backoff::Random;
 use crate::codec::ProtocolVersion;
 use crate::device::{CommandError, DeviceState, OutgoingMessage, SwitchCommand};
 use crate::device_config::{DeviceAddress, DeviceConfig};
+pub use crate::device_id::DeviceId;
 use crate::discovery::{Discovery, DiscoveryChange, Found};
 use crate::message_log::{Direction, MessageLog};
 use crate::reconnect::{Failure, ReconnectPolicy};
@@ -84,9 +85,11 @@ enum Transport {
     Open,
 }
 
-/// A device on the dashboard: its configuration and its adapter.
+/// A device on the dashboard: its identity, its configuration and its adapter.
 #[derive(Debug, Clone)]
 pub struct DashboardDevice {
+    /// Its identity, for as long as it is on the dashboard.
+    pub id: DeviceId,
     /// What the user configured.
     pub config: DeviceConfig,
     adapter: Device,
@@ -123,7 +126,8 @@ pub struct Dashboard {
     v5_confirmed: bool,
     fallback_note: Option<String>,
     connack_timeout: Millis,
-    publish_owners: BTreeMap<u16, usize>,
+    publish_owners: BTreeMap<u16, DeviceId>,
+    next_id: u32,
     /// Which devices listen on each exact topic, so a message reaches its devices without
     /// asking every device (1,000 devices would make every message cost 1,000 checks).
     routes: HashMap<String, Vec<usize>>,
@@ -180,6 +184,7 @@ impl Dashboard {
             fallback_note: None,
             connack_timeout,
             publish_owners: BTreeMap::new(),
+            next_id: 0,
             routes: HashMap::new(),
             child_routes: HashMap::new(),
             wildcard_listeners: Vec::new(),
@@ -210,24 +215,166 @@ impl Dashboard {
         self.open_transport();
     }
 
-    /// Adds a device; if connected, subscribes and asks for its state at once.
-    pub fn add_device(&mut self, now: Millis, config: DeviceConfig) -> usize {
+    /// Adds a device at the end; if connected, subscribes and asks for its state at once.
+    /// Nothing else changes: no reconnect, every other device as it was.
+    pub fn add_device(&mut self, now: Millis, config: DeviceConfig) -> DeviceId {
+        let id = DeviceId(self.next_id);
+        self.insert_device(now, id, config);
+        id
+    }
+
+    /// Adds a device under an identity the caller issued (the page names its rows before a
+    /// dashboard runs); refused if a device already has it.
+    pub fn add_device_as(
+        &mut self,
+        now: Millis,
+        id: DeviceId,
+        config: DeviceConfig,
+    ) -> Result<(), CommandError> {
+        if self.index_of(id).is_some() {
+            return Err(CommandError::NoSuchDevice);
+        }
+        self.insert_device(now, id, config);
+        Ok(())
+    }
+
+    fn insert_device(&mut self, now: Millis, id: DeviceId, config: DeviceConfig) {
+        self.next_id = self.next_id.max(id.0.wrapping_add(1));
         let index = self.devices.len();
-        let rpc_source = format!("{}-d{index}", self.session.options().client_id);
-        let adapter = Device::new(&config, &rpc_source);
+        let adapter = Device::new(&config, &self.rpc_source(id));
         self.add_routes(index, adapter.subscriptions());
         self.usability_of.push(adapter.state().usability());
-        self.devices.push(DashboardDevice { config, adapter });
+        self.devices.push(DashboardDevice {
+            id,
+            config,
+            adapter,
+        });
         self.deadline_of.push(None);
         self.note_deadline(index);
-        if self.session.is_connected() {
-            let filters = self.devices[index].adapter.subscriptions();
-            if self.session.subscribe(now, &filters).is_ok() {
-                self.devices[index].adapter.handle_broker_connected(now);
-                self.flush_device(now, index);
-            }
+        self.connect_device(now, index);
+    }
+
+    /// Removes a device: its topics no other device needs are unsubscribed; every other device
+    /// keeps its state, its relay protection, its pending command and its schedules.
+    pub fn remove_device(&mut self, now: Millis, id: DeviceId) -> Result<(), CommandError> {
+        let index = self.index_of(id).ok_or(CommandError::NoSuchDevice)?;
+        let removed = self.devices.remove(index);
+        self.publish_owners.retain(|_, owner| *owner != id);
+        self.rebuild_indexes();
+        self.unsubscribe_unused(now, removed.adapter.subscriptions());
+        Ok(())
+    }
+
+    /// Edits a device in place (label, room, protections, address). Its relay protection (recent
+    /// commands, a lock) is kept, also when its address changes; a new limit applies from now
+    /// on. A new address means new topics: the old ones no other device needs are
+    /// unsubscribed, the new ones subscribed and the device asked for its state. No reconnect.
+    pub fn update_device(
+        &mut self,
+        now: Millis,
+        id: DeviceId,
+        config: DeviceConfig,
+    ) -> Result<(), CommandError> {
+        let index = self.index_of(id).ok_or(CommandError::NoSuchDevice)?;
+        if self.devices[index].config.address == config.address {
+            let entry = &mut self.devices[index];
+            entry.adapter.set_limit(config.options.limit);
+            entry.config = config;
+            return Ok(());
         }
-        index
+        let mut adapter = Device::new(&config, &self.rpc_source(id));
+        adapter.set_limit(config.options.limit);
+        let entry = &mut self.devices[index];
+        adapter.adopt_guard(&entry.adapter);
+        let old = std::mem::replace(&mut entry.adapter, adapter);
+        entry.config = config;
+        self.publish_owners.retain(|_, owner| *owner != id);
+        self.rebuild_indexes();
+        self.unsubscribe_unused(now, old.subscriptions());
+        self.connect_device(now, index);
+        Ok(())
+    }
+
+    /// Moves a device to `position` in the list (clamped to the end); nothing else changes.
+    pub fn move_device(&mut self, id: DeviceId, position: usize) -> Result<(), CommandError> {
+        let index = self.index_of(id).ok_or(CommandError::NoSuchDevice)?;
+        let entry = self.devices.remove(index);
+        let position = position.min(self.devices.len());
+        self.devices.insert(position, entry);
+        self.rebuild_indexes();
+        Ok(())
+    }
+
+    /// Where device `id` is in the list.
+    pub fn index_of(&self, id: DeviceId) -> Option<usize> {
+        self.devices.iter().position(|d| d.id == id)
+    }
+
+    /// Device `id`, if it is on the dashboard.
+    pub fn device(&self, id: DeviceId) -> Option<&DashboardDevice> {
+        self.devices.iter().find(|d| d.id == id)
+    }
+
+    /// How a device that answers by RPC names this page (unique per tab and device).
+    fn rpc_source(&self, id: DeviceId) -> String {
+        format!("{}-{id}", self.session.options().client_id)
+    }
+
+    /// While connected: subscribes device `index`'s topics and asks it for its state.
+    fn connect_device(&mut self, now: Millis, index: usize) {
+        if !self.session.is_connected() {
+            return;
+        }
+        let filters = self.devices[index].adapter.subscriptions();
+        if self.session.subscribe(now, &filters).is_ok() {
+            self.devices[index].adapter.handle_broker_connected(now);
+            self.flush_device(now, index);
+        }
+    }
+
+    /// Unsubscribes those of `filters` that no device on the dashboard and no discovery
+    /// source still listens to.
+    fn unsubscribe_unused(&mut self, now: Millis, filters: Vec<String>) {
+        if !self.session.is_connected() {
+            return;
+        }
+        let still: BTreeSet<String> = self
+            .devices
+            .iter()
+            .flat_map(|d| d.adapter.subscriptions())
+            .chain(self.discovery.iter().flat_map(|d| d.subscriptions()))
+            .collect();
+        let unused: Vec<String> = filters.into_iter().filter(|f| !still.contains(f)).collect();
+        if !unused.is_empty() {
+            // Failing only when not connected, when the next connection subscribes afresh.
+            let _ = self.session.unsubscribe(now, &unused);
+        }
+    }
+
+    /// The tables kept by position (routes, deadlines, usability), after the list changed
+    /// shape (a removal, a move, a device with new topics).
+    fn rebuild_indexes(&mut self) {
+        self.routes.clear();
+        self.child_routes.clear();
+        self.wildcard_listeners.clear();
+        self.deadlines.clear();
+        self.deadline_of = vec![None; self.devices.len()];
+        self.usability_of = self
+            .devices
+            .iter()
+            .map(|d| d.adapter.state().usability())
+            .collect();
+        for index in 0..self.devices.len() {
+            let filters = self.devices[index].adapter.subscriptions();
+            self.add_routes(index, filters);
+            self.note_deadline(index);
+        }
+        self.usability_changes += 1;
+    }
+
+    /// Device `id`'s position, or why there is none.
+    fn position(&self, id: DeviceId) -> Result<usize, CommandError> {
+        self.index_of(id).ok_or(CommandError::NoSuchDevice)
     }
 
     /// Device `index`, or why there is none.
@@ -263,9 +410,10 @@ impl Dashboard {
     pub fn open_schedules(
         &mut self,
         now: Millis,
-        device: usize,
+        id: DeviceId,
         wall: WallClock,
     ) -> Result<(), CommandError> {
+        let device = self.position(id)?;
         let entry = self.device_mut(device)?;
         let before = entry.adapter.subscriptions();
         entry.adapter.open_schedules(now, wall);
@@ -292,9 +440,10 @@ impl Dashboard {
     pub fn refresh_schedule_clock(
         &mut self,
         now: Millis,
-        device: usize,
+        id: DeviceId,
         wall: WallClock,
     ) -> Result<(), CommandError> {
+        let device = self.position(id)?;
         let entry = self.device_mut(device)?;
         entry.adapter.refresh_clock(now, wall);
         self.flush_device(now, device);
@@ -315,9 +464,10 @@ impl Dashboard {
     pub fn change_schedule(
         &mut self,
         now: Millis,
-        device: usize,
+        id: DeviceId,
         change: ScheduleChange,
     ) -> Result<(), String> {
+        let device = self.position(id).map_err(CommandError::explain)?;
         let entry = self.device_mut(device).map_err(CommandError::explain)?;
         let result = entry.adapter.change_schedule(now, change);
         self.flush_device(now, device);
@@ -535,10 +685,11 @@ impl Dashboard {
     pub fn request(
         &mut self,
         now: Millis,
-        device: usize,
+        id: DeviceId,
         channel: usize,
         command: SwitchCommand,
     ) -> Result<(), CommandError> {
+        let device = self.position(id)?;
         let entry = self.device_mut(device)?;
         entry.adapter.request(now, channel, command)?;
         self.flush_device(now, device);
@@ -549,9 +700,10 @@ impl Dashboard {
     pub fn act(
         &mut self,
         now: Millis,
-        device: usize,
+        id: DeviceId,
         action: DeviceAction,
     ) -> Result<(), CommandError> {
+        let device = self.position(id)?;
         let entry = self.device_mut(device)?;
         entry.adapter.act(action)?;
         self.flush_device(now, device);
@@ -579,10 +731,11 @@ impl Dashboard {
 
     /// Deletes the retained command found on a device's command topic (an empty retained
     /// message: the only retained publish the page ever makes, and it cannot switch anything).
-    pub fn clear_ghost(&mut self, now: Millis, device: usize) -> Result<(), CommandError> {
+    pub fn clear_ghost(&mut self, now: Millis, id: DeviceId) -> Result<(), CommandError> {
         if !self.session.is_connected() {
             return Err(CommandError::BrokerOffline);
         }
+        let device = self.position(id)?;
         let entry = self.device_mut(device)?;
         let topic = entry.adapter.take_ghost_to_clear();
         self.note_deadline(device);
@@ -597,10 +750,11 @@ impl Dashboard {
     }
 
     /// The user confirmed that a locked device may be switched again.
-    pub fn unlock(&mut self, device: usize) {
-        if let Some(entry) = self.devices.get_mut(device) {
-            entry.adapter.unlock();
-        }
+    pub fn unlock(&mut self, id: DeviceId) {
+        let Some(device) = self.index_of(id) else {
+            return;
+        };
+        self.devices[device].adapter.unlock();
         self.note_deadline(device);
     }
 
@@ -756,7 +910,8 @@ impl Dashboard {
                     ));
                 }
                 SessionEvent::PublishRefused { packet_id, reason } => {
-                    if let Some(index) = self.publish_owners.remove(&packet_id) {
+                    let owner = self.publish_owners.remove(&packet_id);
+                    if let Some(index) = owner.and_then(|id| self.index_of(id)) {
                         self.devices[index].adapter.handle_command_refused(&reason);
                         self.note_deadline(index);
                     }
@@ -931,8 +1086,11 @@ impl Dashboard {
             false,
         ) {
             Ok(packet_id) => {
-                if let Some(index) = owner {
-                    self.publish_owners.insert(packet_id, index);
+                if let Some(id) = owner
+                    .and_then(|index| self.devices.get(index))
+                    .map(|d| d.id)
+                {
+                    self.publish_owners.insert(packet_id, id);
                 }
                 if let Some(log) = &mut self.log {
                     log.record(now, Direction::Out, &message.topic, &message.payload, false);

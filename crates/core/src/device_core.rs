@@ -212,6 +212,18 @@ impl DeviceCore {
         history.drain(..expired.max(excess));
     }
 
+    /// Enforces another command limit from now on; what was sent and any lock are kept.
+    pub fn set_limit(&mut self, limit: RateLimit) {
+        self.guard.set_limit(limit);
+    }
+
+    /// Takes over `other`'s relay guard (its recent commands and its lock): a device whose
+    /// address is edited keeps its protection.
+    pub fn adopt_guard(&mut self, other: &DeviceCore) {
+        self.guard = other.guard.clone();
+        self.state.locked = self.guard.is_locked();
+    }
+
     /// The user confirmed that switching may resume after a lock.
     pub fn unlock(&mut self) {
         self.guard.unlock();

@@ -13,6 +13,7 @@
 //! - [`reconnect`]: when to try the broker again, by what the failure says about it.
 //! - [`backoff`]: growing delays with full jitter, for reconnects and repeated state queries.
 //! - [`device`]: the shape every device shares: channels, readings, availability, pending commands.
+//! - [`device_id`]: a device's stable identity on the dashboard.
 //! - [`device_core`]: the behaviour every adapter shares (confirmation, timeouts, retries, echoes).
 //! - [`adapter`]: [`adapter::Device`], one shape for every kind, and the [`adapter::Protocol`] trait.
 //! - [`tasmota`], [`shelly`], [`shelly_gen1`], [`json_relay`], [`generic`], [`reading`]: how
@@ -47,6 +48,7 @@ pub mod dashboard;
 pub mod device;
 pub mod device_config;
 pub mod device_core;
+pub mod device_id;
 pub mod discovery;
 pub mod generic;
 pub mod i18n;

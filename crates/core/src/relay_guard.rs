@@ -64,6 +64,15 @@ pub struct RelayGuard {
 }
 
 impl RelayGuard {
+    /// Enforces `limit` from now on, keeping what was sent, held back and locked: editing a
+    /// device's limit never unlocks it nor forgets its recent commands.
+    pub fn set_limit(&mut self, limit: RateLimit) {
+        self.limit = RateLimit {
+            commands: limit.commands.max(1),
+            window: limit.window.max(1),
+        };
+    }
+
     /// A guard enforcing `limit`.
     pub fn new(limit: RateLimit) -> Self {
         Self {

@@ -340,10 +340,14 @@ fn the_dashboard_subscribes_to_the_clock_topic_when_schedules_open() {
     use crate::session::SessionOptions;
     let config = crate::device_config::parse_device_spec("tasmota:plug").expect("spec");
     let mut dashboard = Dashboard::new(SessionOptions::new("sb-test"), vec![config], 1);
-    assert!(dashboard.open_schedules(T0, 0, wall()).is_ok());
-    assert!(dashboard.open_schedules(T0, 5, wall()).is_err());
     assert!(dashboard
-        .change_schedule(T0, 0, ScheduleChange::Delete(1))
+        .open_schedules(T0, crate::dashboard::DeviceId(0), wall())
+        .is_ok());
+    assert!(dashboard
+        .open_schedules(T0, crate::dashboard::DeviceId(5), wall())
+        .is_err());
+    assert!(dashboard
+        .change_schedule(T0, crate::dashboard::DeviceId(0), ScheduleChange::Delete(1))
         .is_err_and(|e| e.contains("not connected")));
     assert!(dashboard.devices()[0].state().schedules.opened);
 }

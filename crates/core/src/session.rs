@@ -526,7 +526,7 @@ impl Session {
             return Err(SessionError::NotConnected);
         }
         let mut first = None;
-        for chunk in self.subscribe_chunks(filters) {
+        for chunk in self.filter_chunks(filters, codec::subscribe_entry_len, true) {
             let packet_id = self.allocate_packet_id();
             let bytes = codec::encode_subscribe(self.options.protocol, packet_id, &chunk)
                 .map_err(SessionError::Encode)?;
@@ -538,8 +538,29 @@ impl Session {
         first.ok_or_else(|| SessionError::Encode(crate::say!("no topic filter fits in a packet")))
     }
 
-    /// `filters` cut into runs that each fit in one SUBSCRIBE under the broker's limit.
-    fn subscribe_chunks(&mut self, filters: &[String]) -> Vec<Vec<String>> {
+    /// Stops receiving messages on topic filters (in as many UNSUBSCRIBE packets as the
+    /// broker's Maximum Packet Size needs); nothing to do while not connected.
+    pub fn unsubscribe(&mut self, now: Millis, filters: &[String]) -> Result<(), SessionError> {
+        if !self.is_connected() {
+            return Err(SessionError::NotConnected);
+        }
+        for chunk in self.filter_chunks(filters, codec::unsubscribe_entry_len, false) {
+            let packet_id = self.allocate_packet_id();
+            let bytes = codec::encode_unsubscribe(self.options.protocol, packet_id, &chunk)
+                .map_err(SessionError::Encode)?;
+            self.queue(now, bytes);
+        }
+        Ok(())
+    }
+
+    /// `filters` cut into runs that each fit in one (UN)SUBSCRIBE under the broker's limit; a
+    /// filter too long for any packet is left out (and reported when `report`).
+    fn filter_chunks(
+        &mut self,
+        filters: &[String],
+        entry_len: fn(&str) -> usize,
+        report: bool,
+    ) -> Vec<Vec<String>> {
         let Some(limit) = self.limits.max_packet_size else {
             return vec![filters.to_vec()];
         };
@@ -549,8 +570,11 @@ impl Session {
         let mut current: Vec<String> = Vec::new();
         let mut payload = 0;
         for filter in filters {
-            let entry = codec::subscribe_entry_len(filter);
+            let entry = entry_len(filter);
             if codec::subscribe_packet_len(version, entry) > limit {
+                if !report {
+                    continue;
+                }
                 self.events.push_back(SessionEvent::SubscriptionFailed {
                     filter: filter.clone(),
                     reason: crate::say!(

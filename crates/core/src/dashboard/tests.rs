@@ -178,7 +178,7 @@ fn a_click_publishes_a_non_retained_command_and_the_switch_follows_the_device() 
     connect(&mut dashboard, T0);
     dashboard.handle_bytes(T0, &from_broker("stat/plug/POWER", "OFF"));
     dashboard
-        .request(T0 + 1, 0, 0, SwitchCommand::Toggle)
+        .request(T0 + 1, DeviceId(0), 0, SwitchCommand::Toggle)
         .unwrap();
     let packets = broker_answers(&mut dashboard, T0 + 1);
     assert_eq!(
@@ -382,7 +382,9 @@ fn after_a_reconnect_it_resubscribes_asks_again_and_never_replays_a_command() {
     let mut dashboard = dashboard(&["plug"]);
     connect(&mut dashboard, T0);
     dashboard.handle_bytes(T0, &from_broker("stat/plug/POWER", "ON"));
-    dashboard.request(T0, 0, 0, SwitchCommand::Off).unwrap();
+    dashboard
+        .request(T0, DeviceId(0), 0, SwitchCommand::Off)
+        .unwrap();
     dashboard.handle_transport_closed(T0 + 10);
     assert!(dashboard.devices()[0]
         .state()
@@ -690,7 +692,9 @@ mod mqtt5_fallback {
         publish.write(&mut bytes).unwrap();
         dashboard.handle_bytes(T0, &bytes);
         while dashboard.poll_transmit().is_some() {}
-        dashboard.request(T0 + 1, 0, 0, SwitchCommand::Off).unwrap();
+        dashboard
+            .request(T0 + 1, DeviceId(0), 0, SwitchCommand::Off)
+            .unwrap();
         let mut sent_bytes = BytesMut::new();
         while let Some(chunk) = dashboard.poll_transmit() {
             sent_bytes.extend_from_slice(&chunk);
@@ -780,7 +784,7 @@ fn a_retained_command_is_shown_as_a_ghost_and_cleared_with_an_empty_retained_mes
         (ghost.topic.as_str(), ghost.payload.as_str(), ghost.cleared),
         ("cmnd/heater/POWER2", "ON", false)
     );
-    dashboard.clear_ghost(T0, 0).unwrap();
+    dashboard.clear_ghost(T0, DeviceId(0)).unwrap();
     let packets = sent(&mut dashboard);
     let [Packet::Publish(clear)] = packets.as_slice() else {
         panic!("{packets:?}");
@@ -798,7 +802,7 @@ fn a_retained_command_is_shown_as_a_ghost_and_cleared_with_an_empty_retained_mes
             .cleared
     );
     assert_eq!(
-        dashboard.clear_ghost(T0, 0),
+        dashboard.clear_ghost(T0, DeviceId(0)),
         Err(CommandError::NoSuchDevice),
         "cleared twice"
     );
@@ -818,7 +822,7 @@ fn a_hundred_rapid_clicks_send_at_most_the_limit_then_lock_until_unlocked() {
         } else {
             SwitchCommand::On
         };
-        if dashboard.request(now, 0, 0, command).is_ok() {
+        if dashboard.request(now, DeviceId(0), 0, command).is_ok() {
             sent_commands += 1;
             on = !on;
             broker_answers(&mut dashboard, now);
@@ -829,13 +833,13 @@ fn a_hundred_rapid_clicks_send_at_most_the_limit_then_lock_until_unlocked() {
     assert_eq!(sent_commands, 4);
     assert!(dashboard.devices()[0].state().locked);
     assert_eq!(
-        dashboard.request(T0 + 3_600_000, 0, 0, SwitchCommand::Toggle),
+        dashboard.request(T0 + 3_600_000, DeviceId(0), 0, SwitchCommand::Toggle),
         Err(CommandError::Locked)
     );
-    dashboard.unlock(0);
+    dashboard.unlock(DeviceId(0));
     assert!(!dashboard.devices()[0].state().locked);
     assert_eq!(
-        dashboard.request(T0 + 3_600_000, 0, 0, SwitchCommand::Toggle),
+        dashboard.request(T0 + 3_600_000, DeviceId(0), 0, SwitchCommand::Toggle),
         Ok(())
     );
 }
@@ -904,7 +908,7 @@ fn usability_changes_are_counted_for_a_state_becoming_known_and_a_confirmation_b
         "values and a switch by the device are not"
     );
     dashboard
-        .request(T0, 0, 0, SwitchCommand::Off)
+        .request(T0, DeviceId(0), 0, SwitchCommand::Off)
         .expect("sent");
     assert_eq!(
         dashboard.usability_changes(),
@@ -926,7 +930,9 @@ fn opening_schedules_subscribes_to_the_clock_answer_asks_the_device_and_routes_i
         unix_ms: 1_795_329_000_000,
         utc_offset_minutes: 60,
     };
-    dashboard.open_schedules(T0, 0, wall).expect("a device");
+    dashboard
+        .open_schedules(T0, DeviceId(0), wall)
+        .expect("a device");
     let packets = broker_answers(&mut dashboard, T0);
     let new_filters = subscribed_filters(&packets);
     assert_eq!(new_filters, ["stat/plug/STATUS7"]);
@@ -956,8 +962,215 @@ fn opening_schedules_subscribes_to_the_clock_answer_asks_the_device_and_routes_i
         (Some("07:30"), Some(60))
     );
     // Opening again subscribes nothing twice.
-    dashboard.open_schedules(T0, 0, wall).expect("a device");
+    dashboard
+        .open_schedules(T0, DeviceId(0), wall)
+        .expect("a device");
     assert!(broker_answers(&mut dashboard, T0)
         .iter()
         .all(|p| !matches!(p, Packet::Subscribe(_))));
+}
+
+mod edits {
+    //! Editing the device list on a running dashboard: no reconnect, every other device as it
+    //! was (state, relay protection and lock, pending command), topics subscribed and
+    //! unsubscribed by difference.
+    use super::*;
+
+    /// Every UNSUBSCRIBE's filters among `packets`.
+    fn unsubscribed(packets: &[Packet]) -> Vec<String> {
+        packets
+            .iter()
+            .filter_map(|p| match p {
+                Packet::Unsubscribe(u) => Some(u.topics.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    /// Locks device `id` (Tasmota topic `topic`) with a click storm; returns the time after.
+    fn lock(dashboard: &mut Dashboard, id: DeviceId, topic: &str, start: Millis) -> Millis {
+        let mut now = start;
+        let mut on = false;
+        for _ in 0..40 {
+            now += 50;
+            let command = if on {
+                SwitchCommand::Off
+            } else {
+                SwitchCommand::On
+            };
+            if dashboard.request(now, id, 0, command).is_ok() {
+                on = !on;
+                broker_answers(dashboard, now);
+                let word = if on { "ON" } else { "OFF" };
+                dashboard.handle_bytes(now + 5, &from_broker(&format!("stat/{topic}/POWER"), word));
+            }
+        }
+        assert!(dashboard.device(id).unwrap().state().locked, "not locked");
+        now
+    }
+
+    #[test]
+    fn a_lock_holds_and_nothing_reconnects_through_renames_adds_removes_moves_and_limit_edits() {
+        let mut dashboard = dashboard(&["heater", "lamp", "fan"]);
+        connect(&mut dashboard, T0);
+        for topic in ["heater", "lamp", "fan"] {
+            dashboard.handle_bytes(T0, &from_broker(&format!("stat/{topic}/POWER"), "OFF"));
+        }
+        let (heater, lamp, fan) = (DeviceId(0), DeviceId(1), DeviceId(2));
+        let mut now = lock(&mut dashboard, heater, "heater", T0);
+        commands(&mut dashboard);
+
+        let mut renamed = dashboard.device(lamp).unwrap().config.clone();
+        renamed.label = "Reading lamp".into();
+        renamed.room = Some("Study".into());
+        dashboard.update_device(now, lamp, renamed).unwrap();
+        let added = dashboard.add_device(now, DeviceConfig::tasmota("kettle", ""));
+        dashboard.remove_device(now, fan).unwrap();
+        dashboard.move_device(heater, 5).unwrap();
+        let mut limit = dashboard.device(heater).unwrap().config.clone();
+        limit.options.limit = crate::relay_guard::RateLimit::parse("10/10").unwrap();
+        dashboard.update_device(now, heater, limit).unwrap();
+        now += 60_000;
+
+        assert_eq!(
+            commands(&mut dashboard),
+            [],
+            "an edit touched the connection"
+        );
+        assert_eq!(dashboard.link().phase, LinkPhase::Connected);
+        assert_eq!(
+            dashboard.request(now, heater, 0, SwitchCommand::Toggle),
+            Err(CommandError::Locked),
+            "an edit unlocked the relay"
+        );
+        let ids: Vec<DeviceId> = dashboard.devices().iter().map(|d| d.id).collect();
+        assert_eq!(ids, [lamp, added, heater]);
+        assert_eq!(dashboard.device(lamp).unwrap().config.label, "Reading lamp");
+        assert!(
+            dashboard.device(lamp).unwrap().state().is_operable(0),
+            "the renamed device forgot its state"
+        );
+        assert!(dashboard.device(fan).is_none());
+    }
+
+    #[test]
+    fn a_command_pending_on_one_device_is_confirmed_while_another_is_edited() {
+        let mut dashboard = dashboard(&["heater", "lamp"]);
+        connect(&mut dashboard, T0);
+        dashboard.handle_bytes(T0, &from_broker("stat/heater/POWER", "OFF"));
+        dashboard.handle_bytes(T0, &from_broker("stat/lamp/POWER", "OFF"));
+        let (heater, lamp) = (DeviceId(0), DeviceId(1));
+        dashboard
+            .request(T0 + 10, heater, 0, SwitchCommand::On)
+            .unwrap();
+        broker_answers(&mut dashboard, T0 + 10);
+        assert!(dashboard.device(heater).unwrap().state().channels[0]
+            .pending
+            .is_some());
+        let mut renamed = dashboard.device(lamp).unwrap().config.clone();
+        renamed.label = "Lamp".into();
+        dashboard.update_device(T0 + 20, lamp, renamed).unwrap();
+        dashboard.move_device(lamp, 0).unwrap();
+        dashboard.add_device(T0 + 30, DeviceConfig::tasmota("kettle", ""));
+        dashboard.handle_bytes(
+            T0 + 40,
+            &from_broker("stat/heater/RESULT", r#"{"POWER":"ON"}"#),
+        );
+        let channel = &dashboard.device(heater).unwrap().state().channels[0];
+        assert_eq!((channel.power, channel.pending), (Some(true), None));
+    }
+
+    #[test]
+    fn removing_a_device_unsubscribes_only_the_topics_no_one_else_needs() {
+        let devices = vec![
+            crate::config::parse_device_spec("jsonrelay:garage/board:GP1").unwrap(),
+            crate::config::parse_device_spec("jsonrelay:garage/board:GP2").unwrap(),
+            DeviceConfig::tasmota("plug", ""),
+        ];
+        let mut dashboard = Dashboard::new(SessionOptions::new("t"), devices, 1);
+        connect(&mut dashboard, T0);
+        let board_topics = dashboard.devices()[0].adapter.subscriptions();
+        dashboard.remove_device(T0 + 1, DeviceId(0)).unwrap();
+        assert_eq!(
+            unsubscribed(&broker_answers(&mut dashboard, T0 + 1)),
+            Vec::<String>::new(),
+            "the other pin still listens on the board's topics"
+        );
+        dashboard.remove_device(T0 + 2, DeviceId(1)).unwrap();
+        let mut gone = unsubscribed(&broker_answers(&mut dashboard, T0 + 2));
+        gone.sort();
+        let mut expected = board_topics;
+        expected.sort();
+        assert_eq!(gone, expected);
+        // The plug still hears its reports.
+        dashboard.handle_bytes(T0 + 3, &from_broker("stat/plug/POWER", "ON"));
+        assert!(dashboard
+            .device(DeviceId(2))
+            .unwrap()
+            .state()
+            .is_operable(0));
+        assert_eq!(commands(&mut dashboard), []);
+    }
+
+    #[test]
+    fn a_new_address_moves_the_subscriptions_asks_the_new_device_and_keeps_the_lock() {
+        let mut dashboard = dashboard(&["old_plug"]);
+        connect(&mut dashboard, T0);
+        dashboard.handle_bytes(T0, &from_broker("stat/old_plug/POWER", "OFF"));
+        let id = DeviceId(0);
+        let now = lock(&mut dashboard, id, "old_plug", T0);
+        broker_answers(&mut dashboard, now);
+        let mut moved = dashboard.device(id).unwrap().config.clone();
+        moved.address = DeviceConfig::tasmota("new_plug", "").address;
+        dashboard.update_device(now, id, moved).unwrap();
+        let packets = broker_answers(&mut dashboard, now);
+        assert!(unsubscribed(&packets).contains(&"stat/old_plug/POWER".to_string()));
+        assert!(subscribed_filters(&packets).contains(&"stat/new_plug/POWER".to_string()));
+        assert!(publishes(&packets)
+            .iter()
+            .any(|(topic, _, _)| topic == "cmnd/new_plug/STATE"));
+        assert!(
+            dashboard.device(id).unwrap().state().locked,
+            "a new address unlocked it"
+        );
+        // Reports are routed by the new address only.
+        dashboard.handle_bytes(now + 1, &from_broker("stat/old_plug/POWER", "ON"));
+        assert!(!dashboard.device(id).unwrap().state().is_operable(0));
+        dashboard.handle_bytes(now + 2, &from_broker("stat/new_plug/POWER", "ON"));
+        assert_eq!(
+            dashboard.device(id).unwrap().state().channels[0].power,
+            Some(true)
+        );
+        assert_eq!(commands(&mut dashboard), []);
+    }
+
+    #[test]
+    fn after_a_move_messages_and_timers_still_reach_the_right_device() {
+        let mut dashboard = dashboard(&["a", "b", "c"]);
+        connect(&mut dashboard, T0);
+        dashboard.move_device(DeviceId(2), 0).unwrap();
+        dashboard.move_device(DeviceId(0), 2).unwrap();
+        dashboard.handle_bytes(T0 + 1, &from_broker("stat/a/POWER", "ON"));
+        dashboard.handle_bytes(T0 + 1, &from_broker("stat/c/POWER", "OFF"));
+        assert_eq!(
+            dashboard.device(DeviceId(0)).unwrap().state().channels[0].power,
+            Some(true)
+        );
+        assert_eq!(
+            dashboard.device(DeviceId(2)).unwrap().state().channels[0].power,
+            Some(false)
+        );
+        assert!(!dashboard
+            .device(DeviceId(1))
+            .unwrap()
+            .state()
+            .is_operable(0));
+        // The deadline index was rebuilt with the list (poll_timeout checks it in debug).
+        assert!(dashboard.poll_timeout().is_some());
+        assert_eq!(
+            dashboard.remove_device(T0, DeviceId(9)),
+            Err(CommandError::NoSuchDevice)
+        );
+    }
 }
