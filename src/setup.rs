@@ -226,15 +226,22 @@ pub fn update_device(signals: ViewSignals, id: DeviceId, config: DeviceConfig) {
         .devices
         .with_untracked(|rows| rows.iter().find(|row| row.id == id).copied());
     if let Some(row) = row {
-        let same_address = row
-            .view
-            .with_untracked(|v| v.config.address == config.address);
+        let (same_address, same_room) = row.view.with_untracked(|v| {
+            (
+                v.config.address == config.address,
+                v.config.room == config.room,
+            )
+        });
         if same_address {
             row.view.update(|v| v.config = config.clone());
         } else {
             // Another device: nothing known about it yet (the driver fills it in).
             row.view
                 .set(crate::app::DeviceView::initial(config.clone()));
+        }
+        if !same_room {
+            // The rooms are drawn from the list: the card moves to its new room.
+            signals.devices.update(|_| {});
         }
     }
     driver::update_device(id, config);

@@ -135,7 +135,7 @@ describe('settings against Mosquitto', () => {
     await page.getByRole('button', { name: 'Edit devices' }).click();
     await page.getByRole('button', { name: 'Move Two up' }).click();
     await eventually(async () => assert.deepEqual(await labels(page), ['Two', 'One']), 5_000, 'moved');
-    await eventually(async () => assert.equal((await switchState(page, 'One')).disabled, false), 10_000, 'reconnected with the new order');
+    await eventually(async () => assert.equal((await switchState(page, 'One')).disabled, false), 10_000, 'still known in the new order');
     await page.getByRole('button', { name: 'Edit One' }).click();
     await page.getByLabel('Commands allowed (count/seconds)').fill('0/10');
     await page.getByRole('button', { name: 'Save', exact: true }).click();
