@@ -358,7 +358,7 @@ fn RoomSection(signals: ViewSignals, room: Option<String>, named: bool) -> impl 
             {named.then(|| view! {
                 <div class="room-head">
                     <h2 class="room-title">{title.clone()}</h2>
-                    <RoomOff signals=signals room=room.clone() title=title.clone() />
+                    <RoomOff room=room.clone() title=title.clone() />
                 </div>
             })}
             <ul class="cards" aria-label=title>

@@ -243,6 +243,13 @@ pub fn unlock(device: DeviceId) {
     pump();
 }
 
+/// The user confirmed a room's "all off" (`None`: the devices without a room).
+pub fn switch_off_room(room: Option<&str>) -> switchboard_core::dashboard::RoomOff {
+    let result = with_dashboard(|d| d.switch_off_room(browser::now(), room)).unwrap_or_default();
+    pump();
+    result
+}
+
 /// The user confirmed "all off" for the Tasmota group.
 pub fn tasmota_group_off() -> Result<(), CommandError> {
     let result = with_dashboard(|d| d.tasmota_group_off(browser::now(), DEFAULT_GROUP_TOPIC))

@@ -1,9 +1,10 @@
 //! The page inside another dashboard (an iframe with `embed=1`), talking to it with
 //! `postMessage`, only to and from the origins listed in `parent=`.
 //!
-//! Out: `{type: "switchboard:state", device: <label>, on: true|false|null, online: bool}` each
-//! time a device's first channel or availability changes (`on` is `null` while the state is
-//! not known). In: `{type: "switchboard:command", device: <label>, on: true|false}` or
+//! Out: `{type: "switchboard:state", device: <label>, address: "tasmota:plug", id, on:
+//! true|false|null, online: bool}` each time a device's first channel or availability changes
+//! (`on` is `null` while the state is not known). In: `{type: "switchboard:command", device:
+//! <address, as in the link; or a label only one device has>, on: true|false}` or
 //! `{..., action: "toggle"}` (optional `channel`), answered with
 //! `{type: "switchboard:result", device, ok, error}`. A command is taken only from the parent
 //! window and only from a listed origin; anything else is refused with a result that says
@@ -49,18 +50,21 @@ pub fn notify(changed: &[(usize, switchboard_core::dashboard::DeviceId, DeviceVi
     if PARENTS.with(|p| p.borrow().is_empty()) {
         return;
     }
-    for (_, _, view) in changed {
+    for (_, id, view) in changed {
         let channel = view.state.channels.first();
         let on = channel.filter(|c| c.power_is_current).and_then(|c| c.power);
         let online = view.state.is_reachable();
         let label = &view.config.label;
+        let address = view.config.address_only_spec();
         let fresh = POSTED.with(|posted| {
-            posted.borrow_mut().insert(label.clone(), (on, online)) != Some((on, online))
+            posted.borrow_mut().insert(address.clone(), (on, online)) != Some((on, online))
         });
         if fresh {
             let message = object(&[
                 ("type", JsValue::from_str("switchboard:state")),
                 ("device", JsValue::from_str(label)),
+                ("address", JsValue::from_str(&address)),
+                ("id", JsValue::from_f64(f64::from(id.0))),
                 ("on", on.map_or(JsValue::NULL, JsValue::from_bool)),
                 ("online", JsValue::from_bool(online)),
             ]);
@@ -119,14 +123,33 @@ fn run_command(
     on: JsValue,
     action: JsValue,
 ) -> Result<(), String> {
+    // By address ("tasmota:plug", as in the link), which stays put when labels change; a
+    // label is accepted too when exactly one device has it.
     let index = signals
         .devices
         .with_untracked(|rows| {
-            rows.iter()
-                .find(|row| row.view.with_untracked(|v| v.config.label == device))
+            let by_address = rows.iter().find(|row| {
+                row.view
+                    .with_untracked(|v| v.config.address_only_spec() == device)
+            });
+            let labelled: Vec<_> = rows
+                .iter()
+                .filter(|row| row.view.with_untracked(|v| v.config.label == device))
+                .collect();
+            by_address
+                .or(if labelled.len() == 1 {
+                    labelled.first().copied()
+                } else {
+                    None
+                })
                 .map(|row| row.id)
         })
-        .ok_or_else(|| say!("No device is labelled \"{}\" on this page.", device))?;
+        .ok_or_else(|| {
+            say!(
+                "No device has the address \"{}\" on this page (or more than one has this label).",
+                device
+            )
+        })?;
     let channel = channel.as_f64().map_or(0, |c| c.max(0.0) as usize);
     let command = match (on.as_bool(), action.as_string().as_deref()) {
         (Some(true), _) => SwitchCommand::On,

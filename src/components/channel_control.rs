@@ -148,9 +148,7 @@ pub fn ChannelControl(
                     aria-label=name
                     aria-checked=move || if entry().power == Some(true) && entry().power_is_current { "true" } else { "false" }
                     aria-busy=busy
-                    disabled=move || {
-                        !with_state(&|s| s.is_reachable() && !s.locked) || !entry().power_is_current
-                    }
+                    disabled=move || !with_state(&|s| s.is_switch_usable(channel))
                     on:click=on_switch
                 >
                     <span class="switch-thumb" aria-hidden="true"></span>

@@ -3,15 +3,14 @@
 //! how many were sent and why any were not.
 
 use leptos::prelude::*;
-use switchboard_core::device::{ChannelRole, SwitchCommand};
 use switchboard_core::say;
 
 use crate::components::two_tap;
-use crate::driver::{self, ViewSignals};
+use crate::driver;
 
 /// The room's "all off" button.
 #[component]
-pub fn RoomOff(signals: ViewSignals, room: Option<String>, title: String) -> impl IntoView {
+pub fn RoomOff(room: Option<String>, title: String) -> impl IntoView {
     let armed = RwSignal::new(false);
     let message = RwSignal::new(None::<String>);
     let label = title.clone();
@@ -20,42 +19,17 @@ pub fn RoomOff(signals: ViewSignals, room: Option<String>, title: String) -> imp
             message.set(None);
             return;
         }
-        let targets: Vec<(switchboard_core::dashboard::DeviceId, usize)> =
-            signals.devices.with_untracked(|rows| {
-                rows.iter()
-                    .filter(|row| row.view.with_untracked(|v| v.config.room == room))
-                    .flat_map(|row| {
-                        row.view.with_untracked(|v| {
-                            v.state
-                                .channels
-                                .iter()
-                                .enumerate()
-                                .filter(|(_, c)| {
-                                    c.role == ChannelRole::Relay
-                                        && c.power == Some(true)
-                                        && c.power_is_current
-                                })
-                                .map(|(channel, _)| (row.id, channel))
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect()
-            });
-        let mut sent = 0;
-        let mut refused = Vec::new();
-        for (device, channel) in targets {
-            match driver::request(device, channel, SwitchCommand::Off) {
-                Ok(()) => sent += 1,
-                Err(e) => refused.push(e.explain()),
-            }
-        }
+        // The core decides from the devices' current states (a card far from the screen may
+        // not have been redrawn since its device last reported).
+        let result = driver::switch_off_room(room.as_deref());
+        let (sent, refused) = (result.sent, result.refused);
         let mut text = match sent {
             0 => say!("Nothing was on."),
             1 => say!("Sent \"off\" to 1 switch."),
             n => say!("Sent \"off\" to {} switches.", n),
         };
         if let Some(first) = refused.first() {
-            text.push_str(&say!(" {} not sent: {}", refused.len(), first));
+            text.push_str(&say!(" {} not sent: {}", refused.len(), first.explain()));
         }
         message.set(Some(text));
     };

@@ -81,22 +81,23 @@ window.send = (command) => document.getElementById('app').contentWindow.postMess
     await eventually(async () => {
       const states = await page.evaluate(() => window.received.filter((m) => m.data?.type === 'switchboard:state'));
       const last = states.at(-1);
-      assert.deepEqual(last?.data, { type: 'switchboard:state', device: 'Lamp', on: false, online: true });
+      assert.deepEqual(last?.data, { type: 'switchboard:state', device: 'Lamp', address: `tasmota:${PLUG}`, id: 0, on: false, online: true });
       assert.equal(new URL(last.origin).port, new URL(stack.server.url).port, 'sent from the app');
     }, 10_000, 'state posted to the parent');
 
     const before = commands();
-    await page.evaluate(() => window.send({ type: 'switchboard:command', device: 'Lamp', on: true }));
+    // By address, as in the link (stable when the label changes).
+    await page.evaluate((address) => window.send({ type: 'switchboard:command', device: address, on: true }), `tasmota:${PLUG}`);
     await eventually(async () => {
       assert.equal(commands(), before + 1);
       const messages = await page.evaluate(() => window.received.map((m) => m.data));
-      assert.ok(messages.some((m) => m.type === 'switchboard:result' && m.ok === true && m.device === 'Lamp'), 'no ok result');
+      assert.ok(messages.some((m) => m.type === 'switchboard:result' && m.ok === true && m.device === `tasmota:${PLUG}`), 'no ok result');
       assert.ok(messages.some((m) => m.type === 'switchboard:state' && m.on === true), 'no on state');
     }, 10_000, 'command from the parent carried out and confirmed');
     await page.evaluate(() => window.send({ type: 'switchboard:command', device: 'Nope', on: true }));
     await eventually(async () => {
       const results = await page.evaluate(() => window.received.filter((m) => m.data?.type === 'switchboard:result').map((m) => m.data));
-      assert.match(results.at(-1).error, /No device is labelled "Nope"/);
+      assert.match(results.at(-1).error, /No device has the address "Nope"/);
     }, 5_000, 'unknown device explained');
     await page.close();
   });

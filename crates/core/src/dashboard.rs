@@ -85,6 +85,15 @@ enum Transport {
     Open,
 }
 
+/// What a room's "all off" did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoomOff {
+    /// How many switches were sent "off".
+    pub sent: usize,
+    /// Why the others were not (rate limit, lock, a command pending...).
+    pub refused: Vec<CommandError>,
+}
+
 /// A device on the dashboard: its identity, its configuration and its adapter.
 #[derive(Debug, Clone)]
 pub struct DashboardDevice {
@@ -708,6 +717,42 @@ impl Dashboard {
         entry.adapter.act(action)?;
         self.flush_device(now, device);
         Ok(())
+    }
+
+    /// A room's "all off": every relay of the devices in `room` (`None`: devices without one)
+    /// that the device last reported on gets an "off", through the same checks and rate limit
+    /// as a click. Decided on the devices' current states, never on what a screen last drew.
+    pub fn switch_off_room(&mut self, now: Millis, room: Option<&str>) -> RoomOff {
+        let mut result = RoomOff::default();
+        for index in 0..self.devices.len() {
+            let entry = &self.devices[index];
+            if entry.config.room.as_deref() != room {
+                continue;
+            }
+            let on: Vec<usize> = entry
+                .state()
+                .channels
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| {
+                    c.role == crate::device::ChannelRole::Relay
+                        && c.power == Some(true)
+                        && c.power_is_current
+                })
+                .map(|(channel, _)| channel)
+                .collect();
+            for channel in on {
+                match self.devices[index]
+                    .adapter
+                    .request(now, channel, SwitchCommand::Off)
+                {
+                    Ok(()) => result.sent += 1,
+                    Err(error) => result.refused.push(error),
+                }
+            }
+            self.flush_device(now, index);
+        }
+        result
     }
 
     /// Switches off every relay of every Tasmota device listening to `group` (by default

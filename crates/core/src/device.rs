@@ -191,6 +191,18 @@ impl DeviceState {
                 .is_some_and(|c| c.power_is_current || !c.confirmable)
     }
 
+    /// The switch of `channel` is offered (enabled): device and broker reachable, not locked,
+    /// and its state known now (or a channel that cannot report it). A command on its way
+    /// keeps it enabled but busy (`aria-busy`), so focus and a finger stay on it.
+    pub fn is_switch_usable(&self, channel: usize) -> bool {
+        self.is_reachable()
+            && !self.locked
+            && self
+                .channels
+                .get(channel)
+                .is_some_and(|c| c.power_is_current || !c.confirmable)
+    }
+
     /// The plain "send toggle" action may be used (the state need not be known).
     pub fn can_send_toggle(&self, channel: usize) -> bool {
         self.check_command(channel, SwitchCommand::Toggle).is_ok()
@@ -243,10 +255,9 @@ impl DeviceState {
     /// grey. A hidden card whose usability changed is refreshed at once, a visible one drawn
     /// at once (see [`crate::offscreen_sweep`]).
     pub fn usability(&self) -> u32 {
-        let open = self.is_reachable() && !self.locked;
         let mut bits = 0;
         for (i, channel) in self.channels.iter().enumerate().take(MAX_CHANNELS) {
-            let usable = open && (channel.power_is_current || !channel.confirmable);
+            let usable = self.is_switch_usable(i);
             bits |= u32::from(usable) << (2 * i);
             bits |= u32::from(channel.pending.is_some()) << (1 + 2 * i);
         }

@@ -1174,3 +1174,47 @@ mod edits {
         );
     }
 }
+
+#[test]
+fn a_rooms_all_off_switches_off_what_the_devices_last_reported_on_in_that_room_only() {
+    let mut configs: Vec<DeviceConfig> = ["hall_a", "hall_b", "hall_c", "kitchen"]
+        .iter()
+        .map(|t| DeviceConfig::tasmota(*t, ""))
+        .collect();
+    for config in &mut configs[..3] {
+        config.room = Some("Hall".into());
+    }
+    configs[3].room = Some("Kitchen".into());
+    let mut dashboard = Dashboard::new(SessionOptions::new("t"), configs, 1);
+    connect(&mut dashboard, T0);
+    dashboard.handle_bytes(T0, &from_broker("stat/hall_a/POWER", "ON"));
+    dashboard.handle_bytes(T0, &from_broker("stat/hall_b/POWER", "OFF"));
+    dashboard.handle_bytes(T0, &from_broker("stat/kitchen/POWER", "ON"));
+    // hall_c has not reported: its state is unknown, nothing is sent to it.
+    let result = dashboard.switch_off_room(T0 + 1, Some("Hall"));
+    assert_eq!(
+        result,
+        RoomOff {
+            sent: 1,
+            refused: vec![]
+        }
+    );
+    let packets = broker_answers(&mut dashboard, T0 + 1);
+    assert_eq!(
+        publishes(&packets),
+        [("cmnd/hall_a/POWER".into(), "OFF".into(), false)]
+    );
+    // Just reported on (no frame drawn since): still found.
+    dashboard.handle_bytes(T0 + 2, &from_broker("stat/hall_b/POWER", "ON"));
+    dashboard.handle_bytes(T0 + 2, &from_broker("stat/hall_a/POWER", "OFF"));
+    let again = dashboard.switch_off_room(T0 + 3, Some("Hall"));
+    assert_eq!(again.sent, 1);
+    assert_eq!(
+        publishes(&broker_answers(&mut dashboard, T0 + 3)),
+        [("cmnd/hall_b/POWER".into(), "OFF".into(), false)]
+    );
+    assert_eq!(
+        dashboard.switch_off_room(T0 + 4, Some("Attic")),
+        RoomOff::default()
+    );
+}
