@@ -32,6 +32,7 @@ use crate::browser;
 use crate::transport::{Socket, SocketEvent};
 use crate::visibility;
 use switchboard_core::offscreen_sweep::{NextSweep, OffscreenSweep};
+use switchboard_core::render_pacing::RenderPacing;
 
 /// Where the driver writes what the page shows.
 #[derive(Clone, Copy)]
@@ -97,15 +98,8 @@ thread_local! {
     static LOG_SHOWN: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     static DRIVER: RefCell<Option<Driver>> = const { RefCell::new(None) };
     static RENDER_SCHEDULED: RefCell<bool> = const { RefCell::new(false) };
-    /// The last arrival of bytes from the broker, and how many arrived since the last pause
-    /// of at least `QUIET_MS`.
-    static RECENT_BYTES: std::cell::Cell<(Millis, u32)> = const { std::cell::Cell::new((0, 0)) };
-    /// The bytes being handled came after a quiet spell: render without waiting for a frame.
-    static RENDER_AT_ONCE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    /// The dashboard's count of usability changes last seen, and the renders at once in the
-    /// current window (its start, how many).
-    static SEEN_USABILITY: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
-    static AT_ONCE_WINDOW: std::cell::Cell<(Millis, u32)> = const { std::cell::Cell::new((0, 0)) };
+    /// Whether the next render goes at once or waits for a frame (see `render_pacing`).
+    static PACING: RefCell<RenderPacing> = RefCell::new(RenderPacing::new());
     /// When cards far from the screen are brought up to date (see `visibility`).
     static SWEEP: RefCell<OffscreenSweep> = RefCell::new(OffscreenSweep::new(
         visibility::OFFSCREEN_PERIOD_MS,
@@ -330,16 +324,7 @@ fn handle_socket_event(generation: u64, event: SocketEvent) {
         match event {
             SocketEvent::Open => driver.dashboard.handle_transport_open(now),
             SocketEvent::Bytes(bytes) => {
-                // The first few arrivals of a quiet spell (a command's acknowledgement and the
-                // device's confirmation) are shown at once; a stream waits for the frame.
-                let (last, count) = RECENT_BYTES.get();
-                let count = if now.saturating_sub(last) >= QUIET_MS {
-                    1
-                } else {
-                    count.saturating_add(1)
-                };
-                RECENT_BYTES.set((now, count));
-                RENDER_AT_ONCE.set(count <= AT_ONCE_ARRIVALS);
+                PACING.with(|p| p.borrow_mut().bytes_arrived(now));
                 driver.dashboard.handle_bytes(now, &bytes);
             }
             SocketEvent::Closed { .. } => {
@@ -380,40 +365,17 @@ fn pump() {
     // A switch became usable or busy (a click, a confirmation, a state now known, a device
     // gone): show it without waiting for the next frame, at most once every few milliseconds.
     if let Some(changes) = usability {
-        if SEEN_USABILITY.replace(changes) != changes {
-            let now = browser::now();
-            let (since, count) = AT_ONCE_WINDOW.get();
-            let (since, count) = if now.saturating_sub(since) >= AT_ONCE_WINDOW_MS {
-                (now, 0)
-            } else {
-                (since, count)
-            };
-            if count < AT_ONCE_PER_WINDOW {
-                RENDER_AT_ONCE.set(true);
-                AT_ONCE_WINDOW.set((since, count + 1));
-            } else {
-                AT_ONCE_WINDOW.set((since, count));
-            }
-        }
+        PACING.with(|p| p.borrow_mut().usability_seen(browser::now, changes));
     }
     schedule_render();
 }
-
-/// A pause this long between arrivals from the broker ends a spell (see `schedule_render`).
-const QUIET_MS: Millis = 50;
-/// The first arrivals after a pause rendered at once; later ones wait for the next frame.
-const AT_ONCE_ARRIVALS: u32 = 4;
-/// Renders at once for a change of usability: at most this many in any such window (a burst
-/// of states becoming known waits for the frame beyond that).
-const AT_ONCE_PER_WINDOW: u32 = 4;
-const AT_ONCE_WINDOW_MS: Millis = 16;
 
 /// Renders once however many inputs arrive before it: right after the current task for the
 /// first few arrivals after a pause (a device's confirmation shows without waiting for a frame),
 /// else on the next animation frame (a flood costs one render per frame). Never while the tab
 /// is hidden: animation frames wait for it to be shown.
 pub fn schedule_render() {
-    let at_once = RENDER_AT_ONCE.replace(false);
+    let at_once = PACING.with(|p| p.borrow_mut().take_at_once());
     let already = RENDER_SCHEDULED.with(|flag| flag.replace(true));
     let visible = web_sys::window()
         .and_then(|w| w.document())

@@ -26,6 +26,7 @@
 //! - [`relay_guard`]: the per-device command rate limit and lock that protect a relay.
 //! - [`discovery`]: devices that announce themselves (Tasmota, Home Assistant, Homie, Shelly).
 //! - [`number_text`]: numbers to and from text without the costly float formatting.
+//! - [`render_pacing`]: when the page draws what changed: at once, or on the next frame.
 //! - [`offscreen_sweep`]: when device cards far from the screen are brought up to date.
 //! - [`json_read`]: forgiving readers for devices' JSON (numbers as strings, paths).
 //! - [`device_config`]: one device's configuration and its `device=` form.
@@ -64,6 +65,7 @@ pub mod reading;
 pub mod reason_code;
 pub mod reconnect;
 pub mod relay_guard;
+pub mod render_pacing;
 pub mod schedule;
 pub mod schedule_book;
 #[cfg(test)]
