@@ -68,6 +68,8 @@ pub struct DeviceView {
     pub actions: &'static [DeviceAction],
     /// True if "send toggle" works without a known state.
     pub toggles_blind: bool,
+    /// The dashboard's revision of the device this view was taken at (0: not yet).
+    pub revision: u64,
 }
 
 impl DeviceView {
@@ -79,6 +81,7 @@ impl DeviceView {
             actions: device.actions(),
             toggles_blind: device.toggles_without_state(),
             config,
+            revision: 0,
         }
     }
 }

@@ -461,7 +461,18 @@ fn render() {
             .devices
             .with_untracked(|rows| row_of(rows, index, id).map(|row| row.view))
         {
-            Some(signal) => signal.set(view),
+            Some(signal) => {
+                // Touched is not changed (a question asked again, a timer): cards are notified
+                // only when what they show differs.
+                let same = signal.with_untracked(|shown| {
+                    shown.state == view.state && shown.config == view.config
+                });
+                if same {
+                    signal.update_untracked(|shown| shown.revision = view.revision);
+                } else {
+                    signal.set(view);
+                }
+            }
             None => added.push(DeviceRow::new(id, view)),
         }
     }
@@ -585,11 +596,13 @@ impl Driver {
                     due.push(index);
                     continue;
                 };
+                // The revision moves whenever the dashboard touched the device: one number
+                // compared per device and frame, not whole states.
                 let (differs, usability_changed) = row.view.with_untracked(|shown| {
-                    (
-                        shown.state != *device.state() || shown.config != device.config,
-                        shown.state.usability() != device.state().usability(),
-                    )
+                    if shown.revision == device.revision() {
+                        return (false, false);
+                    }
+                    (true, shown.state.usability() != device.state().usability())
                 });
                 if !differs {
                     continue;
@@ -620,6 +633,7 @@ impl Driver {
                     state: device.state().clone(),
                     actions: device.actions(),
                     toggles_blind: device.toggles_without_state(),
+                    revision: device.revision(),
                 };
                 Some((index, device.id, view))
             })

@@ -102,9 +102,17 @@ pub struct DashboardDevice {
     /// What the user configured.
     pub config: DeviceConfig,
     adapter: Device,
+    /// Bumped whenever the device was touched (a message, a click, a timer, an edit): the
+    /// page redraws a device only when this moved, instead of comparing whole states.
+    revision: u64,
 }
 
 impl DashboardDevice {
+    /// How many times the device was touched; what the page shows is current while equal.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
     /// What the page knows about the device.
     pub fn state(&self) -> &DeviceState {
         self.adapter.state()
@@ -257,6 +265,7 @@ impl Dashboard {
             id,
             config,
             adapter,
+            revision: 0,
         });
         self.deadline_of.push(None);
         self.note_deadline(index);
@@ -289,6 +298,7 @@ impl Dashboard {
             let entry = &mut self.devices[index];
             entry.adapter.set_limit(config.options.limit);
             entry.config = config;
+            self.note_deadline(index);
             return Ok(());
         }
         let mut adapter = Device::new(&config, &self.rpc_source(id));
@@ -660,7 +670,14 @@ impl Dashboard {
     pub fn handle_timeout(&mut self, now: Millis) {
         self.session.handle_timeout(now);
         self.drain_session(now);
-        for index in 0..self.devices.len() {
+        // Only the devices whose own deadline came: a timer (an acknowledgement's short wait,
+        // a ping) touches nothing else, so a thousand devices are not redrawn for it.
+        let due: Vec<usize> = self
+            .deadlines
+            .range(..=(now, usize::MAX))
+            .map(|(_, index)| *index)
+            .collect();
+        for index in due {
             self.devices[index].adapter.handle_timeout(now);
             self.flush_device(now, index);
         }
@@ -700,9 +717,10 @@ impl Dashboard {
     ) -> Result<(), CommandError> {
         let device = self.position(id)?;
         let entry = self.device_mut(device)?;
-        entry.adapter.request(now, channel, command)?;
+        // Refused or not, the device was touched: a held-back click may have locked it.
+        let result = entry.adapter.request(now, channel, command);
         self.flush_device(now, device);
-        Ok(())
+        result
     }
 
     /// The user asked a device for something besides switching (refresh, stats, address).
@@ -714,9 +732,9 @@ impl Dashboard {
     ) -> Result<(), CommandError> {
         let device = self.position(id)?;
         let entry = self.device_mut(device)?;
-        entry.adapter.act(action)?;
+        let result = entry.adapter.act(action);
         self.flush_device(now, device);
-        Ok(())
+        result
     }
 
     /// A room's "all off": every relay of the devices in `room` (`None`: devices without one)
@@ -856,9 +874,11 @@ impl Dashboard {
 
     /// Brings device `index`'s entry in the deadline index up to date; call after touching it.
     fn note_deadline(&mut self, index: usize) {
-        let Some(device) = self.devices.get(index) else {
+        let Some(device) = self.devices.get_mut(index) else {
             return;
         };
+        // Every touch of a device ends here: what the page shows of it may have changed.
+        device.revision += 1;
         let now_due = device.adapter.poll_timeout();
         let Some(slot) = self.deadline_of.get_mut(index) else {
             return;
@@ -998,14 +1018,13 @@ impl Dashboard {
             .unwrap_or_default();
         for &index in wildcard.iter().chain(&exact).chain(&children) {
             let device = &mut self.devices[index].adapter;
-            let handled = if message.retained {
-                device.handle_retained(now, &message.topic, &message.payload)
+            if message.retained {
+                device.handle_retained(now, &message.topic, &message.payload);
             } else {
-                device.handle_message(now, &message.topic, &message.payload)
-            };
-            if handled {
-                self.flush_device(now, index);
+                device.handle_message(now, &message.topic, &message.payload);
             }
+            // Handled or not, the device saw it (a power sample, a question asked again).
+            self.flush_device(now, index);
         }
         self.wildcard_listeners = wildcard;
         if let Some(slot) = self.routes.get_mut(&message.topic) {

@@ -1218,3 +1218,68 @@ fn a_rooms_all_off_switches_off_what_the_devices_last_reported_on_in_that_room_o
         RoomOff::default()
     );
 }
+
+#[test]
+fn a_device_revision_moves_when_it_is_touched_and_only_then() {
+    let mut dashboard = dashboard(&["a", "b"]);
+    connect(&mut dashboard, T0);
+    let revisions =
+        |d: &Dashboard| -> Vec<u64> { d.devices().iter().map(|x| x.revision()).collect() };
+    let before = revisions(&dashboard);
+    dashboard.handle_bytes(T0 + 1, &from_broker("stat/a/POWER", "ON"));
+    let after = revisions(&dashboard);
+    assert!(after[0] > before[0], "a report did not move the revision");
+    assert_eq!(
+        after[1], before[1],
+        "another device's report moved b's revision"
+    );
+    // A timer before any device's deadline (an acknowledgement's wait, a ping) touches none.
+    let earliest = dashboard
+        .devices()
+        .iter()
+        .filter_map(|d| d.adapter.poll_timeout())
+        .min()
+        .expect("b is still being asked for its state");
+    dashboard.handle_timeout(earliest - 1);
+    assert_eq!(revisions(&dashboard), after);
+    // A click and an unlock move only their device's revision.
+    dashboard
+        .request(T0 + 2, DeviceId(0), 0, SwitchCommand::Off)
+        .unwrap();
+    let clicked = revisions(&dashboard);
+    assert!(clicked[0] > after[0]);
+    assert_eq!(clicked[1], after[1]);
+    dashboard.unlock(DeviceId(1));
+    assert!(revisions(&dashboard)[1] > after[1]);
+}
+
+#[test]
+fn a_refused_click_that_locks_the_device_moves_its_revision() {
+    let mut dashboard = dashboard(&["heater"]);
+    connect(&mut dashboard, T0);
+    dashboard.handle_bytes(T0, &from_broker("stat/heater/POWER", "OFF"));
+    let mut on = false;
+    let mut now = T0;
+    while !dashboard.devices()[0].state().locked {
+        now += 10;
+        assert!(now < T0 + 10_000, "never locked");
+        let command = if on {
+            SwitchCommand::Off
+        } else {
+            SwitchCommand::On
+        };
+        let before = dashboard.devices()[0].revision();
+        match dashboard.request(now, DeviceId(0), 0, command) {
+            Ok(()) => {
+                on = !on;
+                broker_answers(&mut dashboard, now);
+                let word = if on { "ON" } else { "OFF" };
+                dashboard.handle_bytes(now + 1, &from_broker("stat/heater/POWER", word));
+            }
+            Err(_) => assert!(
+                dashboard.devices()[0].revision() > before,
+                "a refused click left the revision, so the page would not show a lock"
+            ),
+        }
+    }
+}
