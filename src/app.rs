@@ -149,12 +149,27 @@ pub fn App() -> impl IntoView {
     let (config, problems) = parse_page_url(&query, &fragment);
     let from_link = config.broker.is_some() || !config.devices.is_empty();
     let saved = storage::load();
+    // A password that came with the link for a profile that does not remember one.
+    let mut link_password_only = false;
     let (settings, origin, profiles) = match (from_link, saved) {
-        (true, Ok(saved)) => (
-            Settings::from_link(&config, true),
-            SetupOrigin::Link,
-            saved.unwrap_or_default(),
-        ),
+        (true, Ok(saved)) => {
+            let link = Settings::from_link(&config, true);
+            let mut profiles = saved.unwrap_or_default();
+            match profiles.find_same(&link) {
+                // Kept before ("Keep it as my setup"): it is this browser's own again, with
+                // the password as remembered (or as the link carries it, in memory only).
+                Some(index) => {
+                    profiles.active = index;
+                    let mut kept = profiles.current();
+                    if kept.broker.password.is_none() {
+                        kept.broker.password = link.broker.password.clone();
+                        link_password_only = true;
+                    }
+                    (kept, SetupOrigin::Saved, profiles)
+                }
+                None => (link, SetupOrigin::Link, profiles),
+            }
+        }
         (false, Ok(saved)) => {
             let profiles = saved.unwrap_or_default();
             (profiles.current(), SetupOrigin::Saved, profiles)
@@ -181,7 +196,9 @@ pub fn App() -> impl IntoView {
         found: RwSignal::new(FoundView::default()),
         setup: SetupSignals {
             remember_password: RwSignal::new(
-                origin == SetupOrigin::Saved && settings.broker.password.is_some(),
+                origin == SetupOrigin::Saved
+                    && settings.broker.password.is_some()
+                    && !link_password_only,
             ),
             broker: RwSignal::new(settings.broker.clone()),
             origin: RwSignal::new(origin),

@@ -76,6 +76,7 @@ window.send = (command) => document.getElementById('app').contentWindow.postMess
     await eventually(async () => assert.equal(await app.getByRole('switch', { name: 'Lamp', exact: true }).isDisabled(), false), 10_000, 'switch known');
     assert.equal(await app.locator('.topbar, .panel, .footer, .found').count(), 0, 'chrome shown in embed mode');
     assert.equal(await app.getByRole('button', { name: 'Schedules' }).count(), 0, 'schedules offered in embed mode');
+    assert.equal(await app.getByRole('button', { name: 'Edit devices' }).isVisible(), false, 'the edit row shown in embed mode');
     const background = await app.locator('body').evaluate((body) => getComputedStyle(body).backgroundColor);
     assert.equal(background, 'rgba(0, 0, 0, 0)');
     await eventually(async () => {

@@ -231,6 +231,12 @@ describe('settings against Mosquitto', () => {
     assert.equal(await stored(other), '', 'a link was saved without being kept');
     await other.getByRole('button', { name: 'Keep it as my setup' }).click();
     await eventually(async () => assert.match(await stored(other), /Shared one/), 5_000, 'kept');
+    // The same link opened again: recognised as kept, no "not saved" banner, nothing added.
+    const kept = await stored(other);
+    await other.reload();
+    await eventually(async () => assert.equal((await switchState(other, 'Shared one')).checked, 'true'), 10_000, 'kept dashboard running');
+    assert.equal(await other.locator('.setup-banner').count(), 0, 'a kept dashboard is said to be unsaved');
+    assert.equal(await stored(other), kept, 'reopening a kept link changed the saved profiles');
     await page.close();
     await other.close();
   });

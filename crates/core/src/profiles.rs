@@ -54,6 +54,21 @@ impl Profiles {
             .unwrap_or_default()
     }
 
+    /// The profile that already keeps `settings` (the same broker and devices; the password
+    /// left out, since a kept profile holds it only when remembered): a link opened again after
+    /// "Keep" is recognised as kept.
+    pub fn find_same(&self, settings: &Settings) -> Option<usize> {
+        let without_password = |s: &Settings| {
+            let mut s = s.clone();
+            s.broker.password = None;
+            s
+        };
+        let wanted = without_password(settings);
+        self.list
+            .iter()
+            .position(|p| without_password(&p.settings) == wanted)
+    }
+
     /// A name not used yet: "Profile 2", "Profile 3", ...
     pub fn fresh_name(&self) -> String {
         (2..)
@@ -186,6 +201,27 @@ impl Profiles {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_kept_link_is_recognised_whatever_its_password() {
+        let link = crate::config::parse_page_url(
+            "",
+            "broker=ws%3A%2F%2Fb%3A9001&user=me&pass=secret&device=tasmota%3Aplug",
+        )
+        .0;
+        let settings = Settings::from_link(&link, true);
+        let mut kept = settings.clone();
+        kept.broker.password = None;
+        let mut profiles = Profiles::single(Settings::default());
+        profiles.list.push(Profile {
+            name: "Profile 2".into(),
+            settings: kept,
+        });
+        assert_eq!(profiles.find_same(&settings), Some(1));
+        let mut other = settings.clone();
+        other.devices.clear();
+        assert_eq!(profiles.find_same(&other), None);
+    }
+
     use super::*;
     use crate::test_support::sample_settings;
 
