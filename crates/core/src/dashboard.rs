@@ -12,9 +12,16 @@
 //! without a word), the next attempt uses MQTT 3.1.1 at once, and the page says so. Once a v5
 //! connection has worked, later failures are ordinary failures.
 //!
+//! Devices are a store addressed by [`DeviceId`]: `add_device`, `remove_device`,
+//! `update_device` and `move_device` change only what they must, never the connection. Each
+//! device has a revision the page compares instead of whole states.
+//!
+//! Split out: `router` (which devices listen on a topic), `deadlines` (each device's next
+//! deadline), `crate::reconnect` (when to try again), `crate::session` (MQTT itself).
+//!
 //! Not here: sockets, timers, rendering (the app crate), MQTT framing (`session`).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 
 use mqttbytes::QoS;
 
@@ -31,6 +38,8 @@ use crate::schedule_book::{ScheduleChange, WallClock};
 use crate::session::{LossReason, Message, Session, SessionEvent, SessionOptions};
 use crate::tasmota::TasmotaProtocol;
 use crate::time::{Millis, SECOND};
+use deadlines::DeadlineIndex;
+use router::Router;
 
 /// While MQTT 5 is untried, a broker that has not answered CONNECT within this is taken to
 /// ignore MQTT 5 (brokers answer CONNACK in milliseconds), so 3.1.1 is tried without a long wait.
@@ -145,14 +154,8 @@ pub struct Dashboard {
     connack_timeout: Millis,
     publish_owners: BTreeMap<u16, DeviceId>,
     next_id: u32,
-    /// Which devices listen on each exact topic, so a message reaches its devices without
-    /// asking every device (1,000 devices would make every message cost 1,000 checks).
-    routes: HashMap<String, Vec<usize>>,
-    /// Devices listening on every topic one level under a parent (a `parent/+` filter), by
-    /// parent: found with one lookup too.
-    child_routes: HashMap<String, Vec<usize>>,
-    /// Devices with any other wildcard subscription: they see every message.
-    wildcard_listeners: Vec<usize>,
+    /// Which devices listen on which topics (see `router`).
+    router: Router,
     /// State questions sent at `queries_sent_at`: several pins of one board ask the same
     /// question, which is sent once.
     queries_sent: HashSet<(String, Vec<u8>)>,
@@ -163,10 +166,8 @@ pub struct Dashboard {
     discovery_problem: Option<String>,
     /// The recent messages, while the user looks at them.
     log: Option<MessageLog>,
-    /// Each device's soonest deadline, kept in step as devices are touched, so finding the
-    /// next timer does not ask every device after every message (`deadline_of` by device).
-    deadlines: BTreeSet<(Millis, usize)>,
-    deadline_of: Vec<Option<Millis>>,
+    /// Each device's soonest deadline (see `deadlines`).
+    deadlines: DeadlineIndex,
     /// Each device's [`DeviceState::usability`] when last flushed, and how many times any
     /// changed: the page shows such a change without waiting for the next frame.
     usability_of: Vec<u32>,
@@ -202,16 +203,13 @@ impl Dashboard {
             connack_timeout,
             publish_owners: BTreeMap::new(),
             next_id: 0,
-            routes: HashMap::new(),
-            child_routes: HashMap::new(),
-            wildcard_listeners: Vec::new(),
+            router: Router::default(),
             queries_sent: HashSet::new(),
             queries_sent_at: 0,
             discovery: None,
             discovery_problem: None,
             log: None,
-            deadlines: BTreeSet::new(),
-            deadline_of: Vec::new(),
+            deadlines: DeadlineIndex::default(),
             usability_of: Vec::new(),
             usability_changes: 0,
         };
@@ -259,7 +257,7 @@ impl Dashboard {
         self.next_id = self.next_id.max(id.0.wrapping_add(1));
         let index = self.devices.len();
         let adapter = Device::new(&config, &self.rpc_source(id));
-        self.add_routes(index, adapter.subscriptions());
+        self.router.add(index, adapter.subscriptions());
         self.usability_of.push(adapter.state().usability());
         self.devices.push(DashboardDevice {
             id,
@@ -267,7 +265,7 @@ impl Dashboard {
             adapter,
             revision: 0,
         });
-        self.deadline_of.push(None);
+        self.deadlines.push();
         self.note_deadline(index);
         self.connect_device(now, index);
     }
@@ -373,11 +371,8 @@ impl Dashboard {
     /// The tables kept by position (routes, deadlines, usability), after the list changed
     /// shape (a removal, a move, a device with new topics).
     fn rebuild_indexes(&mut self) {
-        self.routes.clear();
-        self.child_routes.clear();
-        self.wildcard_listeners.clear();
-        self.deadlines.clear();
-        self.deadline_of = vec![None; self.devices.len()];
+        self.router.clear();
+        self.deadlines.reset(self.devices.len());
         self.usability_of = self
             .devices
             .iter()
@@ -385,7 +380,7 @@ impl Dashboard {
             .collect();
         for index in 0..self.devices.len() {
             let filters = self.devices[index].adapter.subscriptions();
-            self.add_routes(index, filters);
+            self.router.add(index, filters);
             self.note_deadline(index);
         }
         self.usability_changes += 1;
@@ -401,27 +396,6 @@ impl Dashboard {
         self.devices
             .get_mut(index)
             .ok_or(CommandError::NoSuchDevice)
-    }
-
-    /// Routes messages matching `filters` to device `index`.
-    fn add_routes(&mut self, index: usize, filters: Vec<String>) {
-        for filter in filters {
-            let parent = filter
-                .strip_suffix("/+")
-                .filter(|parent| !parent.contains(['+', '#']));
-            if let Some(parent) = parent {
-                self.child_routes
-                    .entry(parent.to_string())
-                    .or_default()
-                    .push(index);
-            } else if filter.contains(['+', '#']) {
-                if !self.wildcard_listeners.contains(&index) {
-                    self.wildcard_listeners.push(index);
-                }
-            } else {
-                self.routes.entry(filter).or_default().push(index);
-            }
-        }
     }
 
     /// The user opened a device's schedules: subscribe to what they need and ask the device
@@ -443,7 +417,7 @@ impl Dashboard {
             .filter(|f| !before.contains(f))
             .collect();
         if !added.is_empty() {
-            self.add_routes(device, added.clone());
+            self.router.add(device, added.clone());
             if self.session.is_connected() {
                 if let Err(error) = self.session.subscribe(now, &added) {
                     self.link.problem = Some(crate::say!("Could not subscribe: {}.", error));
@@ -672,12 +646,7 @@ impl Dashboard {
         self.drain_session(now);
         // Only the devices whose own deadline came: a timer (an acknowledgement's short wait,
         // a ping) touches nothing else, so a thousand devices are not redrawn for it.
-        let due: Vec<usize> = self
-            .deadlines
-            .range(..=(now, usize::MAX))
-            .map(|(_, index)| *index)
-            .collect();
-        for index in due {
+        for index in self.deadlines.due(now) {
             self.devices[index].adapter.handle_timeout(now);
             self.flush_device(now, index);
         }
@@ -856,7 +825,7 @@ impl Dashboard {
             LinkPhase::WaitingToRetry { retry_at } => Some(retry_at),
             _ => None,
         };
-        let devices = self.deadlines.first().map(|(at, _)| *at);
+        let devices = self.deadlines.first();
         debug_assert_eq!(
             devices,
             self.devices
@@ -879,19 +848,8 @@ impl Dashboard {
         };
         // Every touch of a device ends here: what the page shows of it may have changed.
         device.revision += 1;
-        let now_due = device.adapter.poll_timeout();
-        let Some(slot) = self.deadline_of.get_mut(index) else {
-            return;
-        };
-        if *slot != now_due {
-            if let Some(old) = slot.take() {
-                self.deadlines.remove(&(old, index));
-            }
-            if let Some(new) = now_due {
-                self.deadlines.insert((new, index));
-            }
-            *slot = now_due;
-        }
+        let due = device.adapter.poll_timeout();
+        self.deadlines.note(index, due);
     }
 
     /// Every device's deadline, after something touched them all.
@@ -1001,22 +959,8 @@ impl Dashboard {
                 message.retained,
             );
         }
-        let parent = message
-            .topic
-            .rsplit_once('/')
-            .map_or("", |(parent, _)| parent);
-        let wildcard = std::mem::take(&mut self.wildcard_listeners);
-        let exact = self
-            .routes
-            .get_mut(&message.topic)
-            .map(std::mem::take)
-            .unwrap_or_default();
-        let children = self
-            .child_routes
-            .get_mut(parent)
-            .map(std::mem::take)
-            .unwrap_or_default();
-        for &index in wildcard.iter().chain(&exact).chain(&children) {
+        let listeners = self.router.lend(&message.topic);
+        for index in listeners.iter() {
             let device = &mut self.devices[index].adapter;
             if message.retained {
                 device.handle_retained(now, &message.topic, &message.payload);
@@ -1026,13 +970,7 @@ impl Dashboard {
             // Handled or not, the device saw it (a power sample, a question asked again).
             self.flush_device(now, index);
         }
-        self.wildcard_listeners = wildcard;
-        if let Some(slot) = self.routes.get_mut(&message.topic) {
-            *slot = exact;
-        }
-        if let Some(slot) = self.child_routes.get_mut(parent) {
-            *slot = children;
-        }
+        self.router.give_back(&message.topic, listeners);
         self.route_to_discovery(now, message);
     }
 
@@ -1184,6 +1122,9 @@ fn certificate_hint(broker_url: &str) -> Option<String> {
         authority
     ))
 }
+
+mod deadlines;
+mod router;
 
 #[cfg(test)]
 mod tests;
