@@ -209,6 +209,7 @@ pub fn App() -> impl IntoView {
         log: RwSignal::new(Vec::new()),
         clock: RwSignal::new(browser::now()),
     };
+    crate::store::provide_store(signals);
     let clock = signals.clock;
     Interval::new(1_000, move || clock.set(browser::now())).forget();
 
@@ -253,7 +254,7 @@ pub fn App() -> impl IntoView {
         return view! {
             <main class="content is-embedded">
                 <ConfigProblems problems=problems />
-                <DeviceList signals=signals tools=false />
+                <DeviceList tools=false />
             </main>
         }
         .into_any();
@@ -265,16 +266,16 @@ pub fn App() -> impl IntoView {
         </header>
         <main class="content">
             <ConfigProblems problems=problems />
-            <SetupBanner signals=signals />
+            <SetupBanner />
             {link_warning.map(|w| view! { <p class="security-warning">{w}</p> })}
-            <DeviceList signals=signals />
-            <GroupBar signals=signals />
-            <FoundList signals=signals />
+            <DeviceList />
+            <GroupBar />
+            <FoundList />
             <section class="panels">
-                <ConnectionPanel signals=signals />
-                <AddDeviceForm signals=signals />
-                <SettingsPanel signals=signals />
-                <MessageLogPanel signals=signals />
+                <ConnectionPanel />
+                <AddDeviceForm />
+                <SettingsPanel />
+                <MessageLogPanel />
             </section>
         </main>
         <footer class="footer">
@@ -311,11 +312,11 @@ fn ConfigProblems(problems: Vec<String>) -> impl IntoView {
 /// The switch cards, keyed by device so one update touches one card.
 #[component]
 fn DeviceList(
-    signals: ViewSignals,
     /// Show the "Edit devices" button.
     #[prop(default = true)]
     tools: bool,
 ) -> impl IntoView {
+    let signals = crate::store::use_store();
     let is_empty = move || signals.devices.with(Vec::is_empty);
     // The rooms in the order their first device appears; rebuilt only when the list changes.
     let rooms = Memo::new(move |_| {
@@ -349,7 +350,7 @@ fn DeviceList(
                 let named = rooms.iter().any(Option::is_some);
                 rooms
                     .into_iter()
-                    .map(|room| view! { <RoomSection signals=signals room=room named=named /> })
+                    .map(|room| view! { <RoomSection room=room named=named /> })
                     .collect_view()
             }}
         </Show>
@@ -358,7 +359,8 @@ fn DeviceList(
 
 /// One room's cards (all cards when no device has a room), with the room's "all off".
 #[component]
-fn RoomSection(signals: ViewSignals, room: Option<String>, named: bool) -> impl IntoView {
+fn RoomSection(room: Option<String>, named: bool) -> impl IntoView {
+    let signals = crate::store::use_store();
     let title = match (&room, named) {
         (Some(name), _) => name.clone(),
         (None, true) => say!("Other devices"),
@@ -385,7 +387,7 @@ fn RoomSection(signals: ViewSignals, room: Option<String>, named: bool) -> impl 
                 <For
                     each=rows
                     key=|row| row.key
-                    children=move |row| view! { <DeviceCard row=row signals=signals /> }
+                    children=move |row| view! { <DeviceCard row=row /> }
                 />
             </ul>
         </section>

@@ -6,6 +6,7 @@
 //! - [`setup`]: the broker profile and device list being edited, kept in step with the
 //!   running dashboard and the saved copy.
 //! - [`storage`]: the settings kept in this browser (localStorage).
+//! - [`store`]: the page's one store of what it shows, provided to every component by context.
 //! - [`driver`]: owns the core `Dashboard`, the WebSocket and the one timer; pumps between them.
 //! - [`language`]: the page's language (link, saved choice, browser), its catalog loaded first.
 //! - [`embed`]: `postMessage` to and from the embedding page (origins in `parent=` only).
@@ -24,6 +25,7 @@ pub mod embed;
 pub mod language;
 pub mod setup;
 pub mod storage;
+pub mod store;
 pub mod transport;
 pub mod visibility;
 pub mod wake;

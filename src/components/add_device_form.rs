@@ -12,11 +12,12 @@ use switchboard_core::say;
 
 use crate::components::panel::Panel;
 use crate::components::text_field::{CheckField, FormError, TextField};
-use crate::driver::{self, ViewSignals};
+use crate::driver;
 
 /// The "add a device" form.
 #[component]
-pub fn AddDeviceForm(signals: ViewSignals) -> impl IntoView {
+pub fn AddDeviceForm() -> impl IntoView {
+    let signals = crate::store::use_store();
     let kind = RwSignal::new(String::from("tasmota"));
     let topic = RwSignal::new(String::new());
     let pin = RwSignal::new(String::new());
@@ -132,7 +133,7 @@ pub fn AddDeviceForm(signals: ViewSignals) -> impl IntoView {
 
 /// Adds `device` to the dashboard (or to the list shown before connecting); refuses a
 /// device that is already there.
-pub fn add(signals: ViewSignals, device: DeviceConfig) -> Result<(), String> {
+pub fn add(signals: crate::driver::ViewSignals, device: DeviceConfig) -> Result<(), String> {
     let duplicate = signals.devices.with_untracked(|rows| {
         rows.iter().any(|row| {
             row.view

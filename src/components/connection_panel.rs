@@ -13,12 +13,13 @@ use switchboard_core::codec::ProtocolVersion;
 use crate::components::panel::Panel;
 use crate::components::profile_bar::ProfileBar;
 use crate::components::text_field::{CheckField, FormError, TextField};
-use crate::driver::{self, ViewSignals};
+use crate::driver;
 use crate::setup;
 
 /// The connection form.
 #[component]
-pub fn ConnectionPanel(signals: ViewSignals) -> impl IntoView {
+pub fn ConnectionPanel() -> impl IntoView {
+    let signals = crate::store::use_store();
     let initial = signals.setup.broker.get_untracked();
     let open_at_start = initial.url.is_empty();
     let url = RwSignal::new(initial.url);
@@ -76,7 +77,7 @@ pub fn ConnectionPanel(signals: ViewSignals) -> impl IntoView {
     view! {
         <Panel title=say!("Broker connection") open=open_at_start>
             <div class="form">
-                <ProfileBar signals=signals />
+                <ProfileBar />
             </div>
             <form class="form" on:submit=on_submit novalidate>
                 <TextField

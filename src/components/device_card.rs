@@ -16,12 +16,13 @@ use crate::components::device_edit_form::DeviceEditForm;
 use crate::components::readings_line::ReadingsLine;
 use crate::components::schedule_panel::SchedulePanel;
 use crate::components::sparkline::Sparkline;
-use crate::driver::{self, ViewSignals};
+use crate::driver;
 use crate::setup;
 
 /// A device card.
 #[component]
-pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
+pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
+    let signals = crate::store::use_store();
     let view = row.view;
     let index = row.id;
     let refused = RwSignal::new(None::<String>);
@@ -111,7 +112,7 @@ pub fn DeviceCard(row: DeviceRow, signals: ViewSignals) -> impl IntoView {
             })}
             {move || (signals.setup.editing.get() && !edit_closed.get()).then(|| {
                 let config = view.with_untracked(|v| v.config.clone());
-                view! { <DeviceEditForm signals=signals id=index config=config done=edit_closed /> }
+                view! { <DeviceEditForm id=index config=config done=edit_closed /> }
             })}
             <ul class="channels">
                 {move || {

@@ -9,17 +9,12 @@ use switchboard_core::relay_guard::RateLimit;
 use switchboard_core::say;
 
 use crate::components::text_field::{CheckField, FormError, TextField};
-use crate::driver::ViewSignals;
 use crate::setup;
 
 /// The inline edit form of device `id`; `done` closes it.
 #[component]
-pub fn DeviceEditForm(
-    signals: ViewSignals,
-    id: DeviceId,
-    config: DeviceConfig,
-    done: RwSignal<bool>,
-) -> impl IntoView {
+pub fn DeviceEditForm(id: DeviceId, config: DeviceConfig, done: RwSignal<bool>) -> impl IntoView {
+    let signals = crate::store::use_store();
     let original_address = config.address_only_spec();
     let address = RwSignal::new(original_address.clone());
     let label = RwSignal::new(config.label.clone());

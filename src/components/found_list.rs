@@ -7,11 +7,11 @@ use switchboard_core::discovery::Found;
 use switchboard_core::say;
 
 use crate::components::add_device_form;
-use crate::driver::ViewSignals;
 
 /// The list of found devices, shown once discovery found something or has a problem.
 #[component]
-pub fn FoundList(signals: ViewSignals) -> impl IntoView {
+pub fn FoundList() -> impl IntoView {
+    let signals = crate::store::use_store();
     let error = RwSignal::new(None::<String>);
     let is_shown = move || {
         signals

@@ -8,11 +8,12 @@ use switchboard_core::say;
 use switchboard_core::tasmota::DEFAULT_GROUP_TOPIC;
 
 use crate::components::two_tap;
-use crate::driver::{self, ViewSignals};
+use crate::driver;
 
 /// The group bar, shown when the dashboard has a Tasmota device.
 #[component]
-pub fn GroupBar(signals: ViewSignals) -> impl IntoView {
+pub fn GroupBar() -> impl IntoView {
+    let signals = crate::store::use_store();
     let armed = RwSignal::new(false);
     let message = RwSignal::new(None::<String>);
     let has_tasmota = move || {

@@ -11,11 +11,12 @@ use switchboard_core::time::Millis;
 use crate::browser;
 use crate::components::panel::Panel;
 use crate::components::text_field::{CheckField, TextField};
-use crate::driver::{self, ViewSignals};
+use crate::driver;
 
 /// The log panel.
 #[component]
-pub fn MessageLogPanel(signals: ViewSignals) -> impl IntoView {
+pub fn MessageLogPanel() -> impl IntoView {
+    let signals = crate::store::use_store();
     let open = RwSignal::new(false);
     let filter = RwSignal::new(String::new());
     let paused = RwSignal::new(false);

@@ -6,12 +6,12 @@ use switchboard_core::say;
 
 use crate::components::text_field::{FormError, TextField};
 use crate::components::two_tap;
-use crate::driver::ViewSignals;
 use crate::setup;
 
 /// The profile chooser.
 #[component]
-pub fn ProfileBar(signals: ViewSignals) -> impl IntoView {
+pub fn ProfileBar() -> impl IntoView {
+    let signals = crate::store::use_store();
     let profiles = signals.setup.profiles;
     let renaming = RwSignal::new(false);
     let name = RwSignal::new(String::new());

@@ -12,12 +12,12 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::browser;
 use crate::components::panel::Panel;
 use crate::components::text_field::CheckField;
-use crate::driver::ViewSignals;
 use crate::setup;
 
 /// The settings panel.
 #[component]
-pub fn SettingsPanel(signals: ViewSignals) -> impl IntoView {
+pub fn SettingsPanel() -> impl IntoView {
+    let signals = crate::store::use_store();
     let export_credentials = RwSignal::new(false);
     let share_credentials = RwSignal::new(false);
     let import_problems = RwSignal::new(Vec::<String>::new());

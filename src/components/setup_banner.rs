@@ -5,12 +5,12 @@
 use leptos::prelude::*;
 use switchboard_core::say;
 
-use crate::driver::ViewSignals;
 use crate::setup::{self, SetupOrigin};
 
 /// The banner, when there is something to say.
 #[component]
-pub fn SetupBanner(signals: ViewSignals) -> impl IntoView {
+pub fn SetupBanner() -> impl IntoView {
+    let signals = crate::store::use_store();
     let origin = signals.setup.origin;
     move || {
         let save_problem = signals
