@@ -1,13 +1,13 @@
 //! Adds a device of any kind: Tasmota, Shelly (Gen2+ and Gen1), a JSON board's pin, or a
 //! command/state pair.
 //!
-//! The fields are turned into the same one-line form a URL's `device=` uses and checked by
-//! the same parser, so the form and links accept exactly the same devices and word their
-//! problems the same way. A duplicate is refused with a message.
+//! The fields make a typed `DeviceForm` (core `device_form`), checked by the link parser's own
+//! rules (a test holds the two to the same device), its problems naming the field. A duplicate
+//! is refused with a message.
 
 use leptos::prelude::*;
-use switchboard_core::config::{parse_device_spec, DeviceConfig};
-use switchboard_core::device_config::escape_field;
+use switchboard_core::config::DeviceConfig;
+use switchboard_core::device_form::{pin_role_from_code, DeviceForm, FormKind};
 use switchboard_core::say;
 
 use crate::components::panel::Panel;
@@ -31,36 +31,19 @@ pub fn AddDeviceForm() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let on_submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        // Each field is escaped, so a `:` in a topic or label stays inside its field.
-        let fields = [&topic, &pin, &state_topic, &path, &availability, &label]
-            .map(|f| escape_field(f.get_untracked().trim()));
-        let [topic_text, pin_text, state_text, path_text, avty_text, label_text] = fields;
-        let spec = match kind.get_untracked().as_str() {
-            "jsonrelay" => format!(
-                "jsonrelay:{topic_text}:{pin_text}:{}:{label_text}",
-                role.get_untracked()
-            ),
-            "generic" => {
-                let mut spec = format!("generic:{topic_text}:{state_text}:{label_text}");
-                if !path_text.is_empty() {
-                    spec.push_str(&format!(":path={path_text}"));
-                }
-                if !avty_text.is_empty() {
-                    spec.push_str(&format!(":avty={avty_text}"));
-                }
-                spec
-            }
-            other => format!("{other}:{topic_text}:{label_text}"),
+        let form = DeviceForm {
+            kind: FormKind::from_code(&kind.get_untracked()),
+            topic: topic.get_untracked(),
+            pin: pin.get_untracked(),
+            role: pin_role_from_code(&role.get_untracked()),
+            state_topic: state_topic.get_untracked(),
+            path: path.get_untracked(),
+            availability: availability.get_untracked(),
+            label: label.get_untracked(),
+            room: room.get_untracked(),
+            confirm: confirm.get_untracked(),
         };
-        let mut spec = spec;
-        if confirm.get_untracked() {
-            spec.push_str(":confirm=1");
-        }
-        let room_text = escape_field(room.get_untracked().trim());
-        if !room_text.is_empty() {
-            spec.push_str(&format!(":room={room_text}"));
-        }
-        let device = match parse_device_spec(&spec) {
+        let device = match form.to_config() {
             Ok(device) => device,
             Err(why) => {
                 error.set(Some(say!("Cannot add this device. {}", why)));

@@ -30,6 +30,7 @@
 //! - [`offscreen_sweep`]: when device cards far from the screen are brought up to date.
 //! - [`json_read`]: forgiving readers for devices' JSON (numbers as strings, paths).
 //! - [`device_config`]: one device's configuration and its `device=` form.
+//! - [`device_form`]: the "add a device" form's fields and the device they make.
 //! - [`config`]: the dashboard configuration read from a page URL (query and fragment).
 //! - [`message_log`]: the last messages seen and sent, bounded, with MQTT-style filters.
 //! - [`profiles`]: several broker profiles, the document kept and exported (schema 2).
@@ -49,6 +50,7 @@ pub mod dashboard;
 pub mod device;
 pub mod device_config;
 pub mod device_core;
+pub mod device_form;
 pub mod device_id;
 pub mod discovery;
 pub mod generic;
