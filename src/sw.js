@@ -7,7 +7,10 @@ const CACHE = 'switchboard-shell-v2';
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
-    const index = await fetch('./', { cache: 'no-cache' });
+    // 'force-cache': what the page itself just downloaded comes from the HTTP cache, never a
+    // second time from the network (hosting with `Cache-Control: no-cache` would otherwise
+    // send the whole app again on a first visit). Navigations refresh './' network-first.
+    const index = await fetch('./', { cache: 'force-cache' });
     const html = await index.clone().text();
     await cache.put('./', index);
     // The assets the page names: hashed files, boot script, icon, manifest.
@@ -15,7 +18,11 @@ self.addEventListener('install', (event) => {
     for (const match of html.matchAll(/(?:href|src|data-switchboard-js|data-switchboard-wasm)="(\.\/[^"]+)"/g)) {
       names.add(match[1]);
     }
-    await cache.addAll([...names]);
+    await Promise.all([...names].map(async (name) => {
+      const response = await fetch(name, { cache: 'force-cache' });
+      if (!response.ok) throw new Error(`${name}: ${response.status}`);
+      await cache.put(name, response);
+    }));
     await self.skipWaiting();
   })());
 });

@@ -221,7 +221,7 @@ export async function startPlugs(broker, plugs, { telePeriod = 300, discovery = 
  * The built dist/ over HTTP; returns its base URL. With `subPath` (e.g. `apps/switchboard`)
  * the page is served below that path, as on GitHub Pages (`https://user.github.io/repo/`).
  */
-export async function serveDist({ subPath } = {}) {
+export async function serveDist({ subPath, logRequests = false } = {}) {
   if (!existsSync(join(DIST, 'index.html'))) {
     throw new Error(`${DIST}/index.html is missing: build the page first (trunk build --release)`);
   }
@@ -233,10 +233,16 @@ export async function serveDist({ subPath } = {}) {
     symlinkSync(DIST, join(root, subPath));
   }
   const port = await freePort();
-  const child = new Child('http', DEVKIT, ['serve', '--dist', root, '--http-port', `${port}`]);
+  const flags = logRequests ? ['--log-requests'] : [];
+  const child = new Child('http', DEVKIT, ['serve', '--dist', root, '--http-port', `${port}`, ...flags]);
   await child.waitForLine(/serving/, 10_000);
   const base = subPath ? `${subPath}/` : '';
-  return { url: `http://127.0.0.1:${port}/${base}`, stop: () => child.stop() };
+  return {
+    url: `http://127.0.0.1:${port}/${base}`,
+    stop: () => child.stop(),
+    /** How many requests matched `pattern` (with `logRequests`). */
+    requests: (pattern) => child.count(new RegExp(`^request GET .*${pattern.source}`)),
+  };
 }
 
 /** Debian's Chromium, headless, with the flags this closed network needs. */

@@ -15,7 +15,7 @@ describe('offline start and installability, served from a sub-path', () => {
     broker = new Mosquitto();
     await broker.start();
     plugs = await startPlugs(broker, ['pwa_plug=on']);
-    server = await serveDist({ subPath: 'home/switchboard' });
+    server = await serveDist({ subPath: 'home/switchboard', logRequests: true });
     browser = await launchBrowser();
   });
 
@@ -52,6 +52,24 @@ describe('offline start and installability, served from a sub-path', () => {
     assert.equal(touchIcon.status(), 200);
     assert.equal(pngSize(await touchIcon.body()), '180x180');
     await page.close();
+  });
+
+  test('a first visit downloads the app once: the service worker keeps what the page already fetched', async () => {
+    // Served with `Cache-Control: no-cache`, as many hosts do: the service worker's install
+    // must take the files from the HTTP cache, not download the whole app a second time.
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const before = { wasm: server.requests(/\.wasm$/), js: server.requests(/switchboard-[0-9a-f]+\.js$/) };
+    await page.goto(server.url + dashboardFragment(broker.wsPort, ['tasmota:pwa_plug:Porch light']));
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await eventually(async () => {
+      const cached = await page.evaluate(async () => (await caches.keys()).length > 0
+        && (await (await caches.open((await caches.keys())[0])).keys()).some((r) => r.url.endsWith('.wasm')));
+      assert.equal(cached, true);
+    }, 10_000, 'the app shell cached');
+    assert.equal(server.requests(/\.wasm$/) - before.wasm, 1, 'the wasm was downloaded twice on a first visit');
+    assert.equal(server.requests(/switchboard-[0-9a-f]+\.js$/) - before.js, 1, 'the script was downloaded twice on a first visit');
+    await context.close();
   });
 
   test('with the network down, the page opens from the service worker and says it is offline', async () => {

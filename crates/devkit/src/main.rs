@@ -54,7 +54,7 @@ const USAGE: &str = "usage:
   switchboard-devkit broker [--ws-port 9001] [--tcp-port 1883]
   switchboard-devkit plugs --broker 127.0.0.1:1883 [--tele-period SECS] [--no-discovery] DEVICE[=on] ...
       DEVICE: <tasmota topic> | tasmota:<topic>[:<relays>] | shelly:<prefix> | jsonboard:<topic> | generic:<base>
-  switchboard-devkit serve [--dist DIR] [--http-port 8080]
+  switchboard-devkit serve [--dist DIR] [--http-port 8080] [--log-requests]
   switchboard-devkit flood --broker 127.0.0.1:1883 --topic T [--rate 5000] [--seconds 3]
       [--devices N --first-round K]  (T with {n}: state reports of N devices, ON/OFF by round)
   switchboard-devkit proxy --listen PORT --upstream 127.0.0.1:9001   (stdin: cut|stall|resume)
@@ -87,6 +87,7 @@ struct Options {
     broker: String,
     tele_period: u64,
     no_discovery: bool,
+    log_requests: bool,
     plugs: Vec<String>,
     listen: u16,
     upstream: String,
@@ -107,6 +108,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         broker: "127.0.0.1:1883".into(),
         tele_period: 300,
         no_discovery: false,
+        log_requests: false,
         plugs: Vec::new(),
         listen: 0,
         upstream: String::new(),
@@ -161,6 +163,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
                     .map_err(|_| format!("--first-round must be a count, got {text:?}"))?;
             }
             "--no-discovery" => options.no_discovery = true,
+            "--log-requests" => options.log_requests = true,
             "--tele-period" => {
                 let text = value("--tele-period")?;
                 options.tele_period = text
@@ -273,7 +276,7 @@ fn start_server(options: &Options) -> Result<(), String> {
             options.http_port
         )
     })?;
-    static_server::serve(listener, options.dist.clone());
+    static_server::serve(listener, options.dist.clone(), options.log_requests);
     Ok(())
 }
 

@@ -9,19 +9,20 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
 use std::thread;
 
-/// Serves `root` on `listener` until the process ends.
-pub fn serve(listener: TcpListener, root: PathBuf) -> thread::JoinHandle<()> {
+/// Serves `root` on `listener` until the process ends; with `log`, prints a line per request
+/// (`request GET /path`), so a test can count what a browser downloaded.
+pub fn serve(listener: TcpListener, root: PathBuf, log: bool) -> thread::JoinHandle<()> {
     thread::spawn(move || {
         for stream in listener.incoming().flatten() {
             let root = root.clone();
             thread::spawn(move || {
-                let _ = handle(stream, &root);
+                let _ = handle(stream, &root, log);
             });
         }
     })
 }
 
-fn handle(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
+fn handle(mut stream: TcpStream, root: &Path, log: bool) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
@@ -34,6 +35,9 @@ fn handle(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
     let mut parts = request_line.split_whitespace();
     let method = parts.next().unwrap_or("");
     let target = parts.next().unwrap_or("/");
+    if log {
+        println!("request {method} {target}");
+    }
     if method != "GET" && method != "HEAD" {
         return respond(
             &mut stream,
