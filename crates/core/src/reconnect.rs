@@ -110,9 +110,10 @@ impl ReconnectPolicy {
         let said_no =
             failure == Failure::Rejected || (failure == Failure::Dropped && proven_at.is_none());
         let outage_since = *self.outage_since.get_or_insert(now);
-        let ceiling = if said_no || self.is_pacing_refusals() {
-            // A drop after a refusal (the broker closing a connection it did not want) is
-            // paced like the refusal.
+        // Only the broker saying no is paced: finding it away (unreachable) after an earlier
+        // "no" is an outage like any other, retried quickly (the simulator found a connection
+        // cut before it answered slowing down the return from a later broker restart).
+        let ceiling = if said_no {
             self.refused.next_delay()
         } else if now.saturating_sub(outage_since) < QUICK_WINDOW {
             self.quick_attempts += 1;
@@ -257,6 +258,27 @@ mod tests {
             now += delay;
         }
         assert!(delays[5] >= 15 * SECOND, "{delays:?}");
+    }
+
+    #[test]
+    fn an_outage_after_an_earlier_no_is_still_retried_quickly() {
+        // A connection cut before it answered anything (paced), then the broker restarts:
+        // while it is away, the page retries quickly, not at the refusal's growing pace.
+        let mut policy = ReconnectPolicy::new();
+        let mut random = Random::new(17);
+        policy.next_delay(T0, Failure::Dropped, &mut random);
+        policy.next_delay(T0 + 1_000, Failure::Rejected, &mut random);
+        let delays = delays_while(
+            &mut policy,
+            &mut random,
+            T0 + 3_000,
+            T0 + 13_000,
+            Failure::Unreachable,
+        );
+        assert!(delays.iter().all(|d| *d <= QUICK_CEILING), "{delays:?}");
+        // The broker saying no again is still paced where it left off.
+        let next = policy.next_delay(T0 + 14_000, Failure::Rejected, &mut random);
+        assert!(next >= 2 * SECOND, "{next}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! - [`mqtt_connection`]: the blocking TCP connection the simulators use (the core's session).
 //! - [`static_server`]: serves the built `dist/`.
 //! - [`fault_proxy`]: a TCP proxy that can cut or silently stall every connection.
+//! - `simulation` (tests only): the whole core under seeded faults in simulated time.
 //! - [`flood`]: a steady stream of messages on one topic.
 //!
 //! Commands (all on 127.0.0.1):
@@ -34,6 +35,8 @@ mod shelly_job_store;
 mod shelly_plug;
 mod sim_clock;
 mod sim_device;
+#[cfg(test)]
+mod simulation;
 mod static_server;
 mod tasmota_plug;
 mod tasmota_timer_store;
