@@ -756,10 +756,14 @@ impl Session {
         self.in_flight.len() - self.waiting.len()
     }
 
+    /// A PINGREQ is due one keepalive after the last packet sent [MQTT-3.1.2-23], or after the
+    /// last one received if that is older: a page that keeps sending (questions asked again,
+    /// clicks) into a dead link still checks it, so a stall is noticed within 1.5 x keepalive
+    /// whatever the page sends (sending alone used to postpone the ping indefinitely).
     fn next_ping_at(&self) -> Option<Millis> {
         match self.keep_alive_secs() {
             0 => None,
-            secs => Some(self.last_sent + Millis::from(secs) * SECOND),
+            secs => Some(self.last_sent.min(self.last_heard) + Millis::from(secs) * SECOND),
         }
     }
 

@@ -5,7 +5,8 @@
 //! acknowledgements, client-id takeover) and simulated Tasmota plugs (the dev kit's
 //! [`TasmotaPlug`] behind a core [`Session`] each), with a simulated user clicking, storming
 //! and editing. One seed draws everything: latencies, connection cuts, broker restarts with or
-//! without persistence, devices unplugged and back, button presses, clicks. After every step
+//! without persistence, silent stalls, devices unplugged and back, button presses, clicks.
+//! After every step
 //! the invariants are checked, each failure naming the invariant, the seed and the simulated
 //! time:
 //! - **no lie**: while the page is not connected no switch is usable; once the network is
@@ -56,6 +57,8 @@ type ConnId = u64;
 struct Pipe {
     to_broker: VecDeque<(Millis, Vec<u8>)>,
     to_client: VecDeque<(Millis, Vec<u8>)>,
+    /// Nothing gets through before this (a dead Wi-Fi access point: silent, not closed).
+    stalled_until: Millis,
 }
 
 /// The broker's side of one connection.
@@ -492,6 +495,9 @@ impl World {
         let ids: Vec<ConnId> = self.pipes.keys().copied().collect();
         for id in ids {
             while let Some(pipe) = self.pipes.get_mut(&id) {
+                if pipe.stalled_until > now {
+                    break;
+                }
                 let to_broker = pipe.to_broker.front().is_some_and(|(at, _)| *at <= now);
                 let to_client = pipe.to_client.front().is_some_and(|(at, _)| *at <= now);
                 if to_broker {
@@ -551,7 +557,7 @@ impl World {
             0..=3 => {
                 if let Some(id) = self.page_conn {
                     self.cut(id);
-                    self.last_fault = self.now;
+                    self.last_fault = self.last_fault.max(self.now);
                 }
             }
             // The broker restarts, with or without persistence, down 0.2 to 10 s.
@@ -569,7 +575,7 @@ impl World {
                     self.broker.retained.clear();
                 }
                 self.broker_back_at = self.now + 200 + self.random.below(9_800);
-                self.last_fault = self.now;
+                self.last_fault = self.last_fault.max(self.now);
             }
             // A device unplugged, or plugged back.
             5..=6 => {
@@ -581,7 +587,7 @@ impl World {
                         self.cut(id);
                     }
                 }
-                self.last_fault = self.now;
+                self.last_fault = self.last_fault.max(self.now);
             }
             // Someone presses a device's button.
             7..=20 => {
@@ -630,6 +636,16 @@ impl World {
             }
             // The network gets slower or faster.
             126..=130 => self.latency = 1 + self.random.below(80),
+            // The page's link goes silent for 1 to 20 s without closing (keepalive must notice).
+            131..=132 => {
+                if let Some(id) = self.page_conn {
+                    let until = self.now + 1_000 + self.random.below(19_000);
+                    if let Some(pipe) = self.pipes.get_mut(&id) {
+                        pipe.stalled_until = until;
+                    }
+                    self.last_fault = self.last_fault.max(until);
+                }
+            }
             _ => {}
         }
     }

@@ -205,6 +205,44 @@ fn a_late_puback_nudges_a_silent_broker_for_a_while_and_an_answer_stops_it() {
 }
 
 #[test]
+fn a_client_that_keeps_sending_into_a_dead_link_still_notices_within_one_and_a_half_keepalives() {
+    let mut options = SessionOptions::new("c");
+    options.keep_alive_secs = 4;
+    let mut session = connected_session(options);
+    sent_packets(&mut session);
+    // Something goes out every 2 s (a state question asked again), nothing comes back.
+    let mut now = T0 + 5;
+    let mut lost_at = None;
+    let mut step = 0;
+    let mut sent = 0;
+    while now < T0 + 20_000 && lost_at.is_none() {
+        now += 100;
+        step += 1;
+        if step % 20 == 0 {
+            sent += 1;
+            session
+                .publish(now, "cmnd/plug/STATE", b"", QoS::AtMostOnce, false)
+                .unwrap();
+        }
+        session.handle_timeout(now);
+        sent_packets(&mut session);
+        if events(&mut session)
+            .iter()
+            .any(|e| matches!(e, SessionEvent::Lost(LossReason::PingTimeout)))
+        {
+            lost_at = Some(now);
+        }
+    }
+    assert!(sent >= 2, "the client did not keep sending");
+    let lost_at = lost_at.expect("a dead link was never noticed while sending");
+    assert!(
+        lost_at <= T0 + 5 + 6_000 + 100,
+        "noticed after {} ms",
+        lost_at - T0
+    );
+}
+
+#[test]
 fn the_first_answer_after_connack_proves_the_connection_once() {
     let mut session = connected_session(SessionOptions::new("c"));
     let all =
