@@ -233,7 +233,7 @@ pub fn clear_ghost(device: DeviceId) -> Result<(), CommandError> {
 
 /// The user unlocked a device the relay guard had locked.
 pub fn unlock(device: DeviceId) {
-    with_dashboard(|d| d.unlock(device));
+    with_dashboard(|d| d.unlock(browser::now(), device));
     pump();
 }
 

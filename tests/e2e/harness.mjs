@@ -348,26 +348,30 @@ export async function startStack(broker, plugTopics, plugOptions = {}) {
  * the broker would: the tests' way to play a third party (retract a discovery entry, flood).
  * `messages`: [{ topic, payload (string or Buffer), retain }].
  */
+/** An MQTT string: two length bytes, then UTF-8. */
+export function mqttString(text) {
+  const bytes = Buffer.from(text, 'utf8');
+  return Buffer.concat([Buffer.from([bytes.length >> 8, bytes.length & 0xff]), bytes]);
+}
+
+/** A whole MQTT packet: the first byte, the remaining length (variable byte integer), `body`. */
+export function mqttPacket(firstByte, body) {
+  const length = [];
+  let n = body.length;
+  do {
+    let byte = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) byte |= 0x80;
+    length.push(byte);
+  } while (n > 0);
+  return Buffer.concat([Buffer.from([firstByte, ...length]), body]);
+}
+
 export async function publishMany(tcpPort, messages) {
-  const utf8 = (text) => {
-    const bytes = Buffer.from(text, 'utf8');
-    return Buffer.concat([Buffer.from([bytes.length >> 8, bytes.length & 0xff]), bytes]);
-  };
-  const packet = (type, body) => {
-    const length = [];
-    let n = body.length;
-    do {
-      let byte = n % 128;
-      n = Math.floor(n / 128);
-      if (n > 0) byte |= 0x80;
-      length.push(byte);
-    } while (n > 0);
-    return Buffer.concat([Buffer.from([type, ...length]), body]);
-  };
-  const connect = packet(0x10, Buffer.concat([utf8('MQTT'), Buffer.from([4, 0x02, 0, 30]), utf8(`e2e-pub-${process.pid}-${Date.now()}`)]));
+  const connect = mqttPacket(0x10, Buffer.concat([mqttString('MQTT'), Buffer.from([4, 0x02, 0, 30]), mqttString(`e2e-pub-${process.pid}-${Date.now()}`)]));
   const publishes = messages.map(({ topic, payload, retain = false }) => {
     const body = Buffer.isBuffer(payload) ? payload : Buffer.from(payload, 'utf8');
-    return packet(0x30 | (retain ? 1 : 0), Buffer.concat([utf8(topic), body]));
+    return mqttPacket(0x30 | (retain ? 1 : 0), Buffer.concat([mqttString(topic), body]));
   });
   const disconnect = Buffer.from([0xe0, 0]);
   await new Promise((done, fail) => {

@@ -5,7 +5,7 @@
 // sending the page a packet of its own after the broker's SUBACK.
 
 import { WebSocket, WebSocketServer } from 'ws';
-import { freePort } from './harness.mjs';
+import { freePort, mqttPacket, mqttString } from './harness.mjs';
 
 /** Splits an MQTT byte stream into whole packets, keeping what is left for the next chunk. */
 class PacketStream {
@@ -39,27 +39,10 @@ class PacketStream {
   }
 }
 
-/** MQTT's variable byte integer. */
-function varint(n) {
-  const bytes = [];
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (n > 0);
-  return Buffer.from(bytes);
-}
-
 /** A QoS 0 PUBLISH in MQTT 3.1.1 (level 4) or 5 (level 5: with an empty property list). */
 export function publishPacket(topic, payload, level = 4) {
-  const name = Buffer.from(topic, 'utf8');
-  const body = Buffer.concat([
-    Buffer.from([name.length >> 8, name.length & 0xff]), name,
-    level === 5 ? Buffer.from([0]) : Buffer.alloc(0),
-    payload,
-  ]);
-  return Buffer.concat([Buffer.from([0x30]), varint(body.length), body]);
+  const properties = level === 5 ? Buffer.from([0]) : Buffer.alloc(0);
+  return mqttPacket(0x30, Buffer.concat([mqttString(topic), properties, payload]));
 }
 
 /**

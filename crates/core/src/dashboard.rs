@@ -386,16 +386,19 @@ impl Dashboard {
         self.usability_changes += 1;
     }
 
-    /// Device `id`'s position, or why there is none.
-    fn position(&self, id: DeviceId) -> Result<usize, CommandError> {
-        self.index_of(id).ok_or(CommandError::NoSuchDevice)
-    }
-
-    /// Device `index`, or why there is none.
-    fn device_mut(&mut self, index: usize) -> Result<&mut DashboardDevice, CommandError> {
-        self.devices
-            .get_mut(index)
-            .ok_or(CommandError::NoSuchDevice)
+    /// Runs `act` on device `id`'s adapter, then flushes the device: whatever `act` returns,
+    /// refused or not, the device was touched (a held-back click may have locked it), so its
+    /// messages go out, its deadline is re-filed and its revision moves.
+    fn touch<T>(
+        &mut self,
+        now: Millis,
+        id: DeviceId,
+        act: impl FnOnce(&mut Device) -> T,
+    ) -> Result<T, CommandError> {
+        let index = self.index_of(id).ok_or(CommandError::NoSuchDevice)?;
+        let result = act(&mut self.devices[index].adapter);
+        self.flush_device(now, index);
+        Ok(result)
     }
 
     /// The user opened a device's schedules: subscribe to what they need and ask the device
@@ -406,8 +409,8 @@ impl Dashboard {
         id: DeviceId,
         wall: WallClock,
     ) -> Result<(), CommandError> {
-        let device = self.position(id)?;
-        let entry = self.device_mut(device)?;
+        let device = self.index_of(id).ok_or(CommandError::NoSuchDevice)?;
+        let entry = &mut self.devices[device];
         let before = entry.adapter.subscriptions();
         entry.adapter.open_schedules(now, wall);
         let added: Vec<String> = entry
@@ -436,11 +439,7 @@ impl Dashboard {
         id: DeviceId,
         wall: WallClock,
     ) -> Result<(), CommandError> {
-        let device = self.position(id)?;
-        let entry = self.device_mut(device)?;
-        entry.adapter.refresh_clock(now, wall);
-        self.flush_device(now, device);
-        Ok(())
+        self.touch(now, id, |device| device.refresh_clock(now, wall))
     }
 
     /// The tab is shown again: every device whose schedules are open is asked for its clock.
@@ -460,11 +459,8 @@ impl Dashboard {
         id: DeviceId,
         change: ScheduleChange,
     ) -> Result<(), String> {
-        let device = self.position(id).map_err(CommandError::explain)?;
-        let entry = self.device_mut(device).map_err(CommandError::explain)?;
-        let result = entry.adapter.change_schedule(now, change);
-        self.flush_device(now, device);
-        result
+        self.touch(now, id, |device| device.change_schedule(now, change))
+            .map_err(CommandError::explain)?
     }
 
     /// The devices, in order.
@@ -684,12 +680,7 @@ impl Dashboard {
         channel: usize,
         command: SwitchCommand,
     ) -> Result<(), CommandError> {
-        let device = self.position(id)?;
-        let entry = self.device_mut(device)?;
-        // Refused or not, the device was touched: a held-back click may have locked it.
-        let result = entry.adapter.request(now, channel, command);
-        self.flush_device(now, device);
-        result
+        self.touch(now, id, |device| device.request(now, channel, command))?
     }
 
     /// The user asked a device for something besides switching (refresh, stats, address).
@@ -699,11 +690,7 @@ impl Dashboard {
         id: DeviceId,
         action: DeviceAction,
     ) -> Result<(), CommandError> {
-        let device = self.position(id)?;
-        let entry = self.device_mut(device)?;
-        let result = entry.adapter.act(action);
-        self.flush_device(now, device);
-        result
+        self.touch(now, id, |device| device.act(action))?
     }
 
     /// A room's "all off": every relay of the devices in `room` (`None`: devices without one)
@@ -767,11 +754,9 @@ impl Dashboard {
         if !self.session.is_connected() {
             return Err(CommandError::BrokerOffline);
         }
-        let device = self.position(id)?;
-        let entry = self.device_mut(device)?;
-        let topic = entry.adapter.take_ghost_to_clear();
-        self.note_deadline(device);
-        let topic = topic.ok_or(CommandError::NoSuchDevice)?;
+        let topic = self
+            .touch(now, id, Device::take_ghost_to_clear)?
+            .ok_or(CommandError::NoSuchDevice)?;
         if let Err(error) = self
             .session
             .publish(now, &topic, b"", QoS::AtLeastOnce, true)
@@ -782,12 +767,8 @@ impl Dashboard {
     }
 
     /// The user confirmed that a locked device may be switched again.
-    pub fn unlock(&mut self, id: DeviceId) {
-        let Some(device) = self.index_of(id) else {
-            return;
-        };
-        self.devices[device].adapter.unlock();
-        self.note_deadline(device);
+    pub fn unlock(&mut self, now: Millis, id: DeviceId) {
+        let _ = self.touch(now, id, Device::unlock);
     }
 
     /// Marks the devices whose address equals `address` as withdrawn from (or back in) the

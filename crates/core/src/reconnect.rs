@@ -89,11 +89,6 @@ impl ReconnectPolicy {
         self.slow.reset();
     }
 
-    /// True when the broker said no since the last connection that was forgiven.
-    pub fn is_pacing_refusals(&self) -> bool {
-        self.refused.attempts() > 0
-    }
-
     /// How long to wait before the next attempt, after a failure of this kind at `now`.
     pub fn next_delay(&mut self, now: Millis, failure: Failure, random: &mut Random) -> Millis {
         let proven_at = self.proven_at.take();

@@ -670,7 +670,7 @@ impl Session {
 
     /// True while fewer QoS 1 publishes await PUBACK than the broker's Receive Maximum.
     fn has_send_quota(&self) -> bool {
-        self.in_flight.len() - self.waiting.len() < usize::from(self.limits.receive_maximum)
+        self.unacknowledged_count() < usize::from(self.limits.receive_maximum)
     }
 
     /// Sends waiting QoS 1 publishes while the broker's Receive Maximum has room.

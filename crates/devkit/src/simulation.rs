@@ -775,7 +775,7 @@ impl World {
         // A device a click storm locked stays locked until the user unlocks it (by design):
         // the user does, and it must be usable at once.
         for id in self.ids.clone() {
-            self.page.unlock(id);
+            self.page.unlock(self.now, id);
         }
         for (index, device) in self.page.devices().iter().enumerate() {
             if self.plugs[index].plugged && !device.state().is_switch_usable(0) {

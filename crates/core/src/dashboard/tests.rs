@@ -836,7 +836,7 @@ fn a_hundred_rapid_clicks_send_at_most_the_limit_then_lock_until_unlocked() {
         dashboard.request(T0 + 3_600_000, DeviceId(0), 0, SwitchCommand::Toggle),
         Err(CommandError::Locked)
     );
-    dashboard.unlock(DeviceId(0));
+    dashboard.unlock(T0 + 3_600_000, DeviceId(0));
     assert!(!dashboard.devices()[0].state().locked);
     assert_eq!(
         dashboard.request(T0 + 3_600_000, DeviceId(0), 0, SwitchCommand::Toggle),
@@ -1249,7 +1249,7 @@ fn a_device_revision_moves_when_it_is_touched_and_only_then() {
     let clicked = revisions(&dashboard);
     assert!(clicked[0] > after[0]);
     assert_eq!(clicked[1], after[1]);
-    dashboard.unlock(DeviceId(1));
+    dashboard.unlock(T0 + 3, DeviceId(1));
     assert!(revisions(&dashboard)[1] > after[1]);
 }
 
