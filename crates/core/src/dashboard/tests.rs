@@ -1,7 +1,9 @@
 //! Dashboard scenarios: the glue's view, with a scripted broker and a manual clock.
 
 use super::*;
+use crate::device::SwitchCommand;
 use crate::message_log::Direction;
+use crate::time::SECOND;
 use bytes::BytesMut;
 use mqttbytes::v4::{
     self, ConnAck, ConnectReturnCode, Packet, PubAck, Publish, SubAck, SubscribeReasonCode,
