@@ -13,6 +13,7 @@ pub use crate::device_config::{
     parse_device_spec, validate_device_topic, DeviceAddress, DeviceConfig,
 };
 use crate::i18n::Lang;
+use crate::layout::Layout;
 
 /// Everything a URL can say about the dashboard.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -37,6 +38,8 @@ pub struct DashboardConfig {
     pub parents: Vec<String>,
     /// The language asked for with `lang=` (over the browser's and the saved choice).
     pub lang: Option<Lang>,
+    /// The layout asked for with `view=` (over the profile's).
+    pub view: Option<Layout>,
 }
 
 impl DashboardConfig {
@@ -69,6 +72,9 @@ impl DashboardConfig {
         }
         if let Some(lang) = self.lang {
             pairs.push(format!("lang={}", lang.code()));
+        }
+        if let Some(view) = self.view {
+            pairs.push(format!("view={}", view.name()));
         }
         for device in &self.devices {
             pairs.push(format!("device={}", percent_encode(&device.to_spec())));
@@ -141,6 +147,10 @@ pub fn parse_page_url(query: &str, fragment: &str) -> (DashboardConfig, Vec<Stri
                     value
                 )),
             },
+            "view" => match Layout::parse(&value) {
+                Ok(view) => config.view = Some(view),
+                Err(problem) => problems.push(problem),
+            },
             "parent" => match validate_origin(&value) {
                 Ok(origin) => {
                     if !config.parents.contains(&origin) {
@@ -149,7 +159,7 @@ pub fn parse_page_url(query: &str, fragment: &str) -> (DashboardConfig, Vec<Stri
                 }
                 Err(problem) => problems.push(problem),
             },
-            other => problems.push(crate::say!("Unknown URL parameter \"{}\" ignored. Known: broker, user, pass, keepalive, mqtt, device, embed, bg, parent, lang.", other)),
+            other => problems.push(crate::say!("Unknown URL parameter \"{}\" ignored. Known: broker, user, pass, keepalive, mqtt, device, embed, bg, parent, lang, view.", other)),
         }
     }
     (config, problems)
@@ -521,6 +531,7 @@ mod tests {
             transparent: true,
             parents: vec!["https://home.example".into(), "http://10.0.0.2:8123".into()],
             lang: Some(Lang::De),
+            view: Some(Layout::Cards),
         };
         let (read_back, problems) = parse_page_url("", &config.to_fragment());
         assert!(problems.is_empty(), "{problems:?}");

@@ -55,12 +55,13 @@ impl Profiles {
     }
 
     /// The profile that already keeps `settings` (the same broker and devices; the password
-    /// left out, since a kept profile holds it only when remembered): a link opened again after
-    /// "Keep" is recognised as kept.
+    /// left out, since a kept profile holds it only when remembered, and the layout, which the
+    /// user may have changed since): a link opened again after "Keep" is recognised as kept.
     pub fn find_same(&self, settings: &Settings) -> Option<usize> {
         let without_password = |s: &Settings| {
             let mut s = s.clone();
             s.broker.password = None;
+            s.view = crate::layout::Layout::Auto;
             s
         };
         let wanted = without_password(settings);
@@ -217,6 +218,9 @@ mod tests {
             settings: kept,
         });
         assert_eq!(profiles.find_same(&settings), Some(1));
+        // Kept, then the user chose rows: the same link is still the kept dashboard.
+        profiles.list[1].settings.view = crate::layout::Layout::Compact;
+        assert_eq!(profiles.find_same(&settings), Some(1));
         let mut other = settings.clone();
         other.devices.clear();
         assert_eq!(profiles.find_same(&other), None);
@@ -305,6 +309,14 @@ mod tests {
             (
                 r#"{"switchboard":2,"profiles":[{"name":"B","devices":["zigbee:x"]}]}"#,
                 "Profile \"B\": Device 1:",
+            ),
+            (
+                r#"{"switchboard":2,"profiles":[{"name":"B","view":"grid"}]}"#,
+                "view=compact",
+            ),
+            (
+                r#"{"switchboard":2,"profiles":[{"name":"B","view":1}]}"#,
+                "compact, cards or auto",
             ),
         ];
         for (text, expected) in cases {

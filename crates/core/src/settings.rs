@@ -5,7 +5,8 @@
 //!  "profiles": [{"name": "Home",
 //!    "broker": {"url": "wss://...", "user": "me", "password": "only if remembered",
 //!               "mqtt": "5", "keepalive": 30, "persistent_session": false},
-//!    "devices": ["tasmota:desk_lamp:Desk lamp", "shelly:shellyplugsg3-a8:Heater"]}]}
+//!    "devices": ["tasmota:desk_lamp:Desk lamp", "shelly:shellyplugsg3-a8:Heater"],
+//!    "view": "compact"}]}
 //! ```
 //!
 //! Schema 1 (one setup: `broker` and `devices` at the top, no profiles) is still read, as one
@@ -23,6 +24,7 @@ use crate::config::{
     parse_keep_alive, parse_protocol, protocol_name, validate_broker_url, DashboardConfig,
 };
 use crate::device_config::{parse_device_spec, DeviceConfig};
+use crate::layout::Layout;
 
 /// The schema version written; files with a higher one are refused with a clear message.
 pub const SETTINGS_VERSION: u64 = 2;
@@ -55,6 +57,8 @@ pub struct Settings {
     pub broker: BrokerProfile,
     /// The devices, in the order shown.
     pub devices: Vec<DeviceConfig>,
+    /// Rows or cards (see [`Layout`]).
+    pub view: Layout,
 }
 
 impl Settings {
@@ -70,6 +74,7 @@ impl Settings {
                 persistent_session: false,
             },
             devices: config.devices.clone(),
+            view: config.view.unwrap_or_default(),
         }
     }
 
@@ -85,6 +90,7 @@ impl Settings {
             protocol: (self.broker.protocol != ProtocolVersion::default())
                 .then_some(self.broker.protocol),
             devices: self.devices.clone(),
+            view: (self.view != Layout::Auto).then_some(self.view),
             ..DashboardConfig::default()
         }
     }
@@ -107,7 +113,11 @@ impl Settings {
         }
         broker.insert("persistent_session".into(), json!(b.persistent_session));
         let devices: Vec<String> = self.devices.iter().map(DeviceConfig::to_spec).collect();
-        json!({"broker": broker, "devices": devices})
+        let mut setup = json!({"broker": broker, "devices": devices});
+        if self.view != Layout::Auto {
+            setup["view"] = json!(self.view.name());
+        }
+        setup
     }
 
     /// Reads one setup from a JSON object, adding every problem to `problems`.
@@ -143,7 +153,22 @@ impl Settings {
             )),
             Some(_) => problems.push(crate::say!("\"devices\" must be a list.")),
         }
-        Self { broker, devices }
+        let view = match root.get("view") {
+            None | Some(Value::Null) => Layout::Auto,
+            Some(Value::String(name)) => Layout::parse(name).unwrap_or_else(|problem| {
+                problems.push(problem);
+                Layout::Auto
+            }),
+            Some(_) => {
+                problems.push(crate::say!("\"view\" must be text: compact, cards or auto."));
+                Layout::Auto
+            }
+        };
+        Self {
+            broker,
+            devices,
+            view,
+        }
     }
 }
 

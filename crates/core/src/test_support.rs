@@ -56,5 +56,6 @@ pub fn sample_settings() -> crate::settings::Settings {
         .iter()
         .map(|spec| parse_device_spec(spec).expect("sample spec"))
         .collect(),
+        view: crate::layout::Layout::Compact,
     }
 }
