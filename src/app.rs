@@ -9,6 +9,7 @@ use switchboard_core::adapter::{Device, DeviceAction};
 use switchboard_core::config::{credentials_warning, parse_page_url, DeviceConfig};
 use switchboard_core::dashboard::{DeviceId, LinkPhase, LinkStatus};
 use switchboard_core::device::DeviceState;
+use switchboard_core::layout::Layout;
 use switchboard_core::profiles::Profiles;
 use switchboard_core::say;
 use switchboard_core::settings::Settings;
@@ -208,6 +209,7 @@ pub fn App() -> impl IntoView {
         },
         log: RwSignal::new(Vec::new()),
         clock: RwSignal::new(browser::now()),
+        layout: crate::layout::LayoutSignals::new(Layout::effective(config.view, settings.view)),
     };
     crate::store::provide_store(signals);
     let clock = signals.clock;
@@ -252,7 +254,7 @@ pub fn App() -> impl IntoView {
     if embed {
         // Just the cards, sized by the iframe; problems still say what is wrong.
         return view! {
-            <main class="content is-embedded">
+            <main class="content is-embedded" class:is-compact=move || signals.layout.is_compact()>
                 <ConfigProblems problems=problems />
                 <DeviceList tools=false />
             </main>
@@ -264,7 +266,7 @@ pub fn App() -> impl IntoView {
             <h1 class="brand">"Switchboard"</h1>
             <StatusBar link=signals.link clock=clock />
         </header>
-        <main class="content">
+        <main class="content" class:is-compact=move || signals.layout.is_compact()>
             <ConfigProblems problems=problems />
             <SetupBanner />
             {link_warning.map(|w| view! { <p class="security-warning">{w}</p> })}
@@ -335,7 +337,17 @@ fn DeviceList(
         <Show when=move || !is_empty() fallback=|| view! {
             <p class="empty">{say!("No devices yet. Add one below, or open a link that lists them (device=tasmota:<topic>, device=shelly:<prefix>, ...).")}</p>
         }>
+            {move || {
+                let rooms = rooms.get();
+                let named = rooms.iter().any(Option::is_some);
+                rooms
+                    .into_iter()
+                    .map(|room| view! { <RoomSection room=room named=named /> })
+                    .collect_view()
+            }}
+            // After the devices: the first screen is for switching.
             <div class="list-tools" hidden=!tools>
+                <LayoutChoice />
                 <button
                     type="button"
                     class="chip"
@@ -345,19 +357,34 @@ fn DeviceList(
                     {move || if signals.setup.editing.get() { say!("Done editing") } else { say!("Edit devices") }}
                 </button>
             </div>
-            {move || {
-                let rooms = rooms.get();
-                let named = rooms.iter().any(Option::is_some);
-                rooms
-                    .into_iter()
-                    .map(|room| view! { <RoomSection room=room named=named /> })
-                    .collect_view()
-            }}
         </Show>
     }
 }
 
 /// One room's cards (all cards when no device has a room), with the room's "all off".
+/// Rows or cards, kept in the profile.
+#[component]
+fn LayoutChoice() -> impl IntoView {
+    let signals = crate::store::use_store();
+    let choose = move |layout: Layout| {
+        signals.layout.view.set(layout);
+        setup::persist(signals);
+    };
+    let pressed = move |compact: bool| {
+        if signals.layout.is_compact() == compact {
+            "true"
+        } else {
+            "false"
+        }
+    };
+    view! {
+        <div class="layout-choice" role="group" aria-label=say!("Show devices as")>
+            <button type="button" class="chip" aria-pressed=move || pressed(true) on:click=move |_| choose(Layout::Compact)>{say!("Rows")}</button>
+            <button type="button" class="chip" aria-pressed=move || pressed(false) on:click=move |_| choose(Layout::Cards)>{say!("Cards")}</button>
+        </div>
+    }
+}
+
 #[component]
 fn RoomSection(room: Option<String>, named: bool) -> impl IntoView {
     let signals = crate::store::use_store();

@@ -49,6 +49,8 @@ pub struct ViewSignals {
     pub log: RwSignal<Vec<LogEntry>>,
     /// The time, ticking once a second ("heard from 5 s ago").
     pub clock: RwSignal<Millis>,
+    /// Rows or cards.
+    pub layout: crate::layout::LayoutSignals,
 }
 
 /// What discovery found, as the page shows it.

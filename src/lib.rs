@@ -23,6 +23,7 @@ pub mod components;
 pub mod driver;
 pub mod embed;
 pub mod language;
+pub mod layout;
 pub mod setup;
 pub mod storage;
 pub mod store;

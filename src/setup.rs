@@ -55,6 +55,7 @@ pub fn current(signals: ViewSignals) -> Settings {
                 .map(|row| row.view.with_untracked(|v| v.config.clone()))
                 .collect()
         }),
+        view: signals.layout.view.get_untracked(),
     }
 }
 
@@ -258,6 +259,7 @@ pub fn apply(signals: ViewSignals, settings: Settings) {
         .set(settings.broker.password.is_some());
     signals.setup.broker.set(settings.broker.clone());
     signals.setup.origin.set(SetupOrigin::Saved);
+    signals.layout.view.set(settings.view);
     signals.devices.set(
         settings
             .devices

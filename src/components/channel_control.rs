@@ -28,6 +28,11 @@ pub fn ChannelControl(
     device: switchboard_core::dashboard::DeviceId,
     channel: usize,
     refused: RwSignal<Option<String>>,
+    /// The device is a row of the compact layout (a lone switch then carries the device's name
+    /// and its main reading).
+    compact: Signal<bool>,
+    /// Everything about the device is shown (cards, or a row with its details open).
+    details: Signal<bool>,
 ) -> impl IntoView {
     // Reads borrow the view: cloning the whole device state (readings, power history) for
     // every attribute of every channel on every report would be wasted work.
@@ -44,11 +49,30 @@ pub fn ChannelControl(
         })
     };
     let short_name = Memo::new(move |_| {
+        let compact = compact.get();
         view.with(|v| {
             let own = v.state.channels.get(channel).and_then(|c| c.name.clone());
-            (v.state.channels.len() > 1).then(|| own.unwrap_or(say!("Relay {}", channel + 1)))
+            if v.state.channels.len() > 1 {
+                Some(own.unwrap_or(say!("Relay {}", channel + 1)))
+            } else {
+                compact.then(|| v.config.label.clone())
+            }
         })
     });
+    // A lone switch's row also says the device's main reading ("On · 42 W").
+    let state_text = move || {
+        let lone_row = compact.get();
+        view.with(|v| {
+            let said = describe(&v.state, &entry());
+            let reading = (lone_row && v.state.channels.len() == 1 && v.state.is_reachable())
+                .then(|| crate::components::readings_line::main_reading(&v.state.readings))
+                .flatten();
+            match reading {
+                Some(reading) => format!("{said} · {reading}"),
+                None => said,
+            }
+        })
+    };
     let armed = RwSignal::new(None::<SwitchCommand>);
     let needs_confirm = move || {
         view.with(|v| {
@@ -173,8 +197,12 @@ pub fn ChannelControl(
             }
         }>
             <div class="channel-text">
-                {move || short_name.get().map(|n| view! { <span class="channel-name">{n}</span> })}
-                <span class="card-state">{move || view.with(|v| describe(&v.state, &entry()))}</span>
+                // A lone switch's row carries the device's name: the same class as a card's.
+                {move || short_name.get().map(|n| {
+                    let class = if view.with(|v| v.state.channels.len()) == 1 { "channel-name card-label" } else { "channel-name" };
+                    view! { <span class=class>{n}</span> }
+                })}
+                <span class="card-state">{state_text}</span>
             </div>
             {move || armed.get().map(|command| view! {
                 <button type="button" class="chip is-armed" on:click=move |_| send(command)>
@@ -182,7 +210,7 @@ pub fn ChannelControl(
                 </button>
             })}
             <div class="channel-controls">
-                {move || toggle_offered.get().then(|| view! {
+                {move || (toggle_offered.get() && details.get()).then(|| view! {
                     <button
                         type="button"
                         class="link-button"

@@ -1,6 +1,11 @@
 //! One device's card: its name and address, one control per channel, live readings, the
 //! device's answers, and any problem in words.
 //!
+//! In the compact layout the card is a row: a details button, the name, the state in words
+//! with the main reading, the switch. Everything else (address, readings, "heard from",
+//! answers, "ask the board", schedules, "send toggle") is built only while its details are
+//! open. A lock, a ghost or any problem is always shown: it is never behind a tap.
+//!
 //! Each control mirrors only what the device reported (see [`super::channel_control`]). The
 //! card is greyed while the device or the broker is offline, and says so when the broker's
 //! discovery no longer lists the device.
@@ -38,8 +43,28 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
         })
     };
     let schedules_open = RwSignal::new(false);
+    let compact = Memo::new(move |_| signals.layout.is_compact());
+    let details_open = RwSignal::new(false);
+    // Everything shown: a card, or a row whose details are open.
+    let full = Memo::new(move |_| !compact.get() || details_open.get());
+    let lone_switch = Memo::new(move |_| view.with(|v| v.state.channels.len() == 1));
+    // The address: on a card, in open details, and on every row while the list is edited.
+    let show_address = Memo::new(move |_| full.get() || signals.setup.editing.get());
+    let main_reading = Memo::new(move |_| {
+        view.with(|v| {
+            (v.state.channels.len() > 1 && v.state.is_reachable())
+                .then(|| crate::components::readings_line::main_reading(&v.state.readings))
+                .flatten()
+        })
+    });
     let card_class = move || {
         let mut class = view.with(|v| card_class(&v.state));
+        if compact.get() {
+            class.push_str(" is-row");
+            if details_open.get() {
+                class.push_str(" is-open");
+            }
+        }
         // A card with its schedules open takes the whole row (a class, not `:has()`, which
         // would make every change inside a thousand cards re-check the rule).
         if schedules_open.get() {
@@ -98,10 +123,26 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
 
     view! {
         <li class=card_class node_ref=card data-row=key.to_string()>
-            <div class="card-title">
-                <span class="card-label">{label}</span>
-                <span class="card-topic">{address}</span>
-            </div>
+            {move || compact.get().then(|| view! {
+                <button
+                    type="button"
+                    class="details-toggle"
+                    aria-expanded=move || details_open.get().to_string()
+                    aria-label=move || say!("Details: {}", label())
+                    on:click=move |_| details_open.update(|open| *open = !*open)
+                >
+                    <span class="chevron" aria-hidden="true"></span>
+                </button>
+            })}
+            <Show when=move || !(compact.get() && lone_switch.get())>
+                <div class="card-title">
+                    <span class="card-label">{label}</span>
+                    {move || (compact.get() && !details_open.get()).then(|| main_reading.get().map(|r| view! { <span class="card-topic">{r}</span> })).flatten()}
+                    <Show when=move || show_address.get()>
+                        <span class="card-topic">{address}</span>
+                    </Show>
+                </div>
+            </Show>
             {move || signals.setup.editing.get().then(|| view! {
                 <div class="card-edit">
                     <button type="button" class="chip" aria-label=move || say!("Move {} up", label()) on:click=move |_| setup::move_device(signals, index, -1)>"↑"</button>
@@ -117,11 +158,15 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
             <ul class="channels">
                 {move || {
                     (0..channel_count.get())
-                        .map(|channel| view! { <ChannelControl view=view device=index channel=channel refused=refused /> })
+                        .map(|channel| view! { <ChannelControl view=view device=index channel=channel refused=refused compact=compact.into() details=full.into() /> })
                         .collect_view()
                 }}
             </ul>
             {move || sensor_text.get().map(|text| view! { <p class="card-value">{text}</p> })}
+            <Show when=move || compact.get() && lone_switch.get() && show_address.get()>
+                <p class="card-topic">{address}</p>
+            </Show>
+            <Show when=move || full.get()>
             <ReadingsLine view=view />
             <Sparkline view=view />
             // Built once: every report changes the time, and rebuilding the line for each would
@@ -159,6 +204,7 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
                 </button>
             })}
             {move || schedules_open.get().then(|| view! { <SchedulePanel view=view device=index /> })}
+            </Show>
             {move || locked.get().then(|| view! {
                 <div class="card-notice guard" role="alert">
                     <p>{move || {

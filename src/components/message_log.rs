@@ -60,7 +60,8 @@ pub fn MessageLogPanel() -> impl IntoView {
                     <TextField caption=say!("Filter (topic text, or + and #)") name="log_filter" value=filter placeholder="stat/+/POWER" />
                 </div>
                 <CheckField name="log_pause" value=paused caption=say!("Pause (new messages are still kept).") />
-                <ol class="log" aria-label=say!("Recent messages")>{rows}</ol>
+                // Focusable: a keyboard can scroll it (WCAG 2.1.1).
+                <ol class="log" tabindex="0" aria-label=say!("Recent messages")>{rows}</ol>
                 {move || shown.with(Vec::is_empty).then(|| view! { <p class="group-message">{say!("No messages yet.")}</p> })}
                 <h3 class="form-heading">{say!("Publish a message")}</h3>
                 <form class="form-inner" on:submit=on_publish novalidate>

@@ -73,7 +73,7 @@ pub fn ProfileBar() -> impl IntoView {
                     disabled=move || count() < 2
                     on:click=on_delete
                 >
-                    {move || if delete_armed.get() { say!("Tap again: delete {}", active_name()) } else { "Delete".to_string() }}
+                    {move || if delete_armed.get() { say!("Tap again: delete {}", active_name()) } else { say!("Delete") }}
                 </button>
             </div>
             {move || renaming.get().then(|| view! {

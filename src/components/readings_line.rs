@@ -26,6 +26,13 @@ pub fn ReadingsLine(view: RwSignal<DeviceView>) -> impl IntoView {
     }
 }
 
+/// The one reading a compact row shows: the power drawn, else the temperature.
+pub fn main_reading(r: &Readings) -> Option<String> {
+    r.power_w
+        .map(|w| format!("{} W", trim(w, 1)))
+        .or_else(|| r.temperature_c.map(|t| format!("{} °C", trim(t, 1))))
+}
+
 /// (name, value with unit) for each reading present.
 pub fn describe(r: &Readings) -> Vec<(String, String)> {
     let mut items = Vec::new();

@@ -80,6 +80,7 @@ pub fn SettingsPanel() -> impl IntoView {
         let settings = Settings {
             broker: signals.setup.broker.get(),
             devices: configs.get(),
+            view: signals.layout.view.get(),
         };
         let fragment = settings.to_link(share_credentials.get()).to_fragment();
         format!("{}#{fragment}", browser::page_address())

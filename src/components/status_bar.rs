@@ -1,5 +1,9 @@
 //! The broker link in words, in an element with `role="status"` so screen readers and tests
 //! can follow it; offers "Retry now" while waiting to reconnect.
+//!
+//! One line on screen (the state's dot, the headline, the problem, cut with an ellipsis); a
+//! tap on it, or its "whole status" button, shows every word and the broker's limits. Screen
+//! readers always get it all.
 
 use leptos::prelude::*;
 use switchboard_core::dashboard::LinkPhase;
@@ -67,13 +71,24 @@ pub fn StatusBar(link: RwSignal<LinkView>, clock: RwSignal<Millis>) -> impl Into
         })
     };
     let waiting = move || link.with(|l| matches!(l.status.phase, LinkPhase::WaitingToRetry { .. }));
+    let open = RwSignal::new(false);
     view! {
         <div class=phase_class role="status" aria-live="polite">
-            <span class="status-dot" aria-hidden="true"></span>
-            <span class="status-text">
+            <p class="status-text" class:is-open=move || open.get() on:click=move |_| open.update(|o| *o = !*o)>
+                <span class="status-dot" aria-hidden="true"></span>
                 <span class="status-headline" title=limits>{headline}</span>
                 {move || problem().map(|p| view! { <span class="status-problem">{p}</span> })}
-            </span>
+                {move || open.get().then(|| limits().map(|l| view! { <span class="status-limits">{l}</span> })).flatten()}
+            </p>
+            <button
+                type="button"
+                class="status-more"
+                aria-expanded=move || open.get().to_string()
+                aria-label=say!("Whole status")
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                <span class="chevron" aria-hidden="true"></span>
+            </button>
             <Show when=waiting>
                 <button type="button" class="chip status-retry" on:click=move |_| driver::retry_now()>
                     {say!("Retry now")}

@@ -279,6 +279,21 @@ export async function visibleText(locator) {
   return locator.innerText();
 }
 
+/**
+ * Opens the details of a device shown as a compact row (readings, schedules, "send toggle",
+ * "ask the board"); a card shows them all already.
+ */
+export async function openDetails(page, name) {
+  const toggle = page.getByRole('button', { name: `Details: ${name}`, exact: true });
+  if ((await toggle.count()) && (await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+}
+
+/** Opens the details of every compact row on the page. */
+export async function openAllDetails(page) {
+  const closed = page.locator('.details-toggle[aria-expanded="false"]');
+  while (await closed.count()) await closed.first().click();
+}
+
 /** The state of a `role=switch` button, as a user and a screen reader perceive it. */
 export async function switchState(page, name) {
   const button = page.getByRole('switch', { name, exact: true });

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Mosquitto, ROOT, dashboardFragment, eventually, publishRaw, startStack, visibleText } from './harness.mjs';
+import { Mosquitto, ROOT, dashboardFragment, eventually, openAllDetails, publishRaw, startStack, visibleText } from './harness.mjs';
 
 const LAMP = 'lang_lamp';
 const GONE = 'lang_gone';
@@ -70,6 +70,7 @@ describe('languages', () => {
       assert.equal(await page.locator('li.card').count(), 3);
       assert.equal(await page.getByRole('switch').first().getAttribute('aria-checked'), 'true');
     }, 15_000, 'the dashboard is up');
+    await openAllDetails(page);
     for (const summary of await page.locator('details > summary').all()) await summary.click();
     // A form error from the core: a JSON board without a pin.
     await page.locator('select[name="kind"]').selectOption('jsonrelay');

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Mosquitto, ROOT, dashboardFragment, eventually, publishMany, publishRaw, sleep, startStack, switchState, visibleText } from './harness.mjs';
+import { Mosquitto, ROOT, dashboardFragment, eventually, openDetails, publishMany, publishRaw, sleep, startStack, switchState, visibleText } from './harness.mjs';
 
 const HEATER = 'safety_heater';
 const LAMP = 'safety_lamp';
@@ -78,6 +78,7 @@ describe('safety against Mosquitto', () => {
     await eventually(async () => assert.equal((await switchState(page, 'Lamp')).disabled, true), 10_000, 'lamp offline');
     const before = commandsTo(stack.plugs, LAMP);
     const lampSwitch = page.getByRole('switch', { name: 'Lamp', exact: true });
+    await openDetails(page, 'Lamp');
     for (let i = 0; i < 5; i += 1) {
       await lampSwitch.click({ force: true });
       await page.getByRole('button', { name: 'Send toggle to Lamp' }).click({ force: true });

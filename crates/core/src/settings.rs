@@ -160,7 +160,9 @@ impl Settings {
                 Layout::Auto
             }),
             Some(_) => {
-                problems.push(crate::say!("\"view\" must be text: compact, cards or auto."));
+                problems.push(crate::say!(
+                    "\"view\" must be text: compact, cards or auto."
+                ));
                 Layout::Auto
             }
         };
