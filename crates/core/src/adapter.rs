@@ -10,15 +10,9 @@ use crate::device::{
     clip_text, Availability, CommandError, DeviceState, GhostCommand, OutgoingMessage,
     SwitchCommand,
 };
-use crate::device_config::{DeviceAddress, DeviceConfig};
+use crate::device_config::DeviceConfig;
 use crate::device_core::DeviceCore;
-use crate::generic::GenericProtocol;
-use crate::json_relay::JsonRelayProtocol;
-use crate::reading::ReadingProtocol;
 use crate::schedule_book::{ScheduleBook, ScheduleChange, ScheduleKind, WallClock};
-use crate::shelly::ShellyProtocol;
-use crate::shelly_gen1::ShellyGen1Protocol;
-use crate::tasmota::TasmotaProtocol;
 use crate::time::Millis;
 
 /// A question or action a device kind may offer besides switching.
@@ -33,7 +27,7 @@ pub enum DeviceAction {
 }
 
 /// How one device kind talks.
-pub trait Protocol {
+pub trait Protocol: CloneProtocol + std::fmt::Debug {
     /// The topic filters the device needs.
     fn subscriptions(&self) -> Vec<String>;
     /// Reads a message into `core`; false if the topic is not this device's.
@@ -93,44 +87,21 @@ pub trait Protocol {
     }
 }
 
-/// The protocol module of each kind.
-#[derive(Debug, Clone)]
-pub enum Adapter {
-    /// Tasmota.
-    Tasmota(TasmotaProtocol),
-    /// Shelly Gen2+.
-    Shelly(ShellyProtocol),
-    /// Shelly Gen1.
-    ShellyGen1(ShellyGen1Protocol),
-    /// A JSON relay board's pin.
-    JsonRelay(JsonRelayProtocol),
-    /// A command/state pair.
-    Generic(GenericProtocol),
-    /// A sensor.
-    Reading(ReadingProtocol),
+/// Lets a boxed [`Protocol`] be cloned (a [`Device`] is cloned whole).
+pub trait CloneProtocol {
+    /// A boxed copy.
+    fn clone_box(&self) -> Box<dyn Protocol>;
 }
 
-impl Adapter {
-    fn protocol(&self) -> &dyn Protocol {
-        match self {
-            Self::Tasmota(p) => p,
-            Self::Shelly(p) => p,
-            Self::ShellyGen1(p) => p,
-            Self::JsonRelay(p) => p,
-            Self::Generic(p) => p,
-            Self::Reading(p) => p,
-        }
+impl<T: Protocol + Clone + 'static> CloneProtocol for T {
+    fn clone_box(&self) -> Box<dyn Protocol> {
+        Box::new(self.clone())
     }
+}
 
-    fn protocol_mut(&mut self) -> &mut dyn Protocol {
-        match self {
-            Self::Tasmota(p) => p,
-            Self::Shelly(p) => p,
-            Self::ShellyGen1(p) => p,
-            Self::JsonRelay(p) => p,
-            Self::Generic(p) => p,
-            Self::Reading(p) => p,
-        }
+impl Clone for Box<dyn Protocol> {
+    fn clone(&self) -> Self {
+        self.clone_box()
     }
 }
 
@@ -138,47 +109,16 @@ impl Adapter {
 #[derive(Debug, Clone)]
 pub struct Device {
     core: DeviceCore,
-    adapter: Adapter,
+    adapter: Box<dyn Protocol>,
 }
 
 impl Device {
     /// The device `config` describes; `rpc_source` names this page to devices that answer by
     /// RPC (unique per tab and device).
     pub fn new(config: &DeviceConfig, rpc_source: &str) -> Self {
-        let (adapter, state) = match &config.address {
-            DeviceAddress::Tasmota(address) => {
-                let p = TasmotaProtocol::new(address.clone());
-                let s = p.initial_state();
-                (Adapter::Tasmota(p), s)
-            }
-            DeviceAddress::Shelly { prefix } => {
-                let p = ShellyProtocol::new(prefix.clone(), rpc_source.to_string());
-                let s = p.initial_state();
-                (Adapter::Shelly(p), s)
-            }
-            DeviceAddress::ShellyGen1 { id } => {
-                let p = ShellyGen1Protocol::new(id.clone());
-                let s = p.initial_state();
-                (Adapter::ShellyGen1(p), s)
-            }
-            DeviceAddress::JsonRelay { topic, pin, role } => {
-                let p = JsonRelayProtocol::new(topic.clone(), pin.clone(), *role);
-                let s = p.initial_state();
-                (Adapter::JsonRelay(p), s)
-            }
-            DeviceAddress::Generic(address) => {
-                let p = GenericProtocol::new(address.clone());
-                let s = p.initial_state();
-                (Adapter::Generic(p), s)
-            }
-            DeviceAddress::Reading(address) => {
-                let p = ReadingProtocol::new(address.clone());
-                let s = p.initial_state();
-                (Adapter::Reading(p), s)
-            }
-        };
+        let (adapter, state) = config.address.kind().protocol(rpc_source);
         let mut state = state;
-        state.schedules = ScheduleBook::new(adapter.protocol().schedule_kind());
+        state.schedules = ScheduleBook::new(adapter.schedule_kind());
         Self {
             core: DeviceCore::new(state, config.options.limit),
             adapter,
@@ -192,18 +132,18 @@ impl Device {
 
     /// The extra actions this kind offers.
     pub fn actions(&self) -> &'static [DeviceAction] {
-        self.adapter.protocol().actions()
+        self.adapter.actions()
     }
 
     /// True if "send toggle" works without a known state (the device toggles by itself).
     pub fn toggles_without_state(&self) -> bool {
-        self.adapter.protocol().toggles_without_state()
+        self.adapter.toggles_without_state()
     }
 
     /// The topic filters this device needs: its reports, and its command topics (to notice a
     /// retained command there).
     pub fn subscriptions(&self) -> Vec<String> {
-        let protocol = self.adapter.protocol();
+        let protocol = &self.adapter;
         let mut filters = protocol.subscriptions();
         let schedules = if self.core.state.schedules.opened {
             protocol.schedule_subscriptions()
@@ -222,7 +162,7 @@ impl Device {
     /// re-apply at every reconnect, to be shown and offered for clearing; elsewhere it is an
     /// ordinary report.
     pub fn handle_retained(&mut self, now: Millis, topic: &str, payload: &[u8]) -> bool {
-        if !payload.is_empty() && self.adapter.protocol().is_command_topic(topic) {
+        if !payload.is_empty() && self.adapter.is_command_topic(topic) {
             self.core.state.ghost = Some(GhostCommand {
                 topic: topic.to_string(),
                 payload: clip_text(&String::from_utf8_lossy(payload), 80),
@@ -286,7 +226,7 @@ impl Device {
         }
         book.wall_offset_ms = Some(wall.unix_ms - i64::try_from(now).unwrap_or(i64::MAX));
         book.browser_offset_minutes = wall.utc_offset_minutes;
-        self.adapter.protocol_mut().ask_clock(&mut self.core);
+        self.adapter.ask_clock(&mut self.core);
     }
 
     /// Sends a schedule change, if the device can take it now; the sentence says why not.
@@ -302,14 +242,12 @@ impl Device {
         let relays = self.core.state.channels.len();
         self.core.state.schedules.check_change(&change, relays)?;
         self.core.now = now;
-        self.adapter
-            .protocol_mut()
-            .change_schedule(&mut self.core, change)
+        self.adapter.change_schedule(&mut self.core, change)
     }
 
     fn ask_schedules(&mut self) {
         if self.core.state.is_reachable() && self.core.state.schedules.kind.is_editable() {
-            self.adapter.protocol_mut().ask_schedules(&mut self.core);
+            self.adapter.ask_schedules(&mut self.core);
         }
     }
 
@@ -325,10 +263,7 @@ impl Device {
         }
         let watts_before = self.core.state.readings.power_w;
         self.core.now = now;
-        let handled = self
-            .adapter
-            .protocol_mut()
-            .handle_message(&mut self.core, topic, payload);
+        let handled = self.adapter.handle_message(&mut self.core, topic, payload);
         if handled && self.core.state.availability != Availability::Offline {
             // A will saying "offline" is the broker speaking, not the device.
             self.core.state.last_seen = Some(now);
@@ -368,17 +303,12 @@ impl Device {
             .channels
             .get(channel)
             .is_some_and(|c| !c.power_is_current);
-        if command == SwitchCommand::Toggle
-            && blind
-            && !self.adapter.protocol().toggles_without_state()
-        {
+        if command == SwitchCommand::Toggle && blind && !self.adapter.toggles_without_state() {
             self.core.state.check_command(channel, command)?;
             return Err(CommandError::StateUnknown);
         }
         self.core.begin_command(now, channel, command)?;
-        self.adapter
-            .protocol_mut()
-            .send_command(&mut self.core, channel, command);
+        self.adapter.send_command(&mut self.core, channel, command);
         Ok(())
     }
 
@@ -391,15 +321,13 @@ impl Device {
                 CommandError::BrokerOffline
             });
         }
-        self.adapter
-            .protocol_mut()
-            .send_action(&mut self.core, action)
+        self.adapter.send_action(&mut self.core, action)
     }
 
     /// The broker refused a publish of this device (MQTT 5 PUBACK with a failure reason).
     pub fn handle_command_refused(&mut self, reason: &str) {
         if self.core.state.any_pending() {
-            let topic = self.adapter.protocol().command_topic(0);
+            let topic = self.adapter.command_topic(0);
             self.core.command_failed(
                 None,
                 crate::say!(
@@ -431,7 +359,7 @@ impl Device {
             self.core.stop_asking();
             return;
         }
-        if self.adapter.protocol_mut().ask_state(&mut self.core, first) {
+        if self.adapter.ask_state(&mut self.core, first) {
             self.core.asked(now);
         } else {
             self.core.stop_asking();

@@ -21,165 +21,11 @@
 use crate::device::ChannelRole;
 use crate::relay_guard::{RateLimit, DEFAULT_RATE_LIMIT};
 
-/// Tasmota's default FullTopic.
-pub const TASMOTA_DEFAULT_FULL_TOPIC: &str = "%prefix%/%topic%/";
-/// Tasmota's default prefixes (Prefix1..3).
-pub const TASMOTA_DEFAULT_PREFIXES: [&str; 3] = ["cmnd", "stat", "tele"];
-
-/// Where a Tasmota device's topics are.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TasmotaAddress {
-    /// The device's `%topic%` (e.g. `tasmota_487D21`).
-    pub topic: String,
-    /// FullTopic with `%prefix%` (and possibly `%topic%`) left in, e.g. `home/%topic%/%prefix%/`.
-    pub full_topic: String,
-    /// Prefix1..3: command, status, telemetry.
-    pub prefixes: [String; 3],
-}
-
-impl TasmotaAddress {
-    /// A device with the default FullTopic and prefixes.
-    pub fn new(topic: impl Into<String>) -> Self {
-        Self {
-            topic: topic.into(),
-            full_topic: TASMOTA_DEFAULT_FULL_TOPIC.into(),
-            prefixes: TASMOTA_DEFAULT_PREFIXES.map(String::from),
-        }
-    }
-
-    /// The topic for `command` under prefix `index` (0 command, 1 status, 2 telemetry).
-    pub fn topic_for(&self, index: usize, command: &str) -> String {
-        let prefix = self.prefixes.get(index).map_or("", String::as_str);
-        let mut topic = self
-            .full_topic
-            .replace("%prefix%", prefix)
-            .replace("%topic%", &self.topic);
-        if !topic.ends_with('/') {
-            topic.push('/');
-        }
-        topic.push_str(command);
-        topic
-    }
-}
-
-/// A device with a command topic and (maybe) a state topic, modelled on Home Assistant's
-/// MQTT switch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GenericAddress {
-    /// Where commands go.
-    pub command_topic: String,
-    /// Where the device reports its state; `None`: it never does.
-    pub state_topic: Option<String>,
-    /// Payload that switches on.
-    pub payload_on: String,
-    /// Payload that switches off.
-    pub payload_off: String,
-    /// State payload meaning "on" (default: `payload_on`).
-    pub state_on: Option<String>,
-    /// State payload meaning "off" (default: `payload_off`).
-    pub state_off: Option<String>,
-    /// A path into a JSON state payload, e.g. `POWER` or `$.relay.on`.
-    pub value_path: Option<String>,
-    /// Where the device says whether it is online.
-    pub availability_topic: Option<String>,
-    /// Payload meaning online.
-    pub available: String,
-    /// Payloads meaning offline (comma-separated).
-    pub not_available: String,
-}
-
-impl GenericAddress {
-    /// A pair with payloads `ON`/`OFF` and no availability topic.
-    pub fn new(command_topic: impl Into<String>, state_topic: Option<String>) -> Self {
-        Self {
-            command_topic: command_topic.into(),
-            state_topic,
-            payload_on: "ON".into(),
-            payload_off: "OFF".into(),
-            state_on: None,
-            state_off: None,
-            value_path: None,
-            availability_topic: None,
-            available: "online".into(),
-            not_available: "offline".into(),
-        }
-    }
-}
-
-/// A sensor: a value read from a topic, never commanded.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ReadingAddress {
-    /// Where the value is published.
-    pub topic: String,
-    /// A path into a JSON payload.
-    pub value_path: Option<String>,
-    /// The unit shown after the value.
-    pub unit: Option<String>,
-    /// For an on/off input: the payloads meaning on and off.
-    pub binary: Option<(String, String)>,
-    /// Where the device says whether it is online.
-    pub availability_topic: Option<String>,
-    /// Payload meaning online.
-    pub available: String,
-    /// Payloads meaning offline (comma-separated).
-    pub not_available: String,
-}
-
-/// A device kind and its address.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DeviceAddress {
-    /// A Tasmota device.
-    Tasmota(TasmotaAddress),
-    /// A Shelly Gen2+ device by its topic prefix.
-    Shelly {
-        /// `topic_prefix`, by default the device id (e.g. `shellyplugsg3-a8032ab29be0`).
-        prefix: String,
-    },
-    /// A Shelly Gen1 device by its id (`shellies/<id>/...`).
-    ShellyGen1 {
-        /// e.g. `shellyplug-s-7AB3C1`.
-        id: String,
-    },
-    /// One pin of a JSON relay board.
-    JsonRelay {
-        /// The board's topic (both directions).
-        topic: String,
-        /// The JSON key, e.g. `GP16`.
-        pin: String,
-        /// What the pin drives.
-        role: ChannelRole,
-    },
-    /// A plain command/state pair.
-    Generic(GenericAddress),
-    /// A sensor.
-    Reading(ReadingAddress),
-}
-
-impl DeviceAddress {
-    /// The kind in words, for the card.
-    pub fn kind_name(&self) -> String {
-        match self {
-            Self::Tasmota(_) => "Tasmota".into(),
-            Self::Shelly { .. } => "Shelly".into(),
-            Self::ShellyGen1 { .. } => "Shelly Gen1".into(),
-            Self::JsonRelay { .. } => crate::say!("JSON board"),
-            Self::Generic(_) => crate::say!("MQTT pair"),
-            Self::Reading(_) => crate::say!("Sensor"),
-        }
-    }
-
-    /// The address in a few words (the main topic).
-    pub fn summary(&self) -> String {
-        match self {
-            Self::Tasmota(t) => t.topic.clone(),
-            Self::Shelly { prefix } => prefix.clone(),
-            Self::ShellyGen1 { id } => id.clone(),
-            Self::JsonRelay { topic, pin, .. } => format!("{topic} {pin}"),
-            Self::Generic(g) => g.command_topic.clone(),
-            Self::Reading(r) => r.topic.clone(),
-        }
-    }
-}
+pub use crate::kinds::tasmota::{TASMOTA_DEFAULT_FULL_TOPIC, TASMOTA_DEFAULT_PREFIXES};
+pub use crate::kinds::{
+    DeviceAddress, GenericAddress, JsonRelayAddress, ReadingAddress, ShellyAddress,
+    ShellyGen1Address, TasmotaAddress,
+};
 
 /// How the page guards a device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,87 +108,25 @@ impl DeviceConfig {
     }
 
     fn address_spec(&self) -> String {
-        let e = |text: &str| escape_field(text);
-        let label_part = if self.label == default_label(&self.address) {
-            String::new()
-        } else {
-            format!(":{}", e(&self.label))
-        };
-        match &self.address {
-            DeviceAddress::Tasmota(t) => {
-                let mut spec = format!("tasmota:{}{label_part}", e(&t.topic));
-                if t.full_topic != TASMOTA_DEFAULT_FULL_TOPIC {
-                    spec.push_str(&format!(":ft={}", e(&t.full_topic)));
-                }
-                if t.prefixes != TASMOTA_DEFAULT_PREFIXES {
-                    spec.push_str(&format!(":prefixes={}", e(&t.prefixes.join(","))));
-                }
-                spec
-            }
-            DeviceAddress::Shelly { prefix } => format!("shelly:{}{label_part}", e(prefix)),
-            DeviceAddress::ShellyGen1 { id } => format!("shellygen1:{}{label_part}", e(id)),
-            DeviceAddress::JsonRelay { topic, pin, role } => {
-                format!(
-                    "jsonrelay:{}:{}:{}{label_part}",
-                    e(topic),
-                    e(pin),
-                    role_name(*role)
-                )
-            }
-            DeviceAddress::Generic(g) => {
-                let mut spec = format!(
-                    "generic:{}:{}{label_part}",
-                    e(&g.command_topic),
-                    e(g.state_topic.as_deref().unwrap_or(""))
-                );
-                let defaults = GenericAddress::new("", None);
-                let mut option = |key: &str, value: &str, default: &str| {
-                    if value != default {
-                        spec.push_str(&format!(":{key}={}", escape_field(value)));
-                    }
-                };
-                option("on", &g.payload_on, &defaults.payload_on);
-                option("off", &g.payload_off, &defaults.payload_off);
-                option("state_on", g.state_on.as_deref().unwrap_or(""), "");
-                option("state_off", g.state_off.as_deref().unwrap_or(""), "");
-                option("path", g.value_path.as_deref().unwrap_or(""), "");
-                option("avty", g.availability_topic.as_deref().unwrap_or(""), "");
-                option("avty_on", &g.available, &defaults.available);
-                option("avty_off", &g.not_available, &defaults.not_available);
-                spec
-            }
-            DeviceAddress::Reading(r) => {
-                let mut spec = format!("reading:{}{label_part}", e(&r.topic));
-                let defaults = GenericAddress::new("", None);
-                let mut option = |key: &str, value: &str, default: &str| {
-                    if value != default {
-                        spec.push_str(&format!(":{key}={}", escape_field(value)));
-                    }
-                };
-                option("path", r.value_path.as_deref().unwrap_or(""), "");
-                option("unit", r.unit.as_deref().unwrap_or(""), "");
-                if let Some((on, off)) = &r.binary {
-                    option("on", on, "");
-                    option("off", off, "");
-                }
-                option("avty", r.availability_topic.as_deref().unwrap_or(""), "");
-                option("avty_on", &r.available, &defaults.available);
-                option("avty_off", &r.not_available, &defaults.not_available);
-                spec
-            }
+        let kind = self.address.kind();
+        let mut spec = String::from(kind.spec_name());
+        for field in kind.spec_fields() {
+            spec.push(':');
+            spec.push_str(&escape_field(&field));
         }
+        if self.label != default_label(&self.address) {
+            spec.push(':');
+            spec.push_str(&escape_field(&self.label));
+        }
+        for (key, value) in kind.spec_options() {
+            spec.push_str(&format!(":{key}={}", escape_field(&value)));
+        }
+        spec
     }
 }
 
 fn default_label(address: &DeviceAddress) -> String {
-    match address {
-        DeviceAddress::Tasmota(t) => t.topic.clone(),
-        DeviceAddress::Shelly { prefix } => prefix.clone(),
-        DeviceAddress::ShellyGen1 { id } => id.clone(),
-        DeviceAddress::JsonRelay { pin, .. } => pin.clone(),
-        DeviceAddress::Generic(g) => g.command_topic.clone(),
-        DeviceAddress::Reading(r) => r.topic.clone(),
-    }
+    address.kind().default_label()
 }
 
 /// How a channel role is written in a spec.
@@ -396,140 +180,13 @@ pub fn parse_device_spec(spec: &str) -> Result<DeviceConfig, String> {
 fn parse_address_fields(spec: &str, kind: &str, owned: &[String]) -> Result<DeviceConfig, String> {
     let fail = |why: String| crate::say!("Device \"{}\": {}", spec, why);
     let fields: Vec<&str> = owned.iter().map(String::as_str).collect();
-    match kind.trim() {
-        "tasmota" => {
-            let topic = fields[0].trim();
-            validate_device_topic(topic).map_err(fail)?;
-            let (label, options) = label_and_options(&fields[1..], &["ft", "prefixes"]);
-            let mut address = TasmotaAddress::new(topic);
-            for (key, value) in options.map_err(fail)? {
-                match key {
-                    "ft" => address.full_topic = parse_full_topic(value).map_err(fail)?,
-                    _ => address.prefixes = parse_prefixes(value).map_err(fail)?,
-                }
-            }
-            Ok(DeviceConfig::new(DeviceAddress::Tasmota(address), label))
-        }
-        "shelly" | "shellygen1" => {
-            let id = fields[0].trim();
-            validate_device_topic(id).map_err(fail)?;
-            let (label, options) = label_and_options(&fields[1..], &[]);
-            options.map_err(fail)?;
-            let address = if kind.trim() == "shelly" {
-                DeviceAddress::Shelly { prefix: id.into() }
-            } else {
-                DeviceAddress::ShellyGen1 { id: id.into() }
-            };
+    match (kind.trim(), crate::kinds::reader(kind.trim())) {
+        ("", _) => Err(fail(forms())),
+        (_, Some(read)) => {
+            let (address, label) = read(&fields).map_err(fail)?;
             Ok(DeviceConfig::new(address, label))
         }
-        "jsonrelay" => {
-            let topic = fields[0].trim();
-            validate_device_topic(topic).map_err(fail)?;
-            let pin = fields.get(1).map_or("", |p| p.trim());
-            if pin.is_empty() || pin.contains(['"', '\\']) {
-                return Err(fail(crate::say!("the pin is missing or invalid: write the JSON key the board uses, e.g. jsonrelay:garage/board:GP16.")));
-            }
-            let (role, label_from) = match fields.get(2).map(|r| r.trim()) {
-                Some("relay") => (ChannelRole::Relay, 3),
-                Some("momentary") => (ChannelRole::Momentary, 3),
-                Some("contact") => (ChannelRole::Contact, 3),
-                _ => (ChannelRole::Relay, 2),
-            };
-            let (label, options) = label_and_options(fields.get(label_from..).unwrap_or(&[]), &[]);
-            options.map_err(fail)?;
-            let address = DeviceAddress::JsonRelay {
-                topic: topic.into(),
-                pin: pin.into(),
-                role,
-            };
-            Ok(DeviceConfig::new(address, label))
-        }
-        "generic" => {
-            let command = fields[0].trim();
-            validate_device_topic(command)
-                .map_err(|why| fail(crate::say!("(command topic) {}", why)))?;
-            let Some(state) = fields.get(1).map(|s| s.trim()) else {
-                return Err(fail(crate::say!("write the state topic after the command topic (generic:<command topic>:<state topic>), or leave it empty (generic:<command topic>:) for a device that never reports.")));
-            };
-            let state_topic = if state.is_empty() {
-                None
-            } else {
-                validate_device_topic(state)
-                    .map_err(|why| fail(crate::say!("(state topic) {}", why)))?;
-                Some(state.to_string())
-            };
-            let keys = [
-                "on",
-                "off",
-                "state_on",
-                "state_off",
-                "path",
-                "avty",
-                "avty_on",
-                "avty_off",
-            ];
-            let (label, options) = label_and_options(&fields[2..], &keys);
-            let mut address = GenericAddress::new(command, state_topic);
-            for (key, value) in options.map_err(fail)? {
-                let value = value.to_string();
-                match key {
-                    "on" => address.payload_on = value,
-                    "off" => address.payload_off = value,
-                    "state_on" => address.state_on = Some(value),
-                    "state_off" => address.state_off = Some(value),
-                    "path" => address.value_path = Some(value),
-                    "avty" => {
-                        validate_device_topic(&value)
-                            .map_err(|why| fail(crate::say!("(availability topic) {}", why)))?;
-                        address.availability_topic = Some(value);
-                    }
-                    "avty_on" => address.available = value,
-                    _ => address.not_available = value,
-                }
-            }
-            Ok(DeviceConfig::new(DeviceAddress::Generic(address), label))
-        }
-        "reading" => {
-            let topic = fields[0].trim();
-            validate_device_topic(topic).map_err(fail)?;
-            let keys = ["path", "unit", "on", "off", "avty", "avty_on", "avty_off"];
-            let (label, options) = label_and_options(&fields[1..], &keys);
-            let mut address = ReadingAddress {
-                topic: topic.into(),
-                available: "online".into(),
-                not_available: "offline".into(),
-                ..ReadingAddress::default()
-            };
-            let (mut on, mut off) = (None, None);
-            for (key, value) in options.map_err(fail)? {
-                let value = value.to_string();
-                match key {
-                    "path" => address.value_path = Some(value),
-                    "unit" => address.unit = Some(value),
-                    "on" => on = Some(value),
-                    "off" => off = Some(value),
-                    "avty" => {
-                        validate_device_topic(&value)
-                            .map_err(|why| fail(crate::say!("(availability topic) {}", why)))?;
-                        address.availability_topic = Some(value);
-                    }
-                    "avty_on" => address.available = value,
-                    _ => address.not_available = value,
-                }
-            }
-            address.binary = match (on, off) {
-                (Some(on), Some(off)) => Some((on, off)),
-                (None, None) => None,
-                _ => {
-                    return Err(fail(crate::say!(
-                        "an on/off input needs both on= and off=."
-                    )))
-                }
-            };
-            Ok(DeviceConfig::new(DeviceAddress::Reading(address), label))
-        }
-        "" => Err(fail(forms())),
-        other => Err(fail(crate::say!(
+        (other, None) => Err(fail(crate::say!(
             "the kind \"{}\" is not known. {}",
             other,
             forms()
@@ -565,11 +222,11 @@ pub fn escape_field(text: &str) -> String {
 }
 
 /// `key=value` options of a device spec, in order.
-type Options<'a> = Vec<(&'a str, &'a str)>;
+pub(crate) type Options<'a> = Vec<(&'a str, &'a str)>;
 
 /// Splits the fields after the address into a label (which may contain colons) and trailing
 /// `key=value` options with keys from `known`.
-fn label_and_options<'a>(
+pub(crate) fn label_and_options<'a>(
     fields: &[&'a str],
     known: &[&str],
 ) -> (String, Result<Options<'a>, String>) {
@@ -595,46 +252,6 @@ fn label_and_options<'a>(
         })
         .collect();
     (label, options)
-}
-
-fn parse_full_topic(value: &str) -> Result<String, String> {
-    let value = value.trim();
-    if !value.contains("%prefix%") {
-        return Err(crate::say!(
-            "the FullTopic \"{}\" must contain %prefix% (Tasmota's default is %prefix%/%topic%/).",
-            value
-        ));
-    }
-    for token in ["%hostname%", "%id%"] {
-        if value.contains(token) {
-            return Err(crate::say!(
-                "the FullTopic \"{}\" uses {}: write the device's value in its place.",
-                value,
-                token
-            ));
-        }
-    }
-    if value.contains(['+', '#']) {
-        return Err(crate::say!("the FullTopic \"{}\" contains + or #.", value));
-    }
-    Ok(value.to_string())
-}
-
-fn parse_prefixes(value: &str) -> Result<[String; 3], String> {
-    let parts: Vec<String> = value.split(',').map(|p| p.trim().to_string()).collect();
-    match <[String; 3]>::try_from(parts) {
-        Ok(prefixes)
-            if prefixes
-                .iter()
-                .all(|p| !p.is_empty() && !p.contains(['+', '#', '/'])) =>
-        {
-            Ok(prefixes)
-        }
-        _ => Err(crate::say!(
-            "prefixes \"{}\" must be three names, e.g. prefixes=cmnd,stat,tele.",
-            value
-        )),
-    }
 }
 
 /// Checks a device's topic: not empty, no MQTT wildcards.
@@ -713,23 +330,23 @@ mod tests {
             DeviceConfig::tasmota("plug", "Kitchen: kettle"),
             DeviceConfig::new(DeviceAddress::Tasmota(custom_tasmota), "Desk"),
             DeviceConfig::new(
-                DeviceAddress::Shelly {
+                DeviceAddress::Shelly(ShellyAddress {
                     prefix: "shellyplugsg3-a8032ab29be0".into(),
-                },
+                }),
                 "Heater",
             ),
             DeviceConfig::new(
-                DeviceAddress::ShellyGen1 {
+                DeviceAddress::ShellyGen1(ShellyGen1Address {
                     id: "shelly1-AB".into(),
-                },
+                }),
                 "",
             ),
             DeviceConfig::new(
-                DeviceAddress::JsonRelay {
+                DeviceAddress::JsonRelay(JsonRelayAddress {
                     topic: "garage/board".into(),
                     pin: "GP18".into(),
                     role: ChannelRole::Momentary,
-                },
+                }),
                 "Garage door",
             ),
             DeviceConfig::new(DeviceAddress::Generic(generic), "Lamp"),
@@ -753,10 +370,10 @@ mod tests {
         assert_eq!(board.label, "Front door");
         assert!(matches!(
             board.address,
-            DeviceAddress::JsonRelay {
+            DeviceAddress::JsonRelay(JsonRelayAddress {
                 role: ChannelRole::Contact,
                 ..
-            }
+            })
         ));
         let plain = parse_device_spec("jsonrelay:pico/relays:GP16:Lamp").unwrap();
         assert_eq!(plain.label, "Lamp");

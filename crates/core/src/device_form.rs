@@ -8,7 +8,8 @@
 
 use crate::device::{clip_text, ChannelRole};
 use crate::device_config::{
-    validate_device_topic, DeviceAddress, DeviceConfig, GenericAddress, TasmotaAddress,
+    validate_device_topic, DeviceAddress, DeviceConfig, GenericAddress, JsonRelayAddress,
+    ShellyAddress, ShellyGen1Address, TasmotaAddress,
 };
 use crate::say;
 
@@ -114,13 +115,13 @@ impl DeviceForm {
             }
             FormKind::Shelly => {
                 validate_device_topic(topic).map_err(|why| named(say!("Topic prefix"), why))?;
-                DeviceAddress::Shelly {
+                DeviceAddress::Shelly(ShellyAddress {
                     prefix: topic.into(),
-                }
+                })
             }
             FormKind::ShellyGen1 => {
                 validate_device_topic(topic).map_err(|why| named(say!("Device id"), why))?;
-                DeviceAddress::ShellyGen1 { id: topic.into() }
+                DeviceAddress::ShellyGen1(ShellyGen1Address { id: topic.into() })
             }
             FormKind::JsonRelay => {
                 validate_device_topic(topic).map_err(|why| named(say!("Board topic"), why))?;
@@ -131,11 +132,11 @@ impl DeviceForm {
                         say!("the pin is missing or invalid: write the JSON key the board uses, e.g. GP16."),
                     ));
                 }
-                DeviceAddress::JsonRelay {
+                DeviceAddress::JsonRelay(JsonRelayAddress {
                     topic: topic.into(),
                     pin: pin.into(),
                     role: self.role,
-                }
+                })
             }
             FormKind::Generic => {
                 validate_device_topic(topic).map_err(|why| named(say!("Command topic"), why))?;

@@ -18,7 +18,7 @@ use std::collections::{HashSet, VecDeque};
 use serde_json::{json, Value};
 
 use crate::device::{clip_text, OutgoingMessage};
-use crate::device_config::{DeviceAddress, DeviceConfig};
+use crate::device_config::{DeviceAddress, DeviceConfig, ShellyAddress};
 use crate::json_read::parse_object;
 
 /// The most findings kept.
@@ -263,7 +263,7 @@ impl Discovery {
             .unwrap_or_else(|| "Shelly".into());
         self.upsert(Found {
             key: format!("shelly:{prefix}"),
-            config: DeviceConfig::new(DeviceAddress::Shelly { prefix }, label),
+            config: DeviceConfig::new(DeviceAddress::Shelly(ShellyAddress { prefix }), label),
             source: DiscoverySource::Shelly,
             detail: crate::say!("{}, Gen {}", model, generation),
         });

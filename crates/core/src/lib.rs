@@ -57,6 +57,7 @@ pub mod generic;
 pub mod i18n;
 pub mod json_read;
 pub mod json_relay;
+pub mod kinds;
 pub mod layout;
 pub mod message_log;
 pub mod number_text;
