@@ -53,7 +53,10 @@ const brokerParam = `broker=${encodeURIComponent(`ws://127.0.0.1:${broker.wsPort
 /** The page's address with `topics` as Tasmota devices (Switchboard's command limit raised so a click benchmark is not held back). */
 function pageUrl(which, topics) {
   const devices = topics.map((t) => `device=${encodeURIComponent(which === 'switchboard' ? `tasmota:${t}:limit=100/1` : `tasmota:${t}`)}`);
-  return `http://127.0.0.1:${httpPort}/${which}/#${[brokerParam, ...devices].join('&')}`;
+  // Like for like: the MQTT.js page shows one row per device, so Switchboard shows its rows
+  // (`view=compact`, what a phone gets) rather than its desktop cards.
+  const view = which === 'switchboard' ? ['view=compact'] : [];
+  return `http://127.0.0.1:${httpPort}/${which}/#${[brokerParam, ...view, ...devices].join('&')}`;
 }
 
 async function openPage(which, topics) {

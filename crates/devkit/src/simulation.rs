@@ -279,6 +279,11 @@ struct World {
     last_fault: Millis,
     /// The last step at which the page was connected before the current outage began.
     last_connected: Millis,
+    /// The phone is asleep until then: the page's timers are starved and it hears nothing; it
+    /// is told `handle_wake` when it wakes (the clock then jumps by the time asleep).
+    page_asleep_until: Option<Millis>,
+    /// How many byte chunks toward the page were split or merged (the test says so).
+    reframed: u64,
 }
 
 impl World {
@@ -333,6 +338,8 @@ impl World {
             broker_back_at: 0,
             last_fault: 0,
             last_connected: 0,
+            page_asleep_until: None,
+            reframed: 0,
         }
     }
 
@@ -364,11 +371,46 @@ impl World {
         }
     }
 
+    /// Queues `bytes` toward client `id`. Toward the page, a chunk is sometimes split in two or
+    /// three pieces at random places, or merged into the chunk before it: a client must not
+    /// assume MQTT packets are aligned on WebSocket messages [MQTT-6.0.0-2].
     fn send_to_client(&mut self, id: ConnId, bytes: Vec<u8>) {
         let at = self.now + self.delay();
-        if let Some(pipe) = self.pipes.get_mut(&id) {
-            let at = pipe.to_client.back().map_or(at, |(last, _)| at.max(*last));
-            pipe.to_client.push_back((at, bytes));
+        let reframe = if self.page_conn == Some(id) {
+            self.random.below(8)
+        } else {
+            7
+        };
+        let cuts: Vec<usize> = match reframe {
+            0 if bytes.len() > 2 => {
+                let mut cuts: Vec<usize> = (0..=self.random.below(2))
+                    .map(|_| 1 + self.random.below(bytes.len() as u64 - 1) as usize)
+                    .collect();
+                cuts.sort_unstable();
+                cuts.dedup();
+                cuts
+            }
+            _ => Vec::new(),
+        };
+        let Some(pipe) = self.pipes.get_mut(&id) else {
+            return;
+        };
+        let at = pipe.to_client.back().map_or(at, |(last, _)| at.max(*last));
+        if reframe == 1 {
+            if let Some((last_at, last)) = pipe.to_client.back_mut() {
+                *last_at = at;
+                last.extend_from_slice(&bytes);
+                self.reframed += 1;
+                return;
+            }
+        }
+        if !cuts.is_empty() {
+            self.reframed += 1;
+        }
+        let mut start = 0;
+        for cut in cuts.into_iter().chain([bytes.len()]) {
+            pipe.to_client.push_back((at, bytes[start..cut].to_vec()));
+            start = cut;
         }
     }
 
@@ -494,8 +536,9 @@ impl World {
         let now = self.now;
         let ids: Vec<ConnId> = self.pipes.keys().copied().collect();
         for id in ids {
+            let page_asleep = self.page_asleep_until.is_some() && self.page_conn == Some(id);
             while let Some(pipe) = self.pipes.get_mut(&id) {
-                if pipe.stalled_until > now {
+                if pipe.stalled_until > now || page_asleep {
                     break;
                 }
                 let to_broker = pipe.to_broker.front().is_some_and(|(at, _)| *at <= now);
@@ -529,7 +572,17 @@ impl World {
 
     fn timers(&mut self) {
         let now = self.now;
-        if self.page.poll_timeout().is_some_and(|at| at <= now) {
+        match self.page_asleep_until {
+            Some(until) if now >= until => {
+                // Awake: the clock has jumped; the glue says so before any late timer runs.
+                self.page_asleep_until = None;
+                self.page.handle_wake(now);
+            }
+            Some(_) => {}
+            None => {}
+        }
+        if self.page_asleep_until.is_none() && self.page.poll_timeout().is_some_and(|at| at <= now)
+        {
             self.page.handle_timeout(now);
         }
         for plug in &mut self.plugs {
@@ -604,8 +657,8 @@ impl World {
                     );
                 }
             }
-            // A click on a switch (sometimes a storm of them).
-            21..=120 => {
+            // A click on a switch (sometimes a storm of them); nobody clicks a sleeping phone.
+            21..=120 if self.page_asleep_until.is_none() => {
                 let index = self.random.below(self.plugs.len() as u64) as usize;
                 let clicks = if roll < 30 { 10 } else { 1 };
                 for _ in 0..clicks {
@@ -625,7 +678,7 @@ impl World {
                 }
             }
             // An edit of the device list (a rename) while things happen.
-            121..=125 => {
+            121..=125 if self.page_asleep_until.is_none() => {
                 let index = self.random.below(self.plugs.len() as u64) as usize;
                 let id = self.ids[index];
                 if let Some(device) = self.page.device(id) {
@@ -645,6 +698,13 @@ impl World {
                     }
                     self.last_fault = self.last_fault.max(until);
                 }
+            }
+            // The phone sleeps 2 to 40 s (screen off, tab frozen): the page's timers do not run
+            // and it hears nothing; the rest of the world goes on, and the broker may drop it.
+            133..=134 if self.page_asleep_until.is_none() => {
+                let until = self.now + 2_000 + self.random.below(38_000);
+                self.page_asleep_until = Some(until);
+                self.last_fault = self.last_fault.max(until);
             }
             _ => {}
         }
@@ -806,6 +866,35 @@ pub fn run_seeds(first: u64, seeds: u64) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn simulation_a_seed_splits_and_merges_packets_toward_the_page_and_puts_it_to_sleep() {
+        // The faults this world draws must actually happen, or the invariants prove little.
+        let (mut reframed, mut slept) = (0, 0);
+        for seed in 1..=20 {
+            let mut world = World::new(seed, 3);
+            let mut asleep = false;
+            world.page.start();
+            while world.now < FAULTY_FOR {
+                world.chaos();
+                asleep |= world.page_asleep_until.is_some();
+                world.page_io();
+                for index in 0..world.plugs.len() {
+                    world.plug_io(index);
+                }
+                world.deliver_due();
+                world.timers();
+                world.now += STEP;
+            }
+            reframed += world.reframed;
+            slept += u64::from(asleep);
+        }
+        assert!(
+            reframed > 100,
+            "only {reframed} chunks reframed in 20 seeds"
+        );
+        assert!(slept > 5, "the page slept in only {slept} of 20 seeds");
+    }
 
     #[test]
     fn simulation_the_core_keeps_its_promises_under_seeded_faults() {
