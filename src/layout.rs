@@ -14,6 +14,8 @@ pub struct LayoutSignals {
     pub view: RwSignal<Layout>,
     /// The screen is at most [`NARROW_MAX_WIDTH`] CSS pixels wide.
     pub narrow: RwSignal<bool>,
+    /// Rows are shown: one memo for the whole page, read by every row.
+    pub compact: Memo<bool>,
 }
 
 impl LayoutSignals {
@@ -21,15 +23,17 @@ impl LayoutSignals {
     pub fn new(view: Layout) -> Self {
         let narrow = RwSignal::new(false);
         follow_narrow(narrow);
+        let view = RwSignal::new(view);
         Self {
-            view: RwSignal::new(view),
+            view,
             narrow,
+            compact: Memo::new(move |_| view.get().is_compact(narrow.get())),
         }
     }
 
     /// True while the devices are shown as rows.
     pub fn is_compact(self) -> bool {
-        self.view.get().is_compact(self.narrow.get())
+        self.compact.get()
     }
 }
 

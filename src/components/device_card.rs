@@ -15,7 +15,7 @@ use switchboard_core::adapter::DeviceAction;
 use switchboard_core::device::{Availability, ChannelRole, DeviceState};
 use switchboard_core::say;
 
-use crate::app::DeviceRow;
+use crate::app::{DeviceRow, DeviceView};
 use crate::components::channel_control::ChannelControl;
 use crate::components::device_edit_form::DeviceEditForm;
 use crate::components::readings_line::ReadingsLine;
@@ -23,6 +23,7 @@ use crate::components::schedule_panel::SchedulePanel;
 use crate::components::sparkline::Sparkline;
 use crate::driver;
 use crate::setup;
+use switchboard_core::dashboard::DeviceId;
 
 /// A device card.
 #[component]
@@ -43,7 +44,7 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
         })
     };
     let schedules_open = RwSignal::new(false);
-    let compact = Memo::new(move |_| signals.layout.is_compact());
+    let compact = signals.layout.compact;
     let details_open = RwSignal::new(false);
     // Everything shown: a card, or a row whose details are open.
     let full = Memo::new(move |_| !compact.get() || details_open.get());
@@ -76,18 +77,6 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
     let card = NodeRef::<leptos::html::Li>::new();
     let key = row.key;
     let near_screen = row.near_screen;
-    let last_seen = Memo::new(move |_| view.with(|v| v.state.last_seen));
-    // Off screen, the clock's tick is not followed: hundreds of hidden cards would otherwise
-    // all be rewritten every second.
-    let seen = move || {
-        let at = last_seen.get()?;
-        let now = if near_screen.get() {
-            signals.clock.get()
-        } else {
-            signals.clock.get_untracked()
-        };
-        Some(say!("Heard from {}", ago(now.saturating_sub(at))))
-    };
     card.on_load(move |element| {
         crate::visibility::observe(&element, key, near_screen);
         on_cleanup(move || crate::visibility::forget(&element, key));
@@ -104,22 +93,11 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
             .filter(|_| !locked)
             .or_else(|| view.with(|v| v.state.notice.clone()))
     });
-    let answer = Memo::new(move |_| view.with(|v| v.state.answer.clone()));
     let removed = Memo::new(move |_| view.with(|v| v.state.removed));
-    let actions = Memo::new(move |_| view.with(|v| v.actions));
-    let reachable = move || view.with(|v| v.state.is_reachable());
     let sensor_text = Memo::new(move |_| view.with(|v| sensor_text(&v.state)));
     let locked = Memo::new(move |_| view.with(|v| v.state.locked));
     let limit = move || view.with(|v| v.config.options.limit);
     let ghost = Memo::new(move |_| view.with(|v| v.state.ghost.clone()));
-    let switchable = Memo::new(move |_| {
-        view.with(|v| {
-            v.state
-                .channels
-                .iter()
-                .any(|c| c.role != ChannelRole::Contact)
-        })
-    });
 
     view! {
         <li class=card_class node_ref=card data-row=key.to_string()>
@@ -134,15 +112,14 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
                     <span class="chevron" aria-hidden="true"></span>
                 </button>
             })}
-            <Show when=move || !(compact.get() && lone_switch.get())>
+            // Plain closures rather than `Show`: a thousand rows, each `Show` a memo and an owner more.
+            {move || (!(compact.get() && lone_switch.get())).then(|| view! {
                 <div class="card-title">
                     <span class="card-label">{label}</span>
                     {move || (compact.get() && !details_open.get()).then(|| main_reading.get().map(|r| view! { <span class="card-topic">{r}</span> })).flatten()}
-                    <Show when=move || show_address.get()>
-                        <span class="card-topic">{address}</span>
-                    </Show>
+                    {move || show_address.get().then(|| view! { <span class="card-topic">{address}</span> })}
                 </div>
-            </Show>
+            })}
             {move || signals.setup.editing.get().then(|| view! {
                 <div class="card-edit">
                     <button type="button" class="chip" aria-label=move || say!("Move {} up", label()) on:click=move |_| setup::move_device(signals, index, -1)>"↑"</button>
@@ -163,48 +140,13 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
                 }}
             </ul>
             {move || sensor_text.get().map(|text| view! { <p class="card-value">{text}</p> })}
-            <Show when=move || compact.get() && lone_switch.get() && show_address.get()>
+            {move || (compact.get() && lone_switch.get() && show_address.get()).then(|| view! {
                 <p class="card-topic">{address}</p>
-            </Show>
-            <Show when=move || full.get()>
-            <ReadingsLine view=view />
-            <Sparkline view=view />
-            // Built once: every report changes the time, and rebuilding the line for each would
-            // churn the DOM and the reactive graph under a flood.
-            <Show when=move || last_seen.with(Option::is_some)>
-                <p class="card-seen">{seen}</p>
-            </Show>
-            {move || answer.get().map(|a| view! { <p class="card-answer">{a}</p> })}
-            {move || {
-                let actions = actions.get();
-                (!actions.is_empty()).then(|| view! {
-                    <div class="card-actions">
-                        <span>{say!("Ask the board:")}</span>
-                        {actions.iter().map(|&action| view! {
-                            <button
-                                type="button"
-                                class="link-button"
-                                disabled=move || !reachable()
-                                on:click=move |_| refused.set(driver::act(index, action).err().map(|e| e.explain()))
-                            >
-                                {action_name(action)}
-                            </button>
-                        }).collect_view()}
-                    </div>
-                })
-            }}
-            {move || switchable.get().then(|| view! {
-                <button
-                    type="button"
-                    class="link-button schedules-toggle"
-                    aria-expanded=move || schedules_open.get().to_string()
-                    on:click=move |_| schedules_open.update(|open| *open = !*open)
-                >
-                    {say!("Schedules")}
-                </button>
             })}
-            {move || schedules_open.get().then(|| view! { <SchedulePanel view=view device=index /> })}
-            </Show>
+            // Built only while shown: a closed row carries none of it.
+            {move || full.get().then(|| view! {
+                <DeviceDetails view=view device=index near_screen=near_screen refused=refused schedules_open=schedules_open />
+            })}
             {move || locked.get().then(|| view! {
                 <div class="card-notice guard" role="alert">
                     <p>{move || {
@@ -236,6 +178,84 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
             })}
             {move || notice.get().map(|n| view! { <p class="card-notice" role="alert">{n}</p> })}
         </li>
+    }
+}
+
+/// Everything beyond the switches: readings, the sparkline, "heard from", the device's
+/// answers, "ask the board", schedules.
+#[component]
+fn DeviceDetails(
+    view: RwSignal<DeviceView>,
+    device: DeviceId,
+    near_screen: RwSignal<bool>,
+    refused: RwSignal<Option<String>>,
+    schedules_open: RwSignal<bool>,
+) -> impl IntoView {
+    let signals = crate::store::use_store();
+    let index = device;
+    let last_seen = Memo::new(move |_| view.with(|v| v.state.last_seen));
+    // Off screen, the clock's tick is not followed: hundreds of hidden cards would otherwise
+    // all be rewritten every second.
+    let seen = move || {
+        let at = last_seen.get()?;
+        let now = if near_screen.get() {
+            signals.clock.get()
+        } else {
+            signals.clock.get_untracked()
+        };
+        Some(say!("Heard from {}", ago(now.saturating_sub(at))))
+    };
+    let answer = Memo::new(move |_| view.with(|v| v.state.answer.clone()));
+    // Memos: the action buttons are rebuilt only when they change, not on every state report
+    // (which would replace the very button a finger is on).
+    let actions = Memo::new(move |_| view.with(|v| v.actions));
+    let reachable = move || view.with(|v| v.state.is_reachable());
+    let switchable = Memo::new(move |_| {
+        view.with(|v| {
+            v.state
+                .channels
+                .iter()
+                .any(|c| c.role != ChannelRole::Contact)
+        })
+    });
+    view! {
+        <ReadingsLine view=view />
+        <Sparkline view=view />
+        // Built once: every report changes the time, and rebuilding the line for each would
+        // churn the DOM and the reactive graph under a flood.
+        <Show when=move || last_seen.with(Option::is_some)>
+            <p class="card-seen">{seen}</p>
+        </Show>
+        {move || answer.get().map(|a| view! { <p class="card-answer">{a}</p> })}
+        {move || {
+            let actions = actions.get();
+            (!actions.is_empty()).then(|| view! {
+                <div class="card-actions">
+                    <span>{say!("Ask the board:")}</span>
+                    {actions.iter().map(|&action| view! {
+                        <button
+                            type="button"
+                            class="link-button"
+                            disabled=move || !reachable()
+                            on:click=move |_| refused.set(driver::act(index, action).err().map(|e| e.explain()))
+                        >
+                            {action_name(action)}
+                        </button>
+                    }).collect_view()}
+                </div>
+            })
+        }}
+        {move || switchable.get().then(|| view! {
+            <button
+                type="button"
+                class="link-button schedules-toggle"
+                aria-expanded=move || schedules_open.get().to_string()
+                on:click=move |_| schedules_open.update(|open| *open = !*open)
+            >
+                {say!("Schedules")}
+            </button>
+        })}
+        {move || schedules_open.get().then(|| view! { <SchedulePanel view=view device=index /> })}
     }
 }
 
