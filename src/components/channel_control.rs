@@ -185,6 +185,12 @@ pub fn ChannelControl(
         let c = entry();
         c.role == ChannelRole::Relay && c.confirmable && view.with(|v| v.toggles_blind)
     });
+    // A closed row still offers "send toggle" when it is the one thing that works: the state is
+    // not known (the switch is disabled) and the device can toggle by itself.
+    let toggle_shown = Memo::new(move |_| {
+        toggle_offered.get()
+            && (details.get() || view.with(|v| v.state.offers_blind_toggle(channel)))
+    });
     view! {
         <li class="channel" data-state=move || {
             let c = entry();
@@ -210,7 +216,7 @@ pub fn ChannelControl(
                 </button>
             })}
             <div class="channel-controls">
-                {move || (toggle_offered.get() && details.get()).then(|| view! {
+                {move || toggle_shown.get().then(|| view! {
                     <button
                         type="button"
                         class="link-button"

@@ -138,6 +138,18 @@ describe('phone first', () => {
     await context.close();
   });
 
+  test('a closed row offers "send toggle" once a device leaves its state questions unanswered, not before', async () => {
+    const { context, page } = await phone();
+    await page.goto(`${stack.server.url}${dashboardFragment(stack.broker.wsPort, ['tasmota:pf_nobody:Nobody', 'tasmota:pf_kettle:Kettle'])}`);
+    await eventually(async () => assert.equal((await switchState(page, 'Kettle')).disabled, false), 15_000, 'kettle known');
+    const blind = page.getByRole('button', { name: 'Send toggle to Nobody' });
+    assert.equal(await blind.count(), 0, 'offered while the first question may still be answered');
+    assert.equal(await page.getByRole('button', { name: 'Send toggle to Kettle' }).count(), 0, 'offered next to a working switch');
+    await eventually(async () => assert.equal(await blind.count(), 1), 10_000, 'blind toggle offered');
+    assert.equal((await switchState(page, 'Nobody')).disabled, true);
+    await context.close();
+  });
+
   test('at 200 % text: nothing wider than the screen, nothing focused under the top bar', async () => {
     const { context, page } = await phone();
     await page.goto(link);

@@ -208,6 +208,16 @@ impl DeviceState {
         self.check_command(channel, SwitchCommand::Toggle).is_ok()
     }
 
+    /// "Send toggle" is the one thing that works for `channel`, so a compact row offers it
+    /// without opening its details: the switch cannot be used because the device has left
+    /// at least two state questions unanswered (not merely the first, still on its way), and a
+    /// toggle may be sent.
+    pub fn offers_blind_toggle(&self, channel: usize) -> bool {
+        self.unanswered_queries >= 2
+            && !self.is_switch_usable(channel)
+            && self.can_send_toggle(channel)
+    }
+
     /// Checks that `command` may be sent to `channel` now.
     pub fn check_command(
         &self,
@@ -407,6 +417,27 @@ mod tests {
         assert_eq!(parse_power_value(&serde_json::json!(2)), None);
         assert_eq!(parse_power_value(&serde_json::json!("OFF")), Some(false));
         assert_eq!(parse_power_value(&serde_json::json!(null)), None);
+    }
+
+    #[test]
+    fn a_blind_toggle_is_offered_only_once_the_state_is_not_coming() {
+        let mut waiting = ready(ChannelRole::Relay);
+        waiting.channels[0].power_is_current = false;
+        waiting.unanswered_queries = 1;
+        assert!(
+            !waiting.offers_blind_toggle(0),
+            "the first question may still be answered"
+        );
+        waiting.unanswered_queries = 2;
+        assert!(waiting.offers_blind_toggle(0));
+        let known = ready(ChannelRole::Relay);
+        assert!(!known.offers_blind_toggle(0), "the switch itself works");
+        let mut offline = waiting.clone();
+        offline.availability = Availability::Offline;
+        assert!(
+            !offline.offers_blind_toggle(0),
+            "nothing works while offline"
+        );
     }
 
     #[test]
