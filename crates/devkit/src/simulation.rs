@@ -284,6 +284,10 @@ struct World {
     page_asleep_until: Option<Millis>,
     /// How many byte chunks toward the page were split or merged (the test says so).
     reframed: u64,
+    /// Emulates the page before this round: every edit of the device list stopped the
+    /// dashboard and built a new one (a new connection, every device new, relay guards reset).
+    edits_rebuild: bool,
+    page_options: SessionOptions,
 }
 
 impl World {
@@ -293,6 +297,7 @@ impl World {
         let configs = names.iter().map(|n| DeviceConfig::tasmota(n, "")).collect();
         let mut options = SessionOptions::new("page");
         options.keep_alive_secs = 5;
+        let page_options = options.clone();
         let page = Dashboard::new(options, configs, random.next_u64());
         let plugs = names
             .iter()
@@ -340,7 +345,28 @@ impl World {
             last_connected: 0,
             page_asleep_until: None,
             reframed: 0,
+            edits_rebuild: false,
+            page_options,
         }
+    }
+
+    /// The pre-round edit: the old page closed its connection and built a new dashboard from
+    /// the edited list.
+    fn rebuild_page(&mut self, index: usize, label: String) {
+        let mut configs: Vec<DeviceConfig> = self
+            .page
+            .devices()
+            .iter()
+            .map(|d| d.config.clone())
+            .collect();
+        configs[index].label = label;
+        if let Some(id) = self.page_conn.take() {
+            self.pipes.remove(&id);
+            self.broker.drop_conn(id);
+        }
+        let seed = self.random.next_u64();
+        self.page = Dashboard::new(self.page_options.clone(), configs, seed);
+        self.page.start();
     }
 
     fn fail(&self, invariant: &str, detail: String) -> String {
@@ -681,9 +707,12 @@ impl World {
             121..=125 if self.page_asleep_until.is_none() => {
                 let index = self.random.below(self.plugs.len() as u64) as usize;
                 let id = self.ids[index];
-                if let Some(device) = self.page.device(id) {
+                let label = format!("Device {}", self.random.below(100));
+                if self.edits_rebuild {
+                    self.rebuild_page(index, label);
+                } else if let Some(device) = self.page.device(id) {
                     let mut config = device.config.clone();
-                    config.label = format!("Device {}", self.random.below(100));
+                    config.label = label;
                     let _ = self.page.update_device(self.now, id, config);
                 }
             }
@@ -866,6 +895,30 @@ pub fn run_seeds(first: u64, seeds: u64) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn simulation_finds_the_pre_round_edit_that_reset_relay_protection() {
+        // Before this round an edit of the device list rebuilt the dashboard: the relay guard of
+        // a device locked by a click storm started afresh. The same seeds, the old edit: the
+        // simulation must catch it (and it passes them with today's edit, in the test above).
+        let failures: Vec<String> = (1..=100)
+            .filter_map(|seed| {
+                let mut world = World::new(seed, 3);
+                world.edits_rebuild = true;
+                world.run().err()
+            })
+            .collect();
+        let limit = failures
+            .iter()
+            .filter(|f| f.contains("\"relay limit\""))
+            .count();
+        println!(
+            "simulation with the pre-round edit: {} of 100 seeds fail, {limit} on \"relay limit\"; first: {}",
+            failures.len(),
+            failures.first().map_or("", |f| f.lines().next().unwrap_or(""))
+        );
+        assert!(limit > 0, "the old edit went unnoticed: {failures:?}");
+    }
 
     #[test]
     fn simulation_a_seed_splits_and_merges_packets_toward_the_page_and_puts_it_to_sleep() {
