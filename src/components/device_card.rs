@@ -44,7 +44,10 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
         })
     };
     let schedules_open = RwSignal::new(false);
-    let compact = signals.layout.compact;
+    // A row's own memo over the page's: the row's effects re-run on every report and re-track
+    // what they read; tracking the page-wide memo directly made each re-run search a
+    // subscriber set of thousands (`IndexMap::shift_remove`, 3-9 % of a flood's samples).
+    let compact = Memo::new(move |_| signals.layout.compact.get());
     let details_open = RwSignal::new(false);
     // Everything shown: a card, or a row whose details are open.
     let full = Memo::new(move |_| !compact.get() || details_open.get());
