@@ -16,6 +16,10 @@
 //! - [`visibility`]: which cards are near the screen (the rest are refreshed twice a second).
 //! - [`wake`]: visibility, network and focus events that call for an immediate link check.
 
+// A panic in wasm kills the page: outside tests, no `unwrap()` or `expect()` at all (data from
+// the network, the user or storage must be handled; clippy enforces it in CI).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod app;
 pub mod browser;
 pub mod client_id;

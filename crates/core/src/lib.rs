@@ -41,6 +41,10 @@
 //! What this crate deliberately does not do: open sockets, read clocks, draw anything, or
 //! store anything. The browser glue in the app crate and the dev kit's simulators do that.
 
+// A panic in wasm kills the page: outside tests, no `unwrap()` or `expect()` at all (data from
+// the network, the user or storage must be handled; clippy enforces it in CI).
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod adapter;
 pub mod backoff;
 pub mod codec;
