@@ -64,8 +64,8 @@ pub fn ChannelControl(
         let lone_row = compact.get();
         view.with(|v| {
             let said = describe(&v.state, &entry());
-            let reading = (lone_row && v.state.channels.len() == 1 && v.state.is_reachable())
-                .then(|| crate::components::readings_line::main_reading(&v.state.readings))
+            let reading = (lone_row && v.state.channels.len() == 1)
+                .then(|| crate::components::readings_line::row_reading(&v.state))
                 .flatten();
             match reading {
                 Some(reading) => format!("{said} · {reading}"),

@@ -56,8 +56,8 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
     let show_address = Memo::new(move |_| full.get() || signals.setup.editing.get());
     let main_reading = Memo::new(move |_| {
         view.with(|v| {
-            (v.state.channels.len() > 1 && v.state.is_reachable())
-                .then(|| crate::components::readings_line::main_reading(&v.state.readings))
+            (v.state.channels.len() > 1)
+                .then(|| crate::components::readings_line::row_reading(&v.state))
                 .flatten()
         })
     });

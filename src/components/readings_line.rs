@@ -2,7 +2,7 @@
 //! Wi-Fi signal and uptime, each only when the device reports it.
 
 use leptos::prelude::*;
-use switchboard_core::device::Readings;
+use switchboard_core::device::{DeviceState, Readings};
 use switchboard_core::number_text::fixed;
 use switchboard_core::say;
 
@@ -24,6 +24,15 @@ pub fn ReadingsLine(view: RwSignal<DeviceView>) -> impl IntoView {
             }
         })
     }
+}
+
+/// What a compact row adds to a device's state: its main reading, while the device is
+/// reachable (a reading from before it went away is not shown as current).
+pub fn row_reading(state: &DeviceState) -> Option<String> {
+    state
+        .is_reachable()
+        .then(|| main_reading(&state.readings))
+        .flatten()
 }
 
 /// The one reading a compact row shows: the power drawn, else the temperature.

@@ -27,7 +27,7 @@ pub enum DeviceAction {
 }
 
 /// How one device kind talks.
-pub trait Protocol: CloneProtocol {
+pub trait Protocol {
     /// The topic filters the device needs.
     fn subscriptions(&self) -> Vec<String>;
     /// Reads a message into `core`; false if the topic is not this device's.
@@ -87,24 +87,6 @@ pub trait Protocol: CloneProtocol {
     }
 }
 
-/// Lets a boxed [`Protocol`] be cloned (a [`Device`] is cloned whole).
-pub trait CloneProtocol {
-    /// A boxed copy.
-    fn clone_box(&self) -> Box<dyn Protocol>;
-}
-
-impl<T: Protocol + Clone + 'static> CloneProtocol for T {
-    fn clone_box(&self) -> Box<dyn Protocol> {
-        Box::new(self.clone())
-    }
-}
-
-impl Clone for Box<dyn Protocol> {
-    fn clone(&self) -> Self {
-        self.clone_box()
-    }
-}
-
 /// Not the protocol's fields: a `Debug` in every protocol's vtable would keep each kind's
 /// formatting code in the page (12 kB gzip measured), for output nobody reads.
 impl std::fmt::Debug for dyn Protocol {
@@ -114,7 +96,7 @@ impl std::fmt::Debug for dyn Protocol {
 }
 
 /// A device of any kind.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Device {
     core: DeviceCore,
     adapter: Box<dyn Protocol>,

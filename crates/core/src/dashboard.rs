@@ -47,7 +47,7 @@ pub struct RoomOff {
 }
 
 /// A device on the dashboard: its identity, its configuration and its adapter.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct DashboardDevice {
     /// Its identity, for as long as it is on the dashboard.
     pub id: DeviceId,

@@ -32,8 +32,10 @@ pub trait Kind {
     fn kind_name(&self) -> String;
     /// The address in a few words (the main topic).
     fn summary(&self) -> String;
-    /// The label of a device the user named nothing.
-    fn default_label(&self) -> String;
+    /// The label of a device the user named nothing: its summary, unless the kind says better.
+    fn default_label(&self) -> String {
+        self.summary()
+    }
     /// The positional fields of its `device=` form, before the label (unescaped).
     fn spec_fields(&self) -> Vec<String>;
     /// Its options that differ from the defaults, after the label (unescaped).
@@ -98,6 +100,28 @@ impl DeviceAddress {
     pub fn summary(&self) -> String {
         self.kind().summary()
     }
+}
+
+/// The options among `(key, value, default)` whose value is not the default, for
+/// [`Kind::spec_options`].
+pub(crate) fn changed_options<D>(
+    options: impl IntoIterator<Item = (&'static str, String, D)>,
+) -> Vec<(&'static str, String)>
+where
+    String: PartialEq<D>,
+{
+    options
+        .into_iter()
+        .filter(|(_, value, default)| value != default)
+        .map(|(key, value, _)| (key, value))
+        .collect()
+}
+
+/// The first field of a `device=` form, checked as a topic (or a topic prefix, or an id).
+pub(crate) fn first_topic<'a>(fields: &[&'a str]) -> Result<&'a str, String> {
+    let topic = fields.first().map_or("", |t| t.trim());
+    crate::device_config::validate_device_topic(topic)?;
+    Ok(topic)
 }
 
 /// The reader registered for `name`.

@@ -350,6 +350,14 @@ impl World {
         }
     }
 
+    /// The page closed its connection (it sets no will, so nothing goes out).
+    fn close_page_conn(&mut self) {
+        if let Some(id) = self.page_conn.take() {
+            self.pipes.remove(&id);
+            self.broker.drop_conn(id);
+        }
+    }
+
     /// The pre-round edit: the old page closed its connection and built a new dashboard from
     /// the edited list.
     fn rebuild_page(&mut self, index: usize, label: String) {
@@ -360,10 +368,7 @@ impl World {
             .map(|d| d.config.clone())
             .collect();
         configs[index].label = label;
-        if let Some(id) = self.page_conn.take() {
-            self.pipes.remove(&id);
-            self.broker.drop_conn(id);
-        }
+        self.close_page_conn();
         let seed = self.random.next_u64();
         self.page = Dashboard::new(self.page_options.clone(), configs, seed);
         self.page.start();
@@ -464,12 +469,7 @@ impl World {
     fn page_io(&mut self) {
         while let Some(command) = self.page.poll_transport_command() {
             match command {
-                TransportCommand::Close => {
-                    if let Some(id) = self.page_conn.take() {
-                        self.pipes.remove(&id);
-                        self.broker.drop_conn(id);
-                    }
-                }
+                TransportCommand::Close => self.close_page_conn(),
                 TransportCommand::Open => {
                     if self.broker.up {
                         let id = self.open_conn();

@@ -3,7 +3,7 @@
 //! `[:state_on=][:state_off=][:path=][:avty=<topic>][:avty_on=][:avty_off=]`. The protocol is
 //! `crate::generic`.
 
-use super::{DeviceAddress, Kind};
+use super::{changed_options, first_topic, DeviceAddress, Kind};
 use crate::adapter::Protocol;
 use crate::device::DeviceState;
 use crate::device_config::{label_and_options, validate_device_topic};
@@ -65,10 +65,6 @@ impl Kind for GenericAddress {
         self.command_topic.clone()
     }
 
-    fn default_label(&self) -> String {
-        self.command_topic.clone()
-    }
-
     fn spec_fields(&self) -> Vec<String> {
         vec![
             self.command_topic.clone(),
@@ -79,7 +75,7 @@ impl Kind for GenericAddress {
     fn spec_options(&self) -> Vec<(&'static str, String)> {
         let defaults = GenericAddress::new("", None);
         let text = |value: &Option<String>| value.clone().unwrap_or_default();
-        [
+        changed_options([
             ("on", self.payload_on.clone(), defaults.payload_on),
             ("off", self.payload_off.clone(), defaults.payload_off),
             ("state_on", text(&self.state_on), String::new()),
@@ -92,11 +88,7 @@ impl Kind for GenericAddress {
                 self.not_available.clone(),
                 defaults.not_available,
             ),
-        ]
-        .into_iter()
-        .filter(|(_, value, default)| value != default)
-        .map(|(key, value, _)| (key, value))
-        .collect()
+        ])
     }
 
     fn protocol(&self, _rpc_source: &str) -> (Box<dyn Protocol>, DeviceState) {
@@ -108,8 +100,7 @@ impl Kind for GenericAddress {
 
 /// Reads `<command topic>:<state topic or nothing>[:<label>][:<option>=<value>...]`.
 pub fn read_spec(fields: &[&str]) -> Result<(DeviceAddress, String), String> {
-    let command = fields.first().map_or("", |t| t.trim());
-    validate_device_topic(command).map_err(|why| crate::say!("(command topic) {}", why))?;
+    let command = first_topic(fields).map_err(|why| crate::say!("(command topic) {}", why))?;
     let Some(state) = fields.get(1).map(|s| s.trim()) else {
         return Err(crate::say!("write the state topic after the command topic (generic:<command topic>:<state topic>), or leave it empty (generic:<command topic>:) for a device that never reports."));
     };

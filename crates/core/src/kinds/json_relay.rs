@@ -2,10 +2,10 @@
 //! `jsonrelay:<topic>:<pin>[:relay|momentary|contact][:<label>]`. The protocol is
 //! `crate::json_relay`.
 
-use super::{DeviceAddress, Kind};
+use super::{first_topic, DeviceAddress, Kind};
 use crate::adapter::Protocol;
 use crate::device::{ChannelRole, DeviceState};
-use crate::device_config::{label_and_options, role_name, validate_device_topic};
+use crate::device_config::{label_and_options, role_name};
 use crate::json_relay::JsonRelayProtocol;
 
 /// Where a board's pin is.
@@ -53,8 +53,7 @@ impl Kind for JsonRelayAddress {
 
 /// Reads `<topic>:<pin>[:relay|momentary|contact][:<label>]`.
 pub fn read_spec(fields: &[&str]) -> Result<(DeviceAddress, String), String> {
-    let topic = fields.first().map_or("", |t| t.trim());
-    validate_device_topic(topic)?;
+    let topic = first_topic(fields)?;
     let pin = fields.get(1).map_or("", |p| p.trim());
     if pin.is_empty() || pin.contains(['"', '\\']) {
         return Err(crate::say!("the pin is missing or invalid: write the JSON key the board uses, e.g. jsonrelay:garage/board:GP16."));

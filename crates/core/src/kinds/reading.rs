@@ -3,7 +3,7 @@
 //! (a value with its unit, or with `on=`/`off=` a read-only on/off input). The protocol is
 //! `crate::reading`.
 
-use super::{DeviceAddress, Kind};
+use super::{changed_options, first_topic, DeviceAddress, Kind};
 use crate::adapter::Protocol;
 use crate::device::DeviceState;
 use crate::device_config::{label_and_options, validate_device_topic};
@@ -41,10 +41,6 @@ impl Kind for ReadingAddress {
         self.topic.clone()
     }
 
-    fn default_label(&self) -> String {
-        self.topic.clone()
-    }
-
     fn spec_fields(&self) -> Vec<String> {
         vec![self.topic.clone()]
     }
@@ -52,7 +48,7 @@ impl Kind for ReadingAddress {
     fn spec_options(&self) -> Vec<(&'static str, String)> {
         let text = |value: &Option<String>| value.clone().unwrap_or_default();
         let (on, off) = self.binary.clone().unwrap_or_default();
-        [
+        changed_options([
             ("path", text(&self.value_path), ""),
             ("unit", text(&self.unit), ""),
             ("on", on, ""),
@@ -60,11 +56,7 @@ impl Kind for ReadingAddress {
             ("avty", text(&self.availability_topic), ""),
             ("avty_on", self.available.clone(), "online"),
             ("avty_off", self.not_available.clone(), "offline"),
-        ]
-        .into_iter()
-        .filter(|(_, value, default)| value != default)
-        .map(|(key, value, _)| (key, value))
-        .collect()
+        ])
     }
 
     fn protocol(&self, _rpc_source: &str) -> (Box<dyn Protocol>, DeviceState) {
@@ -76,8 +68,7 @@ impl Kind for ReadingAddress {
 
 /// Reads `<state topic>[:<label>][:<option>=<value>...]`.
 pub fn read_spec(fields: &[&str]) -> Result<(DeviceAddress, String), String> {
-    let topic = fields.first().map_or("", |t| t.trim());
-    validate_device_topic(topic)?;
+    let topic = first_topic(fields)?;
     let keys = ["path", "unit", "on", "off", "avty", "avty_on", "avty_off"];
     let (label, options) = label_and_options(fields.get(1..).unwrap_or(&[]), &keys);
     let mut address = ReadingAddress {

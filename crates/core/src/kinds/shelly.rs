@@ -1,10 +1,10 @@
 //! A Shelly Gen2+ (Gen2, Gen3, Gen4: RPC over MQTT) by its topic prefix:
 //! `shelly:<topic prefix>[:<label>]`. The protocol is `crate::shelly`.
 
-use super::{DeviceAddress, Kind};
+use super::{first_topic, DeviceAddress, Kind};
 use crate::adapter::Protocol;
 use crate::device::DeviceState;
-use crate::device_config::{label_and_options, validate_device_topic};
+use crate::device_config::label_and_options;
 use crate::shelly::ShellyProtocol;
 
 /// Where a Shelly Gen2+ device's topics are.
@@ -27,10 +27,6 @@ impl Kind for ShellyAddress {
         self.prefix.clone()
     }
 
-    fn default_label(&self) -> String {
-        self.prefix.clone()
-    }
-
     fn spec_fields(&self) -> Vec<String> {
         vec![self.prefix.clone()]
     }
@@ -44,8 +40,7 @@ impl Kind for ShellyAddress {
 
 /// Reads `<topic prefix>[:<label>]`.
 pub fn read_spec(fields: &[&str]) -> Result<(DeviceAddress, String), String> {
-    let prefix = fields.first().map_or("", |t| t.trim());
-    validate_device_topic(prefix)?;
+    let prefix = first_topic(fields)?;
     let (label, options) = label_and_options(fields.get(1..).unwrap_or(&[]), &[]);
     options?;
     let address = ShellyAddress {

@@ -1,10 +1,10 @@
 //! A Shelly Gen1 by its device id: `shellygen1:<id>[:<label>]` (`shellies/<id>/relay/N`).
 //! The protocol is `crate::shelly_gen1`.
 
-use super::{DeviceAddress, Kind};
+use super::{first_topic, DeviceAddress, Kind};
 use crate::adapter::Protocol;
 use crate::device::DeviceState;
-use crate::device_config::{label_and_options, validate_device_topic};
+use crate::device_config::label_and_options;
 use crate::shelly_gen1::ShellyGen1Protocol;
 
 /// Where a Shelly Gen1 device's topics are.
@@ -27,10 +27,6 @@ impl Kind for ShellyGen1Address {
         self.id.clone()
     }
 
-    fn default_label(&self) -> String {
-        self.id.clone()
-    }
-
     fn spec_fields(&self) -> Vec<String> {
         vec![self.id.clone()]
     }
@@ -44,8 +40,7 @@ impl Kind for ShellyGen1Address {
 
 /// Reads `<id>[:<label>]`.
 pub fn read_spec(fields: &[&str]) -> Result<(DeviceAddress, String), String> {
-    let id = fields.first().map_or("", |t| t.trim());
-    validate_device_topic(id)?;
+    let id = first_topic(fields)?;
     let (label, options) = label_and_options(fields.get(1..).unwrap_or(&[]), &[]);
     options?;
     let address = ShellyGen1Address { id: id.into() };

@@ -1,10 +1,10 @@
 //! Tasmota's address: `tasmota:<topic>[:<label>][:ft=<FullTopic>][:prefixes=<cmnd>,<stat>,<tele>]`.
 //! The protocol is `crate::tasmota`.
 
-use super::{DeviceAddress, Kind};
+use super::{first_topic, DeviceAddress, Kind};
 use crate::adapter::Protocol;
 use crate::device::DeviceState;
-use crate::device_config::{label_and_options, validate_device_topic};
+use crate::device_config::label_and_options;
 use crate::tasmota::TasmotaProtocol;
 
 /// Tasmota's default FullTopic.
@@ -61,10 +61,6 @@ impl Kind for TasmotaAddress {
         self.topic.clone()
     }
 
-    fn default_label(&self) -> String {
-        self.topic.clone()
-    }
-
     fn spec_fields(&self) -> Vec<String> {
         vec![self.topic.clone()]
     }
@@ -89,8 +85,7 @@ impl Kind for TasmotaAddress {
 
 /// Reads `<topic>[:<label>][:ft=...][:prefixes=...]`.
 pub fn read_spec(fields: &[&str]) -> Result<(DeviceAddress, String), String> {
-    let topic = fields.first().map_or("", |t| t.trim());
-    validate_device_topic(topic)?;
+    let topic = first_topic(fields)?;
     let (label, options) = label_and_options(fields.get(1..).unwrap_or(&[]), &["ft", "prefixes"]);
     let mut address = TasmotaAddress::new(topic);
     for (key, value) in options? {
