@@ -41,6 +41,13 @@ if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $WASM_BIND
   cargo install --force wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
+# The split step stands in for wasm-bindgen in trunk's build (see crates/split-step): built
+# from this workspace every time (cargo skips it when nothing changed), linked first on PATH.
+say "cargo build -p switchboard-split-step"
+cargo build --quiet -p switchboard-split-step
+mkdir -p .tools/bin
+ln -sf ../../target/debug/wasm-bindgen-split .tools/bin/wasm-bindgen
+
 # npm: binaryen's wasm-opt (Debian's binaryen 108 silently breaks the module), playwright-core,
 # aedes and ws. Reinstalled whenever an installed version differs from package.json.
 npm_stale="$(node -e "

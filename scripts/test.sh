@@ -36,7 +36,7 @@ cargo clippy --target wasm32-unknown-unknown -p switchboard -p switchboard-core 
 step_done "format and lint"
 
 step "unit tests (native)"
-cargo test -p switchboard-core -p switchboard-devkit 2>&1 | tee "$LOG_DIR/unit.log"
+cargo test -p switchboard-core -p switchboard-devkit -p switchboard-split-step 2>&1 | tee "$LOG_DIR/unit.log"
 step_done "unit tests"
 
 step "randomized session run (no input may panic; 10 million in a long run)"

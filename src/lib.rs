@@ -14,6 +14,7 @@
 //! - [`browser`]: clock, randomness, page URL.
 //! - [`client_id`]: a client id unique per tab (even a duplicated one), stable across reloads.
 //! - [`visibility`]: which cards are near the screen (the rest are refreshed twice a second).
+//! - [`lazy`]: the parts that arrive when first used (settings, log, forms, schedules, found).
 //! - [`wake`]: visibility, network and focus events that call for an immediate link check.
 
 // A panic in wasm kills the page: outside tests, no `unwrap()` or `expect()` at all (data from
@@ -28,6 +29,7 @@ pub mod driver;
 pub mod embed;
 pub mod language;
 pub mod layout;
+pub mod lazy;
 pub mod setup;
 pub mod storage;
 pub mod store;

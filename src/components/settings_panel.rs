@@ -12,11 +12,28 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::browser;
 use crate::components::panel::Panel;
 use crate::components::text_field::CheckField;
+use crate::lazy::{self, Loaded};
 use crate::setup;
+use leptos::wasm_split::wasm_split;
 
-/// The settings panel.
+/// The settings panel; its content arrives with the `settings` chunk when first opened.
 #[component]
 pub fn SettingsPanel() -> impl IntoView {
+    view! {
+        <Panel title=say!("Settings: export, import, share")>
+            {lazy::part(settings_content)}
+        </Panel>
+    }
+}
+
+#[wasm_split(settings, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn settings_content() -> Loaded {
+    Ok(view! { <SettingsContent /> }.into_any())
+}
+
+/// Export, import, share link and QR code.
+#[component]
+fn SettingsContent() -> impl IntoView {
     let signals = crate::store::use_store();
     let export_credentials = RwSignal::new(false);
     let share_credentials = RwSignal::new(false);
@@ -116,7 +133,7 @@ pub fn SettingsPanel() -> impl IntoView {
     };
 
     view! {
-        <Panel title=say!("Settings: export, import, share")>
+        <>
             <div class="form">
                 <h3 class="form-heading">{say!("Export")}</h3>
                 <CheckField name="export_credentials" value=export_credentials caption=say!("Include the user name and password in the file.") />
@@ -196,7 +213,7 @@ pub fn SettingsPanel() -> impl IntoView {
                     Err(why) => view! { <p class="form-error">{why}</p> }.into_any(),
                 })}
             </div>
-        </Panel>
+        </>
     }
 }
 
