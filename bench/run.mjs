@@ -9,16 +9,18 @@
 // every measurement briefly, only to keep this script from rotting; it asserts no timing.
 
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { extname, join, normalize } from 'node:path';
 import { Child, DEVKIT, DIST, Mosquitto, ROOT, freePort, launchBrowser, startPlugs } from '../tests/e2e/harness.mjs';
 
 const QUICK = process.argv.includes('--quick');
 const OUT = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : join(ROOT, 'bench', QUICK ? 'results-quick.json' : 'results.json');
 const PLAN = QUICK
-  ? { openReps: 1, clicks: 20, rates: [2_000, 8_000], floodSeconds: 2, fpsSeconds: 2, memoryMessages: 20_000 }
-  : { openReps: 5, clicks: 200, rates: [2_000, 5_000, 10_000, 20_000, 40_000, 80_000], floodSeconds: 4, fpsSeconds: 4, memoryMessages: 1_000_000 };
+  ? { openReps: 1, phoneReps: 1, clicks: 20, rates: [2_000, 8_000], floodSeconds: 2, fpsSeconds: 2, memoryMessages: 20_000 }
+  : { openReps: 5, phoneReps: 3, clicks: 200, rates: [2_000, 5_000, 10_000, 20_000, 40_000, 80_000], floodSeconds: 4, fpsSeconds: 4, memoryMessages: 1_000_000 };
 const KEPT_UP_MS = 1_000;
 const INGEST_DEVICES = 1_000;
 const PAGES = ['switchboard', 'mqttjs'];
@@ -131,18 +133,119 @@ function pageFiles(which) {
   for (const match of html.matchAll(/(?:href|src|data-switchboard-js|data-switchboard-wasm)="(?:\.\/)?([^"#?]+\.(?:js|wasm|css))"/g)) names.add(match[1]);
   return [...names].map((name) => readFileSync(join(dir, name)));
 }
-results.size = {};
-for (const which of PAGES) {
-  const files = pageFiles(which);
+/** Switchboard's lazily loaded chunks (`snippets/split-<hash>/*.wasm`, see src/lazy.rs), by name. */
+function chunkFiles(which) {
+  const snippets = join(root, which, 'snippets');
+  if (!existsSync(snippets)) return [];
+  return readdirSync(snippets).filter((d) => d.startsWith('split-')).flatMap((d) => readdirSync(join(snippets, d))
+    .filter((f) => f.endsWith('.wasm')).map((f) => ({ name: `snippets/${d}/${f}`, bytes: readFileSync(join(snippets, d, f)) })));
+}
+const sizes = (files) => {
   const sum = (f) => files.reduce((total, bytes) => total + f(bytes), 0);
-  results.size[which] = {
+  return {
     files: files.length,
     raw: sum((b) => b.length),
     gzip: sum((b) => gzipSync(b, { level: 9 }).length),
     brotli: sum((b) => brotliCompressSync(b, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length),
   };
+};
+results.size = {};
+for (const which of PAGES) {
+  // The first load: what index.html names. The whole: with every chunk.
+  const files = pageFiles(which);
+  const chunks = chunkFiles(which);
+  results.size[which] = { ...sizes(files), whole: sizes([...files, ...chunks.map((c) => c.bytes)]) };
+  if (chunks.length) {
+    results.size[which].chunks = Object.fromEntries(chunks.map((c) => [c.name.split('/').pop(), { raw: c.bytes.length, gzip: gzipSync(c.bytes, { level: 9 }).length }]));
+  }
 }
 log(`sizes: ${JSON.stringify(results.size)}`);
+
+// ---------------------------------------------------------------- 1b. first visit on a phone
+
+// A phone as Lighthouse models one (150 ms round trip, 1.6 Mbit/s down, 750 kbit/s up, CPU 4x
+// slower), the files served as GitHub Pages serves them (gzip, ETag, ten minutes fresh), 10
+// simulated plugs. Cold: a new browser profile. Repeat: the same profile opening the page
+// again (Switchboard's service worker, the MQTT.js page's HTTP cache). Bytes are what the
+// server sent, until every switch was confirmed and in all (after 3 s more: the service worker
+// keeping the chunks for offline use).
+
+/** A static server like GitHub Pages: gzip, ETag, `Cache-Control: max-age=600`; counts bytes sent. */
+async function hostLikeGitHubPages(dir) {
+  const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.webmanifest': 'application/manifest+json' };
+  const cache = new Map();
+  let sent = 0;
+  const server = createServer((request, response) => {
+    let path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname));
+    if (path.endsWith('/')) path += 'index.html';
+    const file = join(dir, path);
+    if (!file.startsWith(dir) || !existsSync(file) || !statSync(file).isFile()) {
+      response.writeHead(404).end();
+      return;
+    }
+    if (!cache.has(file)) {
+      const bytes = readFileSync(file);
+      cache.set(file, { bytes, gzip: gzipSync(bytes, { level: 9 }), etag: `"${createHash('sha1').update(bytes).digest('hex')}"` });
+    }
+    const entry = cache.get(file);
+    const headers = { 'Content-Type': types[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'max-age=600', ETag: entry.etag, Vary: 'Accept-Encoding' };
+    if (request.headers['if-none-match'] === entry.etag) {
+      response.writeHead(304, headers).end();
+      sent += 200;
+      return;
+    }
+    const gzip = /\bgzip\b/.test(request.headers['accept-encoding'] ?? '') && !/\.png$/.test(file);
+    const body = gzip ? entry.gzip : entry.bytes;
+    response.writeHead(200, { ...headers, ...(gzip ? { 'Content-Encoding': 'gzip' } : {}), 'Content-Length': body.length });
+    response.end(body);
+    sent += body.length + 250;
+  });
+  const port = await freePort();
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { port, sent: () => sent, stop: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+results.phone = {};
+{
+  const host = await hostLikeGitHubPages(root);
+  const phoneUrl = (which) => pageUrl(which, plugNames.slice(0, 10)).replace(`:${httpPort}/`, `:${host.port}/`);
+  const runs = { switchboard: [], mqttjs: [] };
+  for (let rep = 0; rep < PLAN.phoneReps; rep += 1) {
+    for (const which of rep % 2 ? [...PAGES].reverse() : PAGES) {
+      const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, isMobile: true, hasTouch: true });
+      const visit = async () => {
+        const page = await context.newPage();
+        page.on('pageerror', (error) => log(`${which} page error: ${error}`));
+        const cdp = await context.newCDPSession(page);
+        await cdp.send('Network.enable');
+        await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 150, downloadThroughput: 1.6e6 / 8, uploadThroughput: 750e3 / 8 });
+        await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+        const before = host.sent();
+        await page.goto(phoneUrl(which), { waitUntil: 'commit' });
+        const ms = await confirmed(page, 10);
+        const toConfirmed = host.sent() - before;
+        await page.waitForTimeout(3_000);
+        const all = host.sent() - before;
+        await page.close();
+        return { ms, bytes_to_confirmed: toConfirmed, bytes_all: all };
+      };
+      const cold = await visit();
+      const repeat = await visit();
+      runs[which].push({ cold, repeat });
+      await context.close();
+    }
+  }
+  await host.stop();
+  for (const which of PAGES) {
+    const pick = (visit, key) => median(runs[which].map((r) => r[visit][key]));
+    results.phone[which] = {
+      cold_ms: pick('cold', 'ms'), repeat_ms: pick('repeat', 'ms'),
+      cold_bytes_to_confirmed: pick('cold', 'bytes_to_confirmed'), cold_bytes_all: pick('cold', 'bytes_all'),
+      repeat_bytes_all: pick('repeat', 'bytes_all'), runs,
+    };
+  }
+  log(`phone: ${JSON.stringify(Object.fromEntries(PAGES.map((w) => [w, { ...results.phone[w], runs: undefined }])))}`);
+}
 
 // ---------------------------------------------------------------- 2. open to confirmed
 
@@ -357,9 +460,16 @@ function report(results) {
     .reduce((best, r) => Math.max(best ?? 0, r.sent_per_s), null);
   const first = results.ingest.switchboard.rates[0];
   const rows = [
-    ['transfer size, gzip (html+js+wasm+css)', kb(results.size.switchboard.gzip), kb(results.size.mqttjs.gzip), ratio(results.size.switchboard.gzip, results.size.mqttjs.gzip), 'lower is better'],
+    ['transfer size of the first load, gzip (html+js+wasm+css that index.html names)', kb(results.size.switchboard.gzip), kb(results.size.mqttjs.gzip), ratio(results.size.switchboard.gzip, results.size.mqttjs.gzip), 'lower is better'],
+    ...(results.size.switchboard.whole ? [['the whole app, every lazily loaded chunk too, gzip', kb(results.size.switchboard.whole.gzip), kb(results.size.mqttjs.whole.gzip), ratio(results.size.switchboard.whole.gzip, results.size.mqttjs.whole.gzip), 'lower is better']] : []),
     ['transfer size, brotli', kb(results.size.switchboard.brotli), kb(results.size.mqttjs.brotli), ratio(results.size.switchboard.brotli, results.size.mqttjs.brotli), 'lower is better'],
     ['transfer size, uncompressed', kb(results.size.switchboard.raw), kb(results.size.mqttjs.raw), ratio(results.size.switchboard.raw, results.size.mqttjs.raw), 'lower is better'],
+    ...(results.phone ? [
+      ['phone (150 ms, 1.6 Mbit/s, CPU 4x), first visit: open to every switch confirmed, 10 devices (median)', ms(results.phone.switchboard.cold_ms), ms(results.phone.mqttjs.cold_ms), ratio(results.phone.switchboard.cold_ms, results.phone.mqttjs.cold_ms), 'lower is better'],
+      ['phone, repeat visit (service worker / HTTP cache)', ms(results.phone.switchboard.repeat_ms), ms(results.phone.mqttjs.repeat_ms), ratio(results.phone.switchboard.repeat_ms, results.phone.mqttjs.repeat_ms), 'lower is better'],
+      ['phone, first visit: bytes sent until every switch confirmed', kb(results.phone.switchboard.cold_bytes_to_confirmed), kb(results.phone.mqttjs.cold_bytes_to_confirmed), ratio(results.phone.switchboard.cold_bytes_to_confirmed, results.phone.mqttjs.cold_bytes_to_confirmed), 'lower is better'],
+      ['phone, first visit: bytes sent in all (3 s later: chunks kept for offline use)', kb(results.phone.switchboard.cold_bytes_all), kb(results.phone.mqttjs.cold_bytes_all), ratio(results.phone.switchboard.cold_bytes_all, results.phone.mqttjs.cold_bytes_all), 'lower is better'],
+    ] : []),
     ...[10, 100].map((n) => [`open to every switch confirmed, ${n} devices (median)`, ms(results.open[n].switchboard.median_ms), ms(results.open[n].mqttjs.median_ms), ratio(results.open[n].switchboard.median_ms, results.open[n].mqttjs.median_ms), 'lower is better']),
     [`click to confirmed, median (${results.click.switchboard.clicks} clicks)`, ms(results.click.switchboard.median_ms), ms(results.click.mqttjs.median_ms), ratio(results.click.switchboard.median_ms, results.click.mqttjs.median_ms), 'lower is better'],
     ['click to confirmed, p99', ms(results.click.switchboard.p99_ms), ms(results.click.mqttjs.p99_ms), ratio(results.click.switchboard.p99_ms, results.click.mqttjs.p99_ms), 'lower is better'],

@@ -9,4 +9,13 @@ await init({ module_or_path: tag.dataset.switchboardWasm });
 // started, so the service worker finds the files this visit already downloaded in the HTTP
 // cache instead of downloading them a second time. A failure here (no service workers in
 // this browser, a private window) only means no offline start.
-navigator.serviceWorker?.register('./sw.js').catch(() => {});
+// Once the page has settled (2 s, then an idle moment), the worker also keeps the parts that
+// arrive when first used, for opening them offline: after the first screen, not competing
+// with it, and after any part the page opened itself (then from the HTTP cache).
+navigator.serviceWorker?.register('./sw.js')
+  .then(() => navigator.serviceWorker.ready)
+  .then((registration) => setTimeout(() => {
+    const keep = () => registration.active?.postMessage('keep-shell');
+    if (self.requestIdleCallback) requestIdleCallback(keep, { timeout: 2000 }); else keep();
+  }, 2000))
+  .catch(() => {});

@@ -13,10 +13,27 @@ use switchboard_core::say;
 use crate::components::panel::Panel;
 use crate::components::text_field::{CheckField, FormError, TextField};
 use crate::driver;
+use crate::lazy::{self, Loaded};
+use leptos::wasm_split::wasm_split;
+
+/// The "add a device" panel; its form arrives with the `forms` chunk when first opened.
+#[component]
+pub fn AddDeviceForm() -> impl IntoView {
+    view! {
+        <Panel title=say!("Add a device")>
+            {lazy::part(add_device_content)}
+        </Panel>
+    }
+}
+
+#[wasm_split(forms, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn add_device_content() -> Loaded {
+    Ok(view! { <AddDeviceFormContent /> }.into_any())
+}
 
 /// The "add a device" form.
 #[component]
-pub fn AddDeviceForm() -> impl IntoView {
+fn AddDeviceFormContent() -> impl IntoView {
     let signals = crate::store::use_store();
     let kind = RwSignal::new(String::from("tasmota"));
     let topic = RwSignal::new(String::new());
@@ -85,7 +102,7 @@ pub fn AddDeviceForm() -> impl IntoView {
     }
     };
     view! {
-        <Panel title=say!("Add a device")>
+        <>
             <form class="form" on:submit=on_submit novalidate>
                 <label class="field">
                     <span>{say!("Kind")}</span>
@@ -110,7 +127,7 @@ pub fn AddDeviceForm() -> impl IntoView {
                 <FormError error=error />
                 <button type="submit" class="primary">{say!("Add device")}</button>
             </form>
-        </Panel>
+        </>
     }
 }
 

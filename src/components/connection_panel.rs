@@ -14,14 +14,37 @@ use crate::components::panel::Panel;
 use crate::components::profile_bar::ProfileBar;
 use crate::components::text_field::{CheckField, FormError, TextField};
 use crate::driver;
+use crate::lazy::{self, Loaded};
 use crate::setup;
+use leptos::wasm_split::wasm_split;
+
+/// The broker panel; its form arrives with the `forms` chunk when first opened.
+#[component]
+pub fn ConnectionPanel() -> impl IntoView {
+    // Open (and its form loaded) from the start while no broker is set.
+    let open_at_start = crate::store::use_store()
+        .setup
+        .broker
+        .get_untracked()
+        .url
+        .is_empty();
+    view! {
+        <Panel title=say!("Broker connection") open=open_at_start>
+            {lazy::part(connection_content)}
+        </Panel>
+    }
+}
+
+#[wasm_split(forms, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn connection_content() -> Loaded {
+    Ok(view! { <ConnectionPanelContent /> }.into_any())
+}
 
 /// The connection form.
 #[component]
-pub fn ConnectionPanel() -> impl IntoView {
+fn ConnectionPanelContent() -> impl IntoView {
     let signals = crate::store::use_store();
     let initial = signals.setup.broker.get_untracked();
-    let open_at_start = initial.url.is_empty();
     let url = RwSignal::new(initial.url);
     let user = RwSignal::new(initial.user);
     let password = RwSignal::new(initial.password.unwrap_or_default());
@@ -75,7 +98,7 @@ pub fn ConnectionPanel() -> impl IntoView {
         }
     };
     view! {
-        <Panel title=say!("Broker connection") open=open_at_start>
+        <>
             <div class="form">
                 <ProfileBar />
             </div>
@@ -122,6 +145,6 @@ pub fn ConnectionPanel() -> impl IntoView {
                 <button type="button" class="link-button" on:click=on_forget>{say!("Forget the saved password")}</button>
                 {move || forgotten.get().then(|| view! { <p class="group-message" aria-live="polite">{say!("The password is no longer kept in this browser.")}</p> })}
             </form>
-        </Panel>
+        </>
     }
 }

@@ -3,17 +3,29 @@
 //! checks every field first and changes nothing if one is wrong; the device keeps its place.
 
 use leptos::prelude::*;
+use leptos::wasm_split::wasm_split;
 use switchboard_core::config::{parse_device_spec, DeviceConfig};
 use switchboard_core::dashboard::DeviceId;
 use switchboard_core::relay_guard::RateLimit;
 use switchboard_core::say;
 
 use crate::components::text_field::{CheckField, FormError, TextField};
+use crate::lazy::{self, Loaded};
 use crate::setup;
 
-/// The inline edit form of device `id`; `done` closes it.
+/// The inline edit form of device `id`; `done` closes it. It arrives with the `forms` chunk.
 #[component]
 pub fn DeviceEditForm(id: DeviceId, config: DeviceConfig, done: RwSignal<bool>) -> impl IntoView {
+    lazy::part(move || edit_form(id, config.clone(), done))
+}
+
+#[wasm_split(forms, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn edit_form(id: DeviceId, config: DeviceConfig, done: RwSignal<bool>) -> Loaded {
+    Ok(view! { <EditForm id=id config=config done=done /> }.into_any())
+}
+
+#[component]
+fn EditForm(id: DeviceId, config: DeviceConfig, done: RwSignal<bool>) -> impl IntoView {
     let signals = crate::store::use_store();
     let original_address = config.address_only_spec();
     let address = RwSignal::new(original_address.clone());

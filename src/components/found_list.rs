@@ -3,14 +3,34 @@
 //! says so instead. Every name and detail comes from the broker and is shown as text.
 
 use leptos::prelude::*;
+use leptos::wasm_split::wasm_split;
 use switchboard_core::discovery::Found;
 use switchboard_core::say;
 
 use crate::components::add_device_form;
+use crate::lazy::{self, Loaded};
 
-/// The list of found devices, shown once discovery found something or has a problem.
+/// The list of found devices, shown once discovery found something or has a problem; it
+/// arrives with the `found` chunk then.
 #[component]
 pub fn FoundList() -> impl IntoView {
+    let signals = crate::store::use_store();
+    let is_shown = Memo::new(move |_| {
+        signals
+            .found
+            .with(|f| !f.found.is_empty() || f.problem.is_some())
+    });
+    move || is_shown.get().then(|| lazy::part(found_content))
+}
+
+#[wasm_split(found, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn found_content() -> Loaded {
+    Ok(view! { <FoundItems /> }.into_any())
+}
+
+/// The found devices, each with "Add" (or "on the dashboard").
+#[component]
+fn FoundItems() -> impl IntoView {
     let signals = crate::store::use_store();
     let error = RwSignal::new(None::<String>);
     let is_shown = move || {

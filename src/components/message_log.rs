@@ -12,12 +12,35 @@ use crate::browser;
 use crate::components::panel::Panel;
 use crate::components::text_field::{CheckField, TextField};
 use crate::driver;
+use crate::lazy::{self, Loaded};
+use leptos::wasm_split::wasm_split;
 
-/// The log panel.
+/// The log panel: the log is kept only while it is open; its content arrives with the `log`
+/// chunk when first opened.
 #[component]
 pub fn MessageLogPanel() -> impl IntoView {
-    let signals = crate::store::use_store();
     let open = RwSignal::new(false);
+    view! {
+        <Panel title=say!("Message log") on_toggle=Callback::new(move |now_open: bool| {
+            if open.get_untracked() != now_open {
+                open.set(now_open);
+                driver::set_logging(now_open);
+            }
+        })>
+            {lazy::part(log_content)}
+        </Panel>
+    }
+}
+
+#[wasm_split(log, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn log_content() -> Loaded {
+    Ok(view! { <MessageLog /> }.into_any())
+}
+
+/// The last messages, their filter and pause, and the publish form.
+#[component]
+fn MessageLog() -> impl IntoView {
+    let signals = crate::store::use_store();
     let filter = RwSignal::new(String::new());
     let paused = RwSignal::new(false);
     let shown = RwSignal::new(Vec::<LogEntry>::new());
@@ -49,13 +72,7 @@ pub fn MessageLogPanel() -> impl IntoView {
             .collect_view()
     };
     view! {
-        <Panel title=say!("Message log") on_toggle=Callback::new(move |now_open: bool| {
-            if open.get_untracked() != now_open {
-                open.set(now_open);
-                driver::set_logging(now_open);
-            }
-        })>
-            <div class="form">
+        <div class="form">
                 <div class="field-row">
                     <TextField caption=say!("Filter (topic text, or + and #)") name="log_filter" value=filter placeholder="stat/+/POWER" />
                 </div>
@@ -75,7 +92,6 @@ pub fn MessageLogPanel() -> impl IntoView {
                     })}
                 </form>
             </div>
-        </Panel>
     }
 }
 

@@ -7,6 +7,8 @@
 //! of their own say so plainly; the page never runs a schedule itself.
 
 use leptos::prelude::*;
+use leptos::wasm_split::wasm_split;
+use switchboard_core::dashboard::DeviceId;
 use switchboard_core::say;
 use switchboard_core::schedule::Schedule;
 use switchboard_core::schedule::ScheduleAction;
@@ -18,6 +20,7 @@ use crate::app::DeviceView;
 use crate::components::schedule_editor::ScheduleEditor;
 use crate::components::two_tap;
 use crate::driver;
+use crate::lazy::{self, Loaded};
 
 /// What the form is open for.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,12 +29,20 @@ enum Editing {
     Existing(u32, Schedule),
 }
 
+/// The schedules of `device`; they arrive with the `schedules` chunk when first opened.
+#[component]
+pub fn SchedulePanel(view: RwSignal<DeviceView>, device: DeviceId) -> impl IntoView {
+    lazy::part(move || schedule_list(view, device))
+}
+
+#[wasm_split(schedules, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn schedule_list(view: RwSignal<DeviceView>, device: DeviceId) -> Loaded {
+    Ok(view! { <ScheduleList view=view device=device /> }.into_any())
+}
+
 /// The schedules of `device`, asked from the device when the panel opens.
 #[component]
-pub fn SchedulePanel(
-    view: RwSignal<DeviceView>,
-    device: switchboard_core::dashboard::DeviceId,
-) -> impl IntoView {
+fn ScheduleList(view: RwSignal<DeviceView>, device: DeviceId) -> impl IntoView {
     let book = Memo::new(move |_| view.with(|v| v.state.schedules.clone()));
     let kind = view.with_untracked(|v| v.state.schedules.kind);
     let reachable = Memo::new(move |_| view.with(|v| v.state.is_reachable()));
