@@ -4,6 +4,8 @@
 //
 //   node bench/run.mjs [--quick] [--out bench/results.json]
 //   node bench/run.mjs --report bench/results.json     (the table of a saved run)
+//   node bench/run.mjs --phone-only --out F            (sizes and the phone profile only, e.g. of
+//                                                       another build: SWITCHBOARD_DIST=<its dist>)
 //
 // Needs the release build in dist/ and the dev kit (scripts/bench.sh builds both). --quick runs
 // every measurement briefly, only to keep this script from rotting; it asserts no timing.
@@ -17,6 +19,7 @@ import { extname, join, normalize } from 'node:path';
 import { Child, DEVKIT, DIST, Mosquitto, ROOT, freePort, launchBrowser, startPlugs } from '../tests/e2e/harness.mjs';
 
 const QUICK = process.argv.includes('--quick');
+const PHONE_ONLY = process.argv.includes('--phone-only');
 const OUT = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : join(ROOT, 'bench', QUICK ? 'results-quick.json' : 'results.json');
 const PLAN = QUICK
   ? { openReps: 1, phoneReps: 1, clicks: 20, rates: [2_000, 8_000], floodSeconds: 2, fpsSeconds: 2, memoryMessages: 20_000 }
@@ -247,6 +250,16 @@ results.phone = {};
   log(`phone: ${JSON.stringify(Object.fromEntries(PAGES.map((w) => [w, { ...results.phone[w], runs: undefined }])))}`);
 }
 
+if (PHONE_ONLY) {
+  writeFileSync(OUT, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(JSON.stringify({ size: results.size, phone: results.phone }, (key, value) => (key === 'runs' || key === 'chunks' ? undefined : value), 2));
+  await browser.close();
+  await http.stop();
+  await plugs.stop();
+  await broker.stop();
+  process.exit(0);
+}
+
 // ---------------------------------------------------------------- 2. open to confirmed
 
 results.open = {};
@@ -404,15 +417,17 @@ async function memory(page) {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('HeapProfiler.collectGarbage');
   const { usedSize } = await cdp.send('Runtime.getHeapUsage');
-  const { result: prototype } = await cdp.send('Runtime.evaluate', { expression: 'WebAssembly.Memory.prototype' });
-  const { objects } = await cdp.send('Runtime.queryObjects', { prototypeObjectId: prototype.objectId });
-  const { result } = await cdp.send('Runtime.callFunctionOn', {
-    objectId: objects.objectId,
-    functionDeclaration: 'function () { return this.reduce((sum, m) => sum + m.buffer.byteLength, 0); }',
-    returnByValue: true,
-  });
   await cdp.detach();
-  return { js_heap: usedSize, wasm: result.value, total: usedSize + result.value };
+  // Switchboard's wasm memory, from its module's exports (wasm-bindgen's `initSync` returns
+  // them once started). Not `Runtime.queryObjects` over `WebAssembly.Memory`: it crashes
+  // Chromium 156's renderer once lazily loaded wasm chunks are instantiated.
+  const wasm = await page.evaluate(async () => {
+    const tag = document.querySelector('script[data-switchboard-js]');
+    if (!tag) return 0;
+    const app = await import(new URL(tag.dataset.switchboardJs, document.baseURI).href);
+    return app.initSync(undefined, undefined).memory.buffer.byteLength;
+  });
+  return { js_heap: usedSize, wasm, total: usedSize + wasm };
 }
 
 results.memory = {};

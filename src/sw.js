@@ -1,8 +1,9 @@
 // Switchboard's service worker: keeps the app shell so the page opens without a network
 // (it then says it is offline; switching needs the broker anyway). Page loads try the
-// network first, so a new version is picked up as soon as it is reachable; the hashed
+// network first (through the HTTP cache, as the host allows), so a new version is picked up
+// as soon as it is reachable and no longer fresh in that cache; the hashed
 // assets (script, wasm, styles) never change under one name, so they come from the cache.
-const CACHE = 'switchboard-shell-v2';
+const CACHE = 'switchboard-shell-v3';
 
 // Hashed file names (`switchboard-<hash>.js`, `snippets/split-<hash>/...`) never change
 // content: they are served from the cache. trunk's hash is hex without leading zeros.
@@ -32,9 +33,15 @@ async function keepShell({ chunks }) {
   const index = await fetch('./', { cache: 'force-cache' });
   const html = await index.clone().text();
   await cache.put('./', index);
-  const names = new Set(['./boot.js', './manifest.webmanifest', './icon.svg', './icon-192.png', './icon-512.png', './icon-maskable-512.png', './apple-touch-icon.png', './locales/es.json', './locales/de.json']);
+  // What index.html names: the page has just fetched all of it.
+  const names = new Set();
   for (const match of html.matchAll(/(?:href|src|data-switchboard-js|data-switchboard-wasm)="(\.\/[^"]+)"/g)) {
     names.add(match[1]);
+  }
+  // What the page may need later (another language, the home screen's icons): kept once the
+  // page has settled, never competing with a first screen on a slow link.
+  if (chunks) {
+    for (const name of ['./icon-192.png', './icon-512.png', './icon-maskable-512.png', './apple-touch-icon.png', './locales/es.json', './locales/de.json']) names.add(name);
   }
   // The chunks, named in each split loader (`snippets/split-<hash>/link.js`) next to it.
   for (const loader of chunks ? [...names].filter((name) => /\/link\.js$/.test(name)) : []) {
@@ -98,11 +105,12 @@ self.addEventListener('fetch', (event) => {
     return;
   }
   // Files whose names do not change between versions (boot script, texts, manifest, icon):
-  // network first, so an update reaches the page; the cache when the network is down.
+  // from the network as the host's caching rules allow (a fresh copy in the HTTP cache costs
+  // no round trip), so an update reaches the page; the cache when the network is down.
   if (!HASHED.test(new URL(request.url).pathname)) {
     event.respondWith((async () => {
       try {
-        const fresh = await fetch(request, { cache: 'no-cache' });
+        const fresh = await fetch(request);
         if (fresh.ok) await (await caches.open(CACHE)).put(request, fresh.clone());
         return fresh;
       } catch {

@@ -237,7 +237,10 @@ mod tests {
             call.input,
             PathBuf::from("/p/target/wasm32-unknown-unknown/release/switchboard.wasm")
         );
-        assert_eq!(call.out_dir, PathBuf::from("/p/target/wasm-bindgen/release"));
+        assert_eq!(
+            call.out_dir,
+            PathBuf::from("/p/target/wasm-bindgen/release")
+        );
         assert_eq!(call.out_name, "switchboard");
         assert_eq!(
             call.flags,
