@@ -33,11 +33,6 @@ fn found_content() -> Loaded {
 fn FoundItems() -> impl IntoView {
     let signals = crate::store::use_store();
     let error = RwSignal::new(None::<String>);
-    let is_shown = move || {
-        signals
-            .found
-            .with(|f| !f.found.is_empty() || f.problem.is_some())
-    };
     let on_dashboard = move |found: &Found| {
         signals.devices.with(|rows| {
             rows.iter()
@@ -68,8 +63,8 @@ fn FoundItems() -> impl IntoView {
             }
         }).collect_view()
     };
-    move || {
-        is_shown().then(|| view! {
+    // Shown only while there is something to show: `FoundList` decides.
+    view! {
             <section class="found" aria-label=say!("Found on this broker")>
                 <h2 class="found-title">
                     {say!("Found on this broker")}" "
@@ -79,6 +74,5 @@ fn FoundItems() -> impl IntoView {
                 {move || error.get().map(|e| view! { <p class="form-error">{e}</p> })}
                 <ul class="found-items">{items}</ul>
             </section>
-        })
     }
 }
