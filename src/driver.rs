@@ -5,10 +5,11 @@
 //! the dashboard's next deadline, and schedules a render: the new state is copied into the
 //! page's signals right away when the page is idle, else at most once per animation frame, so
 //! a flood of messages costs one DOM update per frame (and none while the tab is hidden);
-//! cards far from the screen are refreshed in sweeps (`visibility`). The driver lives in a thread-local:
+//! cards far from the screen are refreshed within a time budget per frame, round robin
+//! (`visibility`, `switchboard_core::offscreen_sweep`). The driver lives in a thread-local:
 //! wasm is single-threaded, and callbacks reach it without `Rc`s. No decision is made here.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use switchboard_core::say;
 
 use gloo_timers::callback::Timeout;
@@ -31,7 +32,7 @@ use crate::app::{DeviceRow, DeviceView, LinkView};
 use crate::browser;
 use crate::transport::{Socket, SocketEvent};
 use crate::visibility;
-use switchboard_core::offscreen_sweep::{NextSweep, OffscreenSweep};
+use switchboard_core::offscreen_sweep::OffscreenSweep;
 use switchboard_core::render_pacing::RenderPacing;
 
 /// Where the driver writes what the page shows.
@@ -96,19 +97,19 @@ struct Driver {
 
 thread_local! {
     /// The log is kept only while the user looks at it (it survives a reconnect).
-    static LOGGING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    static LOG_SHOWN: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    static LOGGING: Cell<bool> = const { Cell::new(false) };
+    static LOG_SHOWN: Cell<u64> = const { Cell::new(0) };
     static DRIVER: RefCell<Option<Driver>> = const { RefCell::new(None) };
     static RENDER_SCHEDULED: RefCell<bool> = const { RefCell::new(false) };
     /// Whether the next render goes at once or waits for a frame (see `render_pacing`).
     static PACING: RefCell<RenderPacing> = RefCell::new(RenderPacing::new());
-    /// When cards far from the screen are brought up to date (see `visibility`).
-    static SWEEP: RefCell<OffscreenSweep> = RefCell::new(OffscreenSweep::new(
-        visibility::OFFSCREEN_PERIOD_MS,
-        visibility::OFFSCREEN_BUDGET,
-    ));
-    /// A render waiting for the next sweep.
-    static SWEEP_TIMER: RefCell<Option<Timeout>> = const { RefCell::new(None) };
+    /// In which order cards far from the screen are brought up to date (see `visibility`).
+    static SWEEP: RefCell<OffscreenSweep> =
+        RefCell::new(OffscreenSweep::new(visibility::OFFSCREEN_MIN_PER_FRAME));
+    /// The animation frame being rendered (its time), if the render is one.
+    static FRAME: Cell<Option<f64>> = const { Cell::new(None) };
+    /// The frame in which a sweep asked for the next one.
+    static SWEEP_FRAME: Cell<Option<f64>> = const { Cell::new(None) };
 }
 
 /// Connects to a broker with the devices on the page (each keeps its identity), replacing
@@ -390,7 +391,7 @@ pub fn schedule_render() {
     if already {
         return;
     }
-    let callback = Closure::once_into_js(render);
+    let callback = Closure::once_into_js(render_frame);
     let requested = web_sys::window()
         .map(|w| w.request_animation_frame(callback.unchecked_ref()).is_ok())
         .unwrap_or(false);
@@ -399,10 +400,20 @@ pub fn schedule_render() {
     }
 }
 
+/// A render at an animation frame (`time`, the frame's start): a sweep that asked for this
+/// frame learns how long the last one took.
+fn render_frame(time: f64) {
+    if let Some(previous) = SWEEP_FRAME.with(Cell::take) {
+        SWEEP.with(|sweep| sweep.borrow_mut().frame_interval(time - previous));
+    }
+    FRAME.with(|frame| frame.set(Some(time)));
+    render();
+    FRAME.with(|frame| frame.set(None));
+}
+
 /// Copies the dashboard's state into the signals, touching only what changed.
 fn render() {
     RENDER_SCHEDULED.with(|flag| flag.replace(false));
-    let now = browser::now();
     let views = DRIVER.with(|cell| {
         let slot = cell.borrow();
         let driver = slot.as_ref()?;
@@ -424,29 +435,15 @@ fn render() {
         Some((
             driver.signals,
             driver.link_view(),
-            driver.changed_device_views(now),
+            driver.changed_device_views(),
             found,
             log,
         ))
     });
     // Signals are written after the borrow ends, so nothing they trigger can re-enter it.
-    let Some((signals, link, (changed, next_sweep), found, log)) = views else {
+    let Some((signals, link, (changed, stale_hidden), found, log)) = views else {
         return;
     };
-    match next_sweep {
-        NextSweep::Idle => {}
-        NextSweep::NextFrame => schedule_render(),
-        NextSweep::At(at) => SWEEP_TIMER.with(|timer| {
-            let mut timer = timer.borrow_mut();
-            if timer.is_none() {
-                let wait = at.saturating_sub(now).clamp(1, u64::from(u32::MAX)) as u32;
-                *timer = Some(Timeout::new(wait, || {
-                    SWEEP_TIMER.with(|timer| timer.borrow_mut().take());
-                    schedule_render();
-                }));
-            }
-        }),
-    }
     if let Some(log) = log {
         signals.log.set(log);
     }
@@ -455,6 +452,46 @@ fn render() {
     }
     if let Some(found) = found {
         signals.found.set(found);
+    }
+    apply_views(signals, changed);
+    refresh_hidden(signals, stale_hidden);
+}
+
+/// The cards far from the screen whose device changed: their order this frame, and which of
+/// them changed usability.
+struct StaleHidden {
+    order: Vec<usize>,
+    urgent: Vec<usize>,
+}
+
+/// Brings cards far from the screen up to date in the sweep's order, as many as the sweep
+/// allows this frame; the rest wait for the next frame, whose timing tells the sweep whether
+/// this one cost too much.
+fn refresh_hidden(signals: ViewSignals, stale: StaleHidden) {
+    let count = SWEEP.with(|sweep| sweep.borrow().cards_per_frame());
+    let count = count.min(stale.order.len());
+    for &index in &stale.order[..count] {
+        let view = DRIVER.with(|cell| cell.borrow().as_ref().and_then(|d| d.device_view(index)));
+        if let Some(view) = view {
+            apply_views(signals, vec![view]);
+        }
+    }
+    SWEEP.with(|sweep| {
+        sweep
+            .borrow_mut()
+            .refreshed(&stale.order, count, &stale.urgent)
+    });
+    let going_on = count < stale.order.len();
+    SWEEP_FRAME.with(|at| at.set(going_on.then(|| FRAME.with(Cell::get)).flatten()));
+    if going_on {
+        schedule_render();
+    }
+}
+
+/// Writes device views into their rows (a device the page does not show yet gets a row).
+fn apply_views(signals: ViewSignals, changed: Vec<(usize, DeviceId, DeviceView)>) {
+    if changed.is_empty() {
+        return;
     }
     crate::embed::notify(&changed);
     let mut added = Vec::new();
@@ -588,12 +625,12 @@ impl Driver {
     }
 
     /// Views of the devices whose state differs from what the page shows, or that the page
-    /// does not show yet. Only those are cloned: a frame costs one comparison per device.
-    /// Cards far from the screen are refreshed as the sweep allows; what to schedule for the
-    /// rest is returned beside the views.
-    fn changed_device_views(&self, now: Millis) -> (Vec<(usize, DeviceId, DeviceView)>, NextSweep) {
+    /// does not show yet, for the cards on or near the screen; the stale cards far from it,
+    /// in the order to refresh them. Only views are cloned that are written: a frame costs one
+    /// comparison per device.
+    fn changed_device_views(&self) -> (Vec<(usize, DeviceId, DeviceView)>, StaleHidden) {
         let devices = self.dashboard.devices();
-        let (mut due, stale_hidden, urgent) = self.signals.devices.with_untracked(|rows| {
+        let (due, stale_hidden, urgent) = self.signals.devices.with_untracked(|rows| {
             let mut due = Vec::new();
             let mut stale_hidden = Vec::new();
             let mut urgent = Vec::new();
@@ -624,26 +661,24 @@ impl Driver {
             }
             (due, stale_hidden, urgent)
         });
-        let (swept, next) = SWEEP.with(|sweep| {
-            sweep
-                .borrow_mut()
-                .plan_urgent_first(now, &stale_hidden, &urgent)
-        });
-        due.extend(swept);
+        let order = SWEEP.with(|sweep| sweep.borrow().order(&stale_hidden, &urgent));
         let views = due
             .into_iter()
-            .filter_map(|index| {
-                let device = devices.get(index)?;
-                let view = DeviceView {
-                    config: device.config.clone(),
-                    state: device.state().clone(),
-                    actions: device.actions(),
-                    toggles_blind: device.toggles_without_state(),
-                    revision: device.revision(),
-                };
-                Some((index, device.id, view))
-            })
+            .filter_map(|index| self.device_view(index))
             .collect();
-        (views, next)
+        (views, StaleHidden { order, urgent })
+    }
+
+    /// What the page shows of the device at `index`, with its identity.
+    fn device_view(&self, index: usize) -> Option<(usize, DeviceId, DeviceView)> {
+        let device = self.dashboard.devices().get(index)?;
+        let view = DeviceView {
+            config: device.config.clone(),
+            state: device.state().clone(),
+            actions: device.actions(),
+            toggles_blind: device.toggles_without_state(),
+            revision: device.revision(),
+        };
+        Some((index, device.id, view))
     }
 }

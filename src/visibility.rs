@@ -3,9 +3,9 @@
 //!
 //! One `IntersectionObserver` watches every card with a margin of 200 px above and below the viewport.
 //! The driver copies a device's state into its card at every animation frame while the card is
-//! near the screen; cards far from it are refreshed in sweeps (`switchboard_core::offscreen_sweep`:
-//! at most [`OFFSCREEN_BUDGET`] a frame, sweeps [`OFFSCREEN_PERIOD_MS`] apart); a card coming
-//! into view is brought up to date at once. Without the observer (an old browser), every card
+//! near the screen; cards far from it are refreshed round robin, as many a frame as keeps the
+//! frames on time (at least [`OFFSCREEN_MIN_PER_FRAME`]; `switchboard_core::offscreen_sweep`);
+//! a card coming into view is brought up to date at once. Without the observer (an old browser), every card
 //! counts as visible. Measured with `bench/run.mjs` (1,000 devices).
 
 use std::cell::RefCell;
@@ -15,10 +15,8 @@ use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-/// Rest between two sweeps over the cards far from the screen.
-pub const OFFSCREEN_PERIOD_MS: u64 = 1_000;
-/// Cards far from the screen refreshed in one frame, at most.
-pub const OFFSCREEN_BUDGET: usize = 40;
+/// Cards far from the screen refreshed in a frame however slow the device, so they catch up.
+pub const OFFSCREEN_MIN_PER_FRAME: usize = 4;
 
 thread_local! {
     /// Each watched row's `near_screen` signal, by row key.

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  Mosquitto, eventually, launchBrowser, runFlood, serveDist, sleep, startPlugs, startProxy, summary,
+  Child, DEVKIT, Mosquitto, eventually, launchBrowser, runFlood, serveDist, sleep, startPlugs, startProxy, summary,
   switchState,
 } from './harness.mjs';
 
@@ -172,5 +172,50 @@ describe('reliability against Mosquitto through a fault proxy', () => {
     assert.ok(median <= 2_000, `median recovery ${median} ms`);
     assert.ok(max <= 3_000, `slowest recovery ${max} ms`);
     assert.equal(plugs.count(USER_COMMANDS), commandsBefore, 'a switch command was sent that the user did not make');
+  });
+});
+
+describe('a flood over hundreds of devices', () => {
+  const DEVICES = 300;
+  let broker, server, browser;
+
+  before(async () => {
+    broker = new Mosquitto();
+    await broker.start();
+    server = await serveDist();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    await broker?.stop();
+  });
+
+  test('every card, far from the screen too, ends showing its device\'s last report', async (t) => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    const devices = Array.from({ length: DEVICES }, (_, i) => `device=${encodeURIComponent(`tasmota:many_${String(i).padStart(4, '0')}`)}`);
+    await page.goto(`${server.url}#broker=${encodeURIComponent(`ws://127.0.0.1:${broker.wsPort}`)}&view=compact&${devices.join('&')}`);
+    await eventually(async () => assert.match(await page.getByRole('status').innerText(), /Connected to/), 20_000, 'connected');
+    const flood = new Child('flood', DEVKIT, [
+      'flood', '--broker', `127.0.0.1:${broker.tcpPort}`, '--topic', 'stat/many_{n}/POWER',
+      '--devices', `${DEVICES}`, '--rate', '3000', '--seconds', '2',
+    ]);
+    const line = await flood.waitForLine(/flood sent \d+ messages/, 30_000);
+    const endedAt = Date.now();
+    await flood.stop();
+    const rounds = Number(line.match(/\((\d+) rounds\)/)[1]);
+    // Even rounds say ON, odd ones OFF; the last round reached every device.
+    const last = (rounds - 1) % 2 === 0 ? 'true' : 'false';
+    const wrong = () => page.evaluate((want) => [...document.querySelectorAll('[role=switch]')]
+      .map((s, i) => [i, s.disabled, s.getAttribute('aria-busy'), s.getAttribute('aria-checked')])
+      .filter(([, disabled, busy, checked]) => disabled || busy === 'true' || checked !== want)
+      .map(([i]) => i), last);
+    await eventually(async () => {
+      assert.equal(await page.getByRole('switch').count(), DEVICES);
+      assert.deepEqual(await wrong(), [], 'cards not showing the last report');
+    }, 15_000, 'every card current');
+    t.diagnostic(`${line.trim()}; every one of ${DEVICES} cards current ${Date.now() - endedAt} ms after the flood ended`);
+    await page.close();
   });
 });

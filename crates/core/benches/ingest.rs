@@ -3,8 +3,11 @@
 //!
 //! `cargo bench -p switchboard-core --bench ingest` prints messages per second for dashboards
 //! of 10, 100 and 1,000 Tasmota devices receiving state reports, in 16 KiB WebSocket-sized
-//! chunks. It asserts nothing: the numbers are for reading and comparing.
+//! chunks, and the heap the dashboard holds once they are in (bytes per device). It asserts
+//! nothing: the numbers are for reading and comparing.
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use bytes::BytesMut;
@@ -13,6 +16,31 @@ use mqttbytes::QoS;
 use switchboard_core::config::DeviceConfig;
 use switchboard_core::dashboard::Dashboard;
 use switchboard_core::session::SessionOptions;
+
+/// The system allocator, counting the bytes in use.
+struct Counting;
+
+static IN_USE: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded to the system allocator unchanged; only a counter is kept.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        IN_USE.fetch_add(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        IN_USE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        IN_USE.fetch_add(new_size, Ordering::Relaxed);
+        IN_USE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
 
 const MESSAGES: usize = 200_000;
 const CHUNK: usize = 16 * 1024;
@@ -51,10 +79,11 @@ fn connected_dashboard(devices: usize) -> Dashboard {
 }
 
 fn main() {
-    println!("| devices | messages | seconds | messages/s |");
-    println!("|---:|---:|---:|---:|");
+    println!("| devices | messages | seconds | messages/s | heap held, bytes per device |");
+    println!("|---:|---:|---:|---:|---:|");
     for devices in [10, 100, 1_000] {
         let chunks = encoded_reports(devices);
+        let before = IN_USE.load(Ordering::Relaxed);
         let mut dashboard = connected_dashboard(devices);
         let started = Instant::now();
         for (i, chunk) in chunks.iter().enumerate() {
@@ -68,9 +97,12 @@ fn main() {
             .filter(|d| d.state().channels[0].power.is_some())
             .count();
         assert_eq!(on, devices, "every device should have a state");
+        let held = IN_USE.load(Ordering::Relaxed).saturating_sub(before);
         println!(
-            "| {devices} | {MESSAGES} | {seconds:.3} | {:.0} |",
-            MESSAGES as f64 / seconds
+            "| {devices} | {MESSAGES} | {seconds:.3} | {:.0} | {} |",
+            MESSAGES as f64 / seconds,
+            held / devices
         );
+        drop(dashboard);
     }
 }

@@ -1,115 +1,107 @@
-//! When cards far from the screen are brought up to date.
+//! In which order cards far from the screen are brought up to date.
 //!
 //! A card on screen shows its device's state at the next animation frame. A card far from the
-//! screen does not need that, and with hundreds of devices reporting it would cost most of the
-//! page's time: those are refreshed in sweeps instead. A sweep goes through the stale hidden
-//! cards in device order, at most `budget` per frame (so no frame gets long), and the next sweep
-//! starts `period` after one ends. A hidden card is therefore never more than about
-//! `period` + one sweep behind, and a card coming into view is refreshed at once (it is no
-//! longer hidden). A hidden card whose usability changed (its state became known, a command was
-//! confirmed, the device went offline: [`crate::device::DeviceState::usability`]) does not wait
-//! for the period: such cards are refreshed first, `budget` per frame, so opening a dashboard of
-//! a hundred devices shows every switch usable as soon as it is, while a flood of mere value
-//! changes still costs only the sweeps.
+//! screen is not laid out or painted (`content-visibility`), but updating it still costs the
+//! page's script time, and with hundreds of devices reporting that would be most of a frame.
+//! So each frame the page refreshes stale hidden cards only within a time budget, in the order
+//! given here:
+//! - first the cards whose usability changed (a state now known, a command confirmed, a device
+//!   gone: [`crate::device::DeviceState::usability`]), so opening a dashboard of a hundred
+//!   devices shows every switch usable as soon as it is;
+//! - then the others round robin in device order, starting after the last one refreshed, so
+//!   under a flood no card waits for more than one pass over the stale ones.
+//!
+//! How many fit in a frame is learnt from the frame rate itself, since most of a hidden
+//! card's cost is the browser's, not the script's: while a sweep goes on, each frame that came
+//! on time (within half again the shortest frame seen, so a 30 Hz screen is not taken for a
+//! slow one) allows [`STEP`] more cards the next frame, and each late frame halves the count,
+//! never below the page's minimum (additive increase, multiplicative decrease, as TCP paces
+//! itself). A flood the page cannot show at full frame rate thus leaves the far cards behind
+//! rather than the frames; when it ends, the count grows back and they catch up.
+//!
+//! There is no rest between passes: when the reports fit (a few thousand a second on a laptop)
+//! every card is current at the end of each frame, so nothing is left stale when a flood ends.
+//! Pure: the page passes what is stale, the frames' times, and what it refreshed.
 
-use crate::time::Millis;
+/// Cards a frame may refresh before any frame was timed.
+pub const FIRST_CARDS_PER_FRAME: usize = 16;
+/// Cards added to a frame's count after a frame on time.
+pub const STEP: usize = 8;
+/// A frame up to this factor of the shortest frame seen is on time.
+const ON_TIME_FACTOR: f64 = 1.5;
+/// Shorter intervals are not frames (two callbacks in one frame).
+const SHORTEST_FRAME_MS: f64 = 4.0;
 
-/// What the page should do after a frame's plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NextSweep {
-    /// Nothing is stale: nothing to schedule.
-    Idle,
-    /// A sweep is under way: render again at the next frame.
-    NextFrame,
-    /// Stale cards wait for the next sweep, due at this time.
-    At(Millis),
-}
-
-/// The sweep schedule (see the module notes).
+/// The round robin over stale hidden cards (see the module notes).
 #[derive(Debug, Clone)]
 pub struct OffscreenSweep {
-    period: Millis,
-    budget: usize,
-    next_at: Millis,
-    cursor: Option<usize>,
+    /// The next device in the round robin.
+    cursor: usize,
+    /// Cards the next frame may refresh.
+    per_frame: usize,
+    /// Fewest cards a frame refreshes, however slow the frames.
+    at_least: usize,
+    /// The shortest frame interval seen (the screen's refresh period), if any.
+    shortest_frame_ms: Option<f64>,
 }
 
 impl OffscreenSweep {
-    /// Sweeps `period` apart, refreshing at most `budget` cards per frame.
-    pub fn new(period: Millis, budget: usize) -> Self {
+    /// A sweep starting at the first device, refreshing at least `at_least` cards a frame.
+    pub fn new(at_least: usize) -> Self {
+        let at_least = at_least.max(1);
         Self {
-            period,
-            budget: budget.max(1),
-            next_at: 0,
-            cursor: None,
+            cursor: 0,
+            per_frame: FIRST_CARDS_PER_FRAME.max(at_least),
+            at_least,
+            shortest_frame_ms: None,
         }
     }
 
-    /// One frame: `stale_hidden` lists (ascending) the devices whose hidden card differs from
-    /// their state. Returns those to refresh now, and what to schedule.
-    pub fn plan(&mut self, now: Millis, stale_hidden: &[usize]) -> (Vec<usize>, NextSweep) {
-        if stale_hidden.is_empty() {
-            if self.cursor.take().is_some() {
-                self.next_at = now + self.period;
-            }
-            return (Vec::new(), NextSweep::Idle);
-        }
-        let cursor = match self.cursor {
-            Some(cursor) => cursor,
-            None if now < self.next_at => return (Vec::new(), NextSweep::At(self.next_at)),
-            None => 0,
-        };
-        let ahead: Vec<usize> = stale_hidden
-            .iter()
-            .copied()
-            .filter(|&index| index >= cursor)
-            .collect();
-        if ahead.len() > self.budget {
-            let now_refreshed = ahead[..self.budget].to_vec();
-            self.cursor = Some(now_refreshed[self.budget - 1] + 1);
-            return (now_refreshed, NextSweep::NextFrame);
-        }
-        // The sweep reaches the end in this frame.
-        self.cursor = None;
-        self.next_at = now + self.period;
-        let left_behind = stale_hidden.len() > ahead.len();
-        let next = if left_behind {
-            NextSweep::At(self.next_at)
-        } else {
-            NextSweep::Idle
-        };
-        (ahead, next)
+    /// How many cards the next frame may refresh.
+    pub fn cards_per_frame(&self) -> usize {
+        self.per_frame
     }
-}
 
-impl OffscreenSweep {
-    /// [`OffscreenSweep::plan`], with the `urgent` hidden cards (a subset of `stale_hidden`,
-    /// ascending) refreshed first and without waiting: at most `budget` of them this frame
-    /// (then the next frame is asked for), the sweep going on beside them.
-    pub fn plan_urgent_first(
-        &mut self,
-        now: Millis,
-        stale_hidden: &[usize],
-        urgent: &[usize],
-    ) -> (Vec<usize>, NextSweep) {
-        if urgent.is_empty() {
-            return self.plan(now, stale_hidden);
+    /// A frame of an ongoing sweep came `interval_ms` after the one before: on time, the next
+    /// may refresh more; late, half as many. Nonsense (not finite, negative) is ignored.
+    pub fn frame_interval(&mut self, interval_ms: f64) {
+        if !interval_ms.is_finite() || interval_ms < SHORTEST_FRAME_MS {
+            return;
         }
-        let mut refreshed: Vec<usize> = urgent.iter().copied().take(self.budget).collect();
-        let rest: Vec<usize> = stale_hidden
-            .iter()
-            .copied()
-            .filter(|index| urgent.binary_search(index).is_err())
-            .collect();
-        let (swept, next) = self.plan(now, &rest);
-        refreshed.extend(swept);
-        refreshed.sort_unstable();
-        let next = if urgent.len() > self.budget {
-            NextSweep::NextFrame
+        let shortest = self
+            .shortest_frame_ms
+            .map_or(interval_ms, |s| s.min(interval_ms));
+        self.shortest_frame_ms = Some(shortest);
+        self.per_frame = if interval_ms <= shortest * ON_TIME_FACTOR {
+            self.per_frame.saturating_add(STEP)
         } else {
-            next
+            (self.per_frame / 2).max(self.at_least)
         };
-        (refreshed, next)
+    }
+
+    /// The stale hidden cards (`stale_hidden`, ascending device indices) in the order to
+    /// refresh them: the `urgent` ones (a subset, ascending) first, then the rest from the
+    /// cursor on, wrapping around.
+    pub fn order(&self, stale_hidden: &[usize], urgent: &[usize]) -> Vec<usize> {
+        let mut order = Vec::with_capacity(stale_hidden.len());
+        order.extend_from_slice(urgent);
+        let rest = |index: &&usize| urgent.binary_search(index).is_err();
+        let split = stale_hidden.partition_point(|&index| index < self.cursor);
+        order.extend(stale_hidden[split..].iter().filter(rest));
+        order.extend(stale_hidden[..split].iter().filter(rest));
+        order
+    }
+
+    /// The page refreshed the first `count` cards of `order` (as [`OffscreenSweep::order`]
+    /// gave it): the next frame goes on after the last of them that was not urgent.
+    pub fn refreshed(&mut self, order: &[usize], count: usize, urgent: &[usize]) {
+        if let Some(&last) = order[..count.min(order.len())]
+            .iter()
+            .rev()
+            .find(|index| urgent.binary_search(index).is_err())
+        {
+            self.cursor = last + 1;
+        }
     }
 }
 
@@ -118,56 +110,83 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cards_whose_usability_changed_do_not_wait_for_the_period() {
-        let mut sweep = OffscreenSweep::new(1_000, 2);
-        // A sweep just ended: plain changes wait for the period...
-        assert_eq!(sweep.plan(0, &[0]), (vec![0], NextSweep::Idle));
-        assert_eq!(sweep.plan(16, &[3, 5]), (vec![], NextSweep::At(1_000)));
-        // ...but cards that became usable are refreshed now, two a frame.
-        assert_eq!(
-            sweep.plan_urgent_first(32, &[1, 3, 4, 5, 7], &[1, 4, 7]),
-            (vec![1, 4], NextSweep::NextFrame)
-        );
-        assert_eq!(
-            sweep.plan_urgent_first(48, &[3, 5, 7], &[7]),
-            (vec![7], NextSweep::At(1_000))
-        );
-        assert_eq!(sweep.plan_urgent_first(1_000, &[3, 5], &[]).0, vec![3, 5]);
+    fn cards_whose_usability_changed_come_first() {
+        let sweep = OffscreenSweep::new(4);
+        assert_eq!(sweep.order(&[1, 3, 4, 5, 7], &[4, 7]), vec![4, 7, 1, 3, 5]);
     }
 
     #[test]
-    fn a_sweep_refreshes_at_most_the_budget_per_frame_then_rests_for_the_period() {
-        let mut sweep = OffscreenSweep::new(1_000, 3);
+    fn the_next_frame_goes_on_where_the_budget_ran_out_so_no_card_starves() {
+        let mut sweep = OffscreenSweep::new(4);
         let stale: Vec<usize> = (0..8).collect();
-        assert_eq!(sweep.plan(0, &stale), (vec![0, 1, 2], NextSweep::NextFrame));
-        assert_eq!(
-            sweep.plan(16, &stale[3..]),
-            (vec![3, 4, 5], NextSweep::NextFrame)
-        );
-        assert_eq!(sweep.plan(32, &stale[6..]), (vec![6, 7], NextSweep::Idle));
-        // Everything changes again at once: it waits for the period, then sweeps again.
-        assert_eq!(sweep.plan(48, &stale), (vec![], NextSweep::At(1_032)));
-        assert_eq!(sweep.plan(1_031, &stale), (vec![], NextSweep::At(1_032)));
-        assert_eq!(sweep.plan(1_032, &stale).0, vec![0, 1, 2]);
+        let order = sweep.order(&stale, &[]);
+        assert_eq!(order, stale);
+        // The budget allowed three this frame.
+        sweep.refreshed(&order, 3, &[]);
+        // Everything changed again: the cards not reached come first, the refreshed ones last.
+        assert_eq!(sweep.order(&stale, &[]), vec![3, 4, 5, 6, 7, 0, 1, 2]);
+        let order = sweep.order(&[1, 6, 7], &[]);
+        assert_eq!(order, vec![6, 7, 1]);
+        sweep.refreshed(&order, 2, &[]);
+        assert_eq!(sweep.order(&[1, 6, 7], &[]), vec![1, 6, 7]);
     }
 
     #[test]
-    fn a_card_that_goes_stale_behind_the_cursor_waits_for_the_next_sweep() {
-        let mut sweep = OffscreenSweep::new(500, 2);
-        assert_eq!(
-            sweep.plan(0, &[4, 5, 6]),
-            (vec![4, 5], NextSweep::NextFrame)
-        );
-        // Device 1 changed after the sweep passed it; 6 is still ahead.
-        assert_eq!(sweep.plan(16, &[1, 6]), (vec![6], NextSweep::At(516)));
-        assert_eq!(sweep.plan(516, &[1]), (vec![1], NextSweep::Idle));
+    fn urgent_cards_refreshed_do_not_move_the_round_robin() {
+        let mut sweep = OffscreenSweep::new(4);
+        let order = sweep.order(&[2, 5, 9], &[9]);
+        assert_eq!(order, vec![9, 2, 5]);
+        // Only the urgent one fitted: the round robin still starts at 2.
+        sweep.refreshed(&order, 1, &[9]);
+        assert_eq!(sweep.order(&[2, 5], &[]), vec![2, 5]);
+        sweep.refreshed(&[2, 5], 2, &[]);
+        assert_eq!(sweep.order(&[0, 2, 5, 6], &[]), vec![6, 0, 2, 5]);
     }
 
     #[test]
-    fn nothing_stale_schedules_nothing_and_the_first_change_is_refreshed_at_once() {
-        let mut sweep = OffscreenSweep::new(2_000, 40);
-        assert_eq!(sweep.plan(5, &[]), (vec![], NextSweep::Idle));
-        assert_eq!(sweep.plan(10, &[7]), (vec![7], NextSweep::Idle));
-        assert_eq!(sweep.plan(20, &[7]), (vec![], NextSweep::At(2_010)));
+    fn frames_on_time_allow_more_cards_and_late_frames_halve_them() {
+        let mut sweep = OffscreenSweep::new(4);
+        assert_eq!(sweep.cards_per_frame(), FIRST_CARDS_PER_FRAME);
+        // 60 Hz frames on time: the count grows by a step a frame.
+        for _ in 0..4 {
+            sweep.frame_interval(16.7);
+        }
+        assert_eq!(sweep.cards_per_frame(), FIRST_CARDS_PER_FRAME + 4 * STEP);
+        // A late frame halves it, and again, never below the minimum.
+        sweep.frame_interval(40.0);
+        assert_eq!(
+            sweep.cards_per_frame(),
+            (FIRST_CARDS_PER_FRAME + 4 * STEP) / 2
+        );
+        for _ in 0..10 {
+            sweep.frame_interval(60.0);
+        }
+        assert_eq!(sweep.cards_per_frame(), 4);
+        // On time again: it grows back.
+        sweep.frame_interval(17.0);
+        assert_eq!(sweep.cards_per_frame(), 4 + STEP);
+    }
+
+    #[test]
+    fn a_slow_screen_is_not_taken_for_slow_frames() {
+        // A 30 Hz screen: every frame 33 ms apart is on time.
+        let mut sweep = OffscreenSweep::new(4);
+        for _ in 0..3 {
+            sweep.frame_interval(33.3);
+        }
+        assert_eq!(sweep.cards_per_frame(), FIRST_CARDS_PER_FRAME + 3 * STEP);
+        // Nonsense and two callbacks within a frame change nothing.
+        sweep.frame_interval(f64::NAN);
+        sweep.frame_interval(-5.0);
+        sweep.frame_interval(0.5);
+        assert_eq!(sweep.cards_per_frame(), FIRST_CARDS_PER_FRAME + 3 * STEP);
+    }
+
+    #[test]
+    fn nothing_stale_orders_nothing() {
+        let mut sweep = OffscreenSweep::new(4);
+        assert!(sweep.order(&[], &[]).is_empty());
+        sweep.refreshed(&[], 0, &[]);
+        assert!(sweep.order(&[], &[]).is_empty());
     }
 }
