@@ -21,7 +21,118 @@ use crate::app::DeviceView;
 use crate::components::two_tap;
 use crate::driver;
 
+/// Everything one channel shows, worked out once per report: the control's attributes and the
+/// words are written from it, and only when it differs from the last.
+#[derive(Debug, Clone, PartialEq)]
+struct ChannelFace {
+    role: ChannelRole,
+    confirmable: bool,
+    /// The accessible name ("Desk lamp", "Strip: relay 2").
+    name: String,
+    /// The name shown beside the control, if any.
+    short_name: Option<String>,
+    /// The device's only channel (then the name is the device's, styled as a card's).
+    lone: bool,
+    /// The state in words (with the main reading on a lone switch's row).
+    words: String,
+    /// The device reported "on", and it is current.
+    on: bool,
+    /// The device's last report said "on" (current or not).
+    reported_on: bool,
+    /// A command awaits the device's confirmation.
+    busy: bool,
+    /// "On" / "Off" / "Press" can be sent.
+    operable: bool,
+    /// The switch can be operated (see `DeviceState::is_switch_usable`).
+    usable: bool,
+    /// "Send toggle" can be sent.
+    can_toggle: bool,
+    /// The row's `data-state`: "pending", "on" or "other".
+    data_state: &'static str,
+    /// This kind can toggle without a known state, and the state is not known after asking.
+    offers_blind_toggle: bool,
+    /// "Send toggle" exists for this channel at all.
+    toggle_offered: bool,
+    /// Each command takes two taps.
+    needs_confirm: bool,
+}
+
+impl ChannelFace {
+    fn of(view: &DeviceView, channel: usize, compact: bool) -> Self {
+        let state = &view.state;
+        let entry = state.channels.get(channel).cloned().unwrap_or_default();
+        let count = state.channels.len();
+        let label = &view.config.label;
+        let name = match (count, entry.name.as_deref()) {
+            (1, _) => label.clone(),
+            (_, Some(own)) => format!("{label}: {own}"),
+            (_, None) => say!("{}: relay {}", label, channel + 1),
+        };
+        let short_name = if count > 1 {
+            Some(
+                entry
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| say!("Relay {}", channel + 1)),
+            )
+        } else {
+            compact.then(|| label.clone())
+        };
+        // A lone switch's row also says the device's main reading ("On · 42 W").
+        let said = describe(state, &entry);
+        let reading = (compact && count == 1)
+            .then(|| crate::components::readings_line::row_reading(state))
+            .flatten();
+        let words = match reading {
+            Some(reading) => format!("{said} · {reading}"),
+            None => said,
+        };
+        let on = entry.power == Some(true) && entry.power_is_current;
+        let busy = entry.pending.is_some();
+        let data_state = if busy {
+            "pending"
+        } else if on && state.is_reachable() {
+            "on"
+        } else {
+            "other"
+        };
+        Self {
+            role: entry.role,
+            confirmable: entry.confirmable,
+            name,
+            short_name,
+            lone: count == 1,
+            words,
+            on,
+            reported_on: entry.power == Some(true),
+            busy,
+            operable: state.is_operable(channel),
+            usable: state.is_switch_usable(channel),
+            can_toggle: state.can_send_toggle(channel),
+            data_state,
+            offers_blind_toggle: state.offers_blind_toggle(channel),
+            toggle_offered: entry.role == ChannelRole::Relay
+                && entry.confirmable
+                && view.toggles_blind,
+            needs_confirm: view.config.options.confirm || entry.role == ChannelRole::Momentary,
+        }
+    }
+}
+
+const fn true_false(value: bool) -> &'static str {
+    if value {
+        "true"
+    } else {
+        "false"
+    }
+}
+
 /// The control for `channel` of `device`.
+///
+/// A flood of reports for hundreds of devices runs through here, so the switch (the common
+/// control) is kept lean: one memo of the channel's face, and one effect that writes what
+/// changed into the row, the words and the button, instead of a reactive node per attribute
+/// (each its own task and owner: most of a row's memory and update time).
 #[component]
 pub fn ChannelControl(
     view: RwSignal<DeviceView>,
@@ -34,57 +145,13 @@ pub fn ChannelControl(
     /// Everything about the device is shown (cards, or a row with its details open).
     details: Signal<bool>,
 ) -> impl IntoView {
-    // Reads borrow the view: cloning the whole device state (readings, power history) for
-    // every attribute of every channel on every report would be wasted work.
-    let with_state = move |f: &dyn Fn(&DeviceState) -> bool| view.with(|v| f(&v.state));
-    let entry = move || view.with(|v| v.state.channels.get(channel).cloned().unwrap_or_default());
-    let name = move || {
-        view.with(|v| {
-            let own = v.state.channels.get(channel).and_then(|c| c.name.clone());
-            match (v.state.channels.len(), own) {
-                (1, _) => v.config.label.clone(),
-                (_, Some(name)) => format!("{}: {name}", v.config.label),
-                (_, None) => say!("{}: relay {}", v.config.label, channel + 1),
-            }
-        })
-    };
-    let short_name = Memo::new(move |_| {
+    let face = Memo::new(move |_| {
         let compact = compact.get();
-        view.with(|v| {
-            let own = v.state.channels.get(channel).and_then(|c| c.name.clone());
-            if v.state.channels.len() > 1 {
-                Some(own.unwrap_or(say!("Relay {}", channel + 1)))
-            } else {
-                compact.then(|| v.config.label.clone())
-            }
-        })
+        view.with(|v| ChannelFace::of(v, channel, compact))
     });
-    // A lone switch's row also says the device's main reading ("On · 42 W").
-    let state_text = move || {
-        let lone_row = compact.get();
-        view.with(|v| {
-            let said = describe(&v.state, &entry());
-            let reading = (lone_row && v.state.channels.len() == 1)
-                .then(|| crate::components::readings_line::row_reading(&v.state))
-                .flatten();
-            match reading {
-                Some(reading) => format!("{said} · {reading}"),
-                None => said,
-            }
-        })
-    };
     let armed = RwSignal::new(None::<SwitchCommand>);
-    let needs_confirm = move || {
-        view.with(|v| {
-            v.config.options.confirm
-                || v.state
-                    .channels
-                    .get(channel)
-                    .is_some_and(|c| c.role == ChannelRole::Momentary)
-        })
-    };
     let send = move |command: SwitchCommand| {
-        if needs_confirm() && armed.get_untracked() != Some(command) {
+        if face.with_untracked(|f| f.needs_confirm) && armed.get_untracked() != Some(command) {
             two_tap::arm(armed, Some(command), None);
             refused.set(None);
             return;
@@ -97,37 +164,72 @@ pub fn ChannelControl(
         );
     };
     let confirm_text = move |command: SwitchCommand| {
-        let is_momentary = entry().role == ChannelRole::Momentary;
+        let (name, momentary) =
+            face.with_untracked(|f| (f.name.clone(), f.role == ChannelRole::Momentary));
         match command {
-            _ if is_momentary => say!("Confirm: press {}", name()),
-            SwitchCommand::On => say!("Confirm: switch {} on", name()),
-            SwitchCommand::Off => say!("Confirm: switch {} off", name()),
-            SwitchCommand::Toggle => say!("Confirm: toggle {}", name()),
+            _ if momentary => say!("Confirm: press {}", name),
+            SwitchCommand::On => say!("Confirm: switch {} on", name),
+            SwitchCommand::Off => say!("Confirm: switch {} off", name),
+            SwitchCommand::Toggle => say!("Confirm: toggle {}", name),
         }
     };
     let on_switch = move |_| {
-        let c = entry();
-        if c.pending.is_some() {
+        let (busy, on) = view.with_untracked(|v| {
+            v.state.channels.get(channel).map_or((false, false), |c| {
+                (c.pending.is_some(), c.power == Some(true))
+            })
+        });
+        if busy {
             return; // aria-busy: the first click is still on its way.
         }
-        send(if c.power == Some(true) {
+        send(if on {
             SwitchCommand::Off
         } else {
             SwitchCommand::On
         });
     };
-    let busy = move || {
-        if entry().pending.is_some() {
-            "true"
-        } else {
-            "false"
-        }
-    };
+    let name = move || face.with(|f| f.name.clone());
+    let busy = move || true_false(face.with(|f| f.busy));
     // The control is rebuilt only when the channel's kind changes, never on a state report:
     // the same button stays in the page (so its transition runs and a finger on it stays on it).
-    let kind = Memo::new(move |_| {
-        let c = entry();
-        (c.role, c.confirmable)
+    let kind = Memo::new(move |_| face.with(|f| (f.role, f.confirmable)));
+    let row = NodeRef::<leptos::html::Li>::new();
+    let words = NodeRef::<leptos::html::Span>::new();
+    let switch = NodeRef::<leptos::html::Button>::new();
+    // The first report is written as the elements are built; later ones by this effect.
+    let initial = face.get_untracked();
+    Effect::new(move |shown: Option<ChannelFace>| {
+        let now = face.get();
+        if let Some(row) = row.get() {
+            if shown
+                .as_ref()
+                .is_none_or(|s| s.data_state != now.data_state)
+            {
+                let _ = row.set_attribute("data-state", now.data_state);
+            }
+        }
+        if let Some(words) = words.get() {
+            if shown.as_ref().is_none_or(|s| s.words != now.words) {
+                words.set_text_content(Some(&now.words));
+            }
+        }
+        if let Some(switch) = switch.get() {
+            let differs =
+                |same: &dyn Fn(&ChannelFace) -> bool| shown.as_ref().is_none_or(|s| !same(s));
+            if differs(&|s| s.on == now.on) {
+                let _ = switch.set_attribute("aria-checked", true_false(now.on));
+            }
+            if differs(&|s| s.busy == now.busy) {
+                let _ = switch.set_attribute("aria-busy", true_false(now.busy));
+            }
+            if differs(&|s| s.usable == now.usable) {
+                switch.set_disabled(!now.usable);
+            }
+            if differs(&|s| s.name == now.name) {
+                let _ = switch.set_attribute("aria-label", &now.name);
+            }
+        }
+        now
     });
     let control = move || {
         match kind.get() {
@@ -135,8 +237,8 @@ pub fn ChannelControl(
                 <span
                     class="contact"
                     role="img"
-                    aria-label=move || if entry().power == Some(true) { say!("{}: on", name()) } else { say!("{}: off", name()) }
-                    data-on=move || if entry().power == Some(true) && entry().power_is_current { "true" } else { "false" }
+                    aria-label=move || face.with(|f| if f.reported_on { say!("{}: on", f.name) } else { say!("{}: off", f.name) })
+                    data-on=move || true_false(face.with(|f| f.on))
                 ></span>
             }
             .into_any(),
@@ -146,7 +248,7 @@ pub fn ChannelControl(
                     class="press"
                     aria-label=move || say!("Press {}", name())
                     aria-busy=busy
-                    disabled=move || !with_state(&|s| s.is_operable(channel))
+                    disabled=move || !face.with(|f| f.operable)
                     on:click=move |_| send(SwitchCommand::On)
                 >
                     {say!("Press")}
@@ -156,59 +258,51 @@ pub fn ChannelControl(
             (ChannelRole::Relay, false) => view! {
                 <span class="pair">
                     <button type="button" class="chip" aria-label=move || say!("{} on", name())
-                        disabled=move || !with_state(&|s| s.is_operable(channel))
+                        disabled=move || !face.with(|f| f.operable)
                         on:click=move |_| send(SwitchCommand::On)>{say!("On")}</button>
                     <button type="button" class="chip" aria-label=move || say!("{} off", name())
-                        disabled=move || !with_state(&|s| s.is_operable(channel))
+                        disabled=move || !face.with(|f| f.operable)
                         on:click=move |_| send(SwitchCommand::Off)>{say!("Off")}</button>
                 </span>
             }
             .into_any(),
-            (ChannelRole::Relay, true) => view! {
-                <button
-                    type="button"
-                    role="switch"
-                    class="switch"
-                    aria-label=name
-                    aria-checked=move || if entry().power == Some(true) && entry().power_is_current { "true" } else { "false" }
-                    aria-busy=busy
-                    disabled=move || !with_state(&|s| s.is_switch_usable(channel))
-                    on:click=on_switch
-                >
-                    <span class="switch-thumb" aria-hidden="true"></span>
-                </button>
+            (ChannelRole::Relay, true) => {
+                // Written here as built, then kept current by the effect above.
+                let f = face.get_untracked();
+                view! {
+                    <button
+                        type="button"
+                        role="switch"
+                        class="switch"
+                        node_ref=switch
+                        aria-label=f.name
+                        aria-checked=true_false(f.on)
+                        aria-busy=true_false(f.busy)
+                        disabled=!f.usable
+                        on:click=on_switch
+                    >
+                        <span class="switch-thumb" aria-hidden="true"></span>
+                    </button>
+                }
+                .into_any()
             }
-            .into_any(),
         }
     };
-    let toggle_offered = Memo::new(move |_| {
-        let c = entry();
-        c.role == ChannelRole::Relay && c.confirmable && view.with(|v| v.toggles_blind)
-    });
     // A closed row still offers "send toggle" when it is the one thing that works: the state is
     // not known (the switch is disabled) and the device can toggle by itself.
     let toggle_shown = Memo::new(move |_| {
-        toggle_offered.get()
-            && (details.get() || view.with(|v| v.state.offers_blind_toggle(channel)))
+        face.with(|f| f.toggle_offered && (f.offers_blind_toggle || details.get()))
     });
+    let short_name = Memo::new(move |_| face.with(|f| f.short_name.clone().map(|n| (n, f.lone))));
     view! {
-        <li class="channel" data-state=move || {
-            let c = entry();
-            if c.pending.is_some() {
-                "pending"
-            } else if c.power == Some(true) && c.power_is_current && with_state(&DeviceState::is_reachable) {
-                "on"
-            } else {
-                "other"
-            }
-        }>
+        <li class="channel" node_ref=row data-state=initial.data_state>
             <div class="channel-text">
                 // A lone switch's row carries the device's name: the same class as a card's.
-                {move || short_name.get().map(|n| {
-                    let class = if view.with(|v| v.state.channels.len()) == 1 { "channel-name card-label" } else { "channel-name" };
+                {move || short_name.get().map(|(n, lone)| {
+                    let class = if lone { "channel-name card-label" } else { "channel-name" };
                     view! { <span class=class>{n}</span> }
                 })}
-                <span class="card-state">{state_text}</span>
+                <span class="card-state" node_ref=words>{initial.words}</span>
             </div>
             {move || armed.get().map(|command| view! {
                 <button type="button" class="chip is-armed" on:click=move |_| send(command)>
@@ -221,7 +315,7 @@ pub fn ChannelControl(
                         type="button"
                         class="link-button"
                         aria-label=move || say!("Send toggle to {}", name())
-                        disabled=move || !with_state(&|s| s.can_send_toggle(channel))
+                        disabled=move || !face.with(|f| f.can_toggle)
                         on:click=move |_| send(SwitchCommand::Toggle)
                     >
                         {say!("Send toggle")}

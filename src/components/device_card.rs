@@ -12,7 +12,7 @@
 
 use leptos::prelude::*;
 use switchboard_core::adapter::DeviceAction;
-use switchboard_core::device::{Availability, ChannelRole, DeviceState};
+use switchboard_core::device::{Availability, ChannelRole, DeviceState, GhostCommand};
 use switchboard_core::say;
 
 use crate::app::{DeviceRow, DeviceView};
@@ -51,8 +51,6 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
     let details_open = RwSignal::new(false);
     // Everything shown: a card, or a row whose details are open.
     let full = Memo::new(move |_| !compact.get() || details_open.get());
-    let lone_switch = Memo::new(move |_| view.with(|v| v.state.channels.len() == 1));
-    // The address: on a card, in open details, and on every row while the list is edited.
     let show_address = Memo::new(move |_| full.get() || signals.setup.editing.get());
     let main_reading = Memo::new(move |_| {
         view.with(|v| {
@@ -87,20 +85,13 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
     // Memos: the channel list and the action buttons are rebuilt only when they change, not on
     // every state report (which would replace the very button a finger is on).
     let channel_count = Memo::new(move |_| view.with(|v| v.state.channels.len()));
-    // A memo: the alert below is rebuilt (and announced again) only when its text changes.
-    let notice = Memo::new(move |_| {
-        // While locked, the lock box says everything; a refusal would repeat it.
-        let locked = view.with(|v| v.state.locked);
-        refused
-            .get()
-            .filter(|_| !locked)
-            .or_else(|| view.with(|v| v.state.notice.clone()))
+    let lone_switch = move || channel_count.get() == 1;
+    // One memo for everything below the controls: it changes rarely, and a thousand rows each
+    // with a memo and an effect per note cost more memory than the rows' content.
+    let notes = Memo::new(move |_| {
+        let refused = refused.get();
+        view.with(|v| CardNotes::of(v, refused))
     });
-    let removed = Memo::new(move |_| view.with(|v| v.state.removed));
-    let sensor_text = Memo::new(move |_| view.with(|v| sensor_text(&v.state)));
-    let locked = Memo::new(move |_| view.with(|v| v.state.locked));
-    let limit = move || view.with(|v| v.config.options.limit);
-    let ghost = Memo::new(move |_| view.with(|v| v.state.ghost.clone()));
 
     view! {
         <li class=card_class node_ref=card data-row=key.to_string()>
@@ -116,7 +107,7 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
                 </button>
             })}
             // Plain closures rather than `Show`: a thousand rows, each `Show` a memo and an owner more.
-            {move || (!(compact.get() && lone_switch.get())).then(|| view! {
+            {move || (!(compact.get() && lone_switch())).then(|| view! {
                 <div class="card-title">
                     <span class="card-label">{label}</span>
                     {move || (compact.get() && !details_open.get()).then(|| main_reading.get().map(|r| view! { <span class="card-topic">{r}</span> })).flatten()}
@@ -142,44 +133,46 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
                         .collect_view()
                 }}
             </ul>
-            {move || sensor_text.get().map(|text| view! { <p class="card-value">{text}</p> })}
-            {move || (compact.get() && lone_switch.get() && show_address.get()).then(|| view! {
+            {move || notes.with(|n| n.sensor_text.clone()).map(|text| view! { <p class="card-value">{text}</p> })}
+            {move || (compact.get() && lone_switch() && show_address.get()).then(|| view! {
                 <p class="card-topic">{address}</p>
             })}
             // Built only while shown: a closed row carries none of it.
             {move || full.get().then(|| view! {
                 <DeviceDetails view=view device=index near_screen=near_screen refused=refused schedules_open=schedules_open />
             })}
-            {move || locked.get().then(|| view! {
-                <div class="card-notice guard" role="alert">
-                    <p>{move || {
-                        let l = limit();
-                        say!("Locked: more than {} commands in {} s were attempted. It protects the relay from being switched too fast; unlock it if that was you.", l.commands, l.window / 1_000)
-                    }}</p>
-                    <button type="button" class="chip" on:click=move |_| { refused.set(None); driver::unlock(index); }>{say!("Unlock")}</button>
-                </div>
-            })}
-            {move || ghost.get().map(|g| {
-                let text = if g.cleared {
-                    say!("The retained command on {} was deleted from the broker.", g.topic)
-                } else {
-                    say!("A retained command \"{}\" sits on {}. The device re-applies it every time it reconnects (\"ghost switching\"), so it can switch by itself after a Wi-Fi or power glitch. Commands should never be retained.", g.payload, g.topic)
-                };
-                view! {
-                    <div class="ghost-warning" role="alert">
-                        <p>{text}</p>
-                        {(!g.cleared).then(|| view! {
-                            <button type="button" class="chip" on:click=move |_| {
-                                refused.set(driver::clear_ghost(index).err().map(|e| e.explain()));
-                            }>{say!("Delete the retained command")}</button>
-                        })}
-                    </div>
-                }
-            })}
-            {move || removed.get().then(|| view! {
-                <p class="card-notice">{say!("The broker's discovery no longer lists this device: it may have been removed or renamed.")}</p>
-            })}
-            {move || notice.get().map(|n| view! { <p class="card-notice" role="alert">{n}</p> })}
+            {move || {
+                let CardNotes { locked, ghost, removed, notice, .. } = notes.get();
+                (
+                    locked.map(|(commands, window)| view! {
+                        <div class="card-notice guard" role="alert">
+                            <p>{say!("Locked: more than {} commands in {} s were attempted. It protects the relay from being switched too fast; unlock it if that was you.", commands, window / 1_000)}</p>
+                            <button type="button" class="chip" on:click=move |_| { refused.set(None); driver::unlock(index); }>{say!("Unlock")}</button>
+                        </div>
+                    }),
+                    ghost.map(|g| {
+                        let text = if g.cleared {
+                            say!("The retained command on {} was deleted from the broker.", g.topic)
+                        } else {
+                            say!("A retained command \"{}\" sits on {}. The device re-applies it every time it reconnects (\"ghost switching\"), so it can switch by itself after a Wi-Fi or power glitch. Commands should never be retained.", g.payload, g.topic)
+                        };
+                        view! {
+                            <div class="ghost-warning" role="alert">
+                                <p>{text}</p>
+                                {(!g.cleared).then(|| view! {
+                                    <button type="button" class="chip" on:click=move |_| {
+                                        refused.set(driver::clear_ghost(index).err().map(|e| e.explain()));
+                                    }>{say!("Delete the retained command")}</button>
+                                })}
+                            </div>
+                        }
+                    }),
+                    removed.then(|| view! {
+                        <p class="card-notice">{say!("The broker's discovery no longer lists this device: it may have been removed or renamed.")}</p>
+                    }),
+                    notice.map(|n| view! { <p class="card-notice" role="alert">{n}</p> }),
+                )
+            }}
         </li>
     }
 }
@@ -259,6 +252,38 @@ fn DeviceDetails(
             </button>
         })}
         {move || schedules_open.get().then(|| view! { <SchedulePanel view=view device=index /> })}
+    }
+}
+
+/// What a card says below its controls.
+#[derive(Debug, Clone, PartialEq)]
+struct CardNotes {
+    /// A sensor's value, or why there is none.
+    sensor_text: Option<String>,
+    /// Locked by the relay guard: its limit (commands, window in ms).
+    locked: Option<(u32, u64)>,
+    /// A retained command found on the command topic.
+    ghost: Option<GhostCommand>,
+    /// Discovery withdrew the device.
+    removed: bool,
+    /// A refusal, or the device's last problem.
+    notice: Option<String>,
+}
+
+impl CardNotes {
+    fn of(view: &DeviceView, refused: Option<String>) -> Self {
+        let state = &view.state;
+        let limit = view.config.options.limit;
+        Self {
+            sensor_text: sensor_text(state),
+            locked: state.locked.then_some((limit.commands, limit.window)),
+            ghost: state.ghost.clone(),
+            removed: state.removed,
+            // While locked, the lock box says everything; a refusal would repeat it.
+            notice: refused
+                .filter(|_| !state.locked)
+                .or_else(|| state.notice.clone()),
+        }
     }
 }
 
