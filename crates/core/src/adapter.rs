@@ -7,7 +7,7 @@
 //! behaves the same on screen.
 
 use crate::device::{
-    clip_text, Availability, CommandError, DeviceState, GhostCommand, OutgoingMessage,
+    clip_text, Availability, ChannelRole, CommandError, DeviceState, GhostCommand, OutgoingMessage,
     SwitchCommand,
 };
 use crate::device_config::DeviceConfig;
@@ -160,7 +160,10 @@ impl Device {
             });
             return true;
         }
-        self.handle_message(now, topic, payload)
+        self.core.reading_retained = true;
+        let handled = self.handle_message(now, topic, payload);
+        self.core.reading_retained = false;
+        handled
     }
 
     /// The ghost command to delete (with an empty retained message), marking it cleared.
@@ -297,9 +300,25 @@ impl Device {
             self.core.state.check_command(channel, command)?;
             return Err(CommandError::StateUnknown);
         }
+        let command = self.absolute(channel, command);
         self.core.begin_command(now, channel, command)?;
         self.adapter.send_command(&mut self.core, channel, command);
         Ok(())
+    }
+
+    /// A toggle of a relay whose state is known goes out as the state it asks for: a QoS 1
+    /// command may reach the device twice [MQTT-4.3.2], and "off" twice is still off where
+    /// "toggle" twice switches nothing at all. A momentary relay, or a state not known,
+    /// keeps the toggle.
+    fn absolute(&self, channel: usize, command: SwitchCommand) -> SwitchCommand {
+        let Some(entry) = self.core.state.channels.get(channel) else {
+            return command;
+        };
+        match (command, entry.power_is_current, entry.role, entry.power) {
+            (SwitchCommand::Toggle, true, ChannelRole::Relay, Some(true)) => SwitchCommand::Off,
+            (SwitchCommand::Toggle, true, ChannelRole::Relay, Some(false)) => SwitchCommand::On,
+            _ => command,
+        }
     }
 
     /// Sends an extra action (refresh, stats, ...), if this kind has it.

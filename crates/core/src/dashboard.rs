@@ -313,15 +313,25 @@ impl Dashboard {
                 return;
             }
         }
-        match self.session.publish(
-            now,
-            &message.topic,
-            &message.payload,
-            QoS::AtLeastOnce,
-            false,
-        ) {
+        // A command is applied once or not at all. A toggle is never sent "at least once";
+        // and in a session the broker keeps (clean session off) a QoS 1 command whose PUBACK
+        // a drop swallowed must be sent again on the next connection [MQTT-4.4.0-1], after the
+        // user may have switched the device by hand. Questions go at least once: asking twice
+        // is harmless.
+        let kept_session = !self.session.options().clean_session;
+        let qos = if message.at_most_once || (kept_session && !message.is_query) {
+            QoS::AtMostOnce
+        } else {
+            QoS::AtLeastOnce
+        };
+        match self
+            .session
+            .publish(now, &message.topic, &message.payload, qos, false)
+        {
             Ok(packet_id) => {
+                // QoS 0 has no packet id and no PUBACK to refuse it.
                 if let Some(id) = owner
+                    .filter(|_| packet_id != 0)
                     .and_then(|index| self.devices.get(index))
                     .map(|d| d.id)
                 {

@@ -330,6 +330,10 @@ pub struct OutgoingMessage {
     /// True for a question about state: identical questions from several devices on the same
     /// board may be sent once.
     pub is_query: bool,
+    /// Sent at QoS 0: a command that must never be applied twice (a toggle sent while the
+    /// state is unknown). QoS 1 is "at least once" [MQTT-4.3.2]: a duplicate of "off" is still
+    /// off, a duplicate toggle switches back; lost, a command is shown as not confirmed.
+    pub at_most_once: bool,
 }
 
 impl OutgoingMessage {
@@ -339,6 +343,15 @@ impl OutgoingMessage {
             topic: topic.into(),
             payload: payload.into(),
             is_query: false,
+            at_most_once: false,
+        }
+    }
+
+    /// A toggle: never applied twice, so sent at most once.
+    pub fn toggle(topic: impl Into<String>, payload: impl Into<Vec<u8>>) -> Self {
+        Self {
+            at_most_once: true,
+            ..Self::command(topic, payload)
         }
     }
 

@@ -37,6 +37,8 @@ pub struct DeviceCore {
     guard: RelayGuard,
     /// The caller's time of the message being read (protocol modules get no clock of their own).
     pub now: Millis,
+    /// The message being read is the broker's stored (retained) copy, not news.
+    pub reading_retained: bool,
 }
 
 impl DeviceCore {
@@ -52,6 +54,7 @@ impl DeviceCore {
             outbox: VecDeque::new(),
             expected_echoes: VecDeque::new(),
             now: 0,
+            reading_retained: false,
         }
     }
 
@@ -113,7 +116,11 @@ impl DeviceCore {
             let was_offline = self.state.availability == Availability::Offline;
             self.state.availability = Availability::Online;
             let stale = self.state.channels.iter().any(|c| !c.power_is_current);
-            if was_offline && stale {
+            // A live "online" (not the broker's stored copy) is the device connecting: a
+            // question still unanswered was likely sent while it was away (a stale retained
+            // "online" from before a broker restart looks the same), so ask again now.
+            let arrived = !self.reading_retained && self.state.unanswered_queries > 0;
+            if stale && (was_offline || arrived) {
                 self.query_wanted = true;
             }
         } else {

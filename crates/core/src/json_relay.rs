@@ -44,6 +44,7 @@ impl JsonRelayProtocol {
             topic: self.topic.clone(),
             payload: payload.into_bytes(),
             is_query,
+            at_most_once: false,
         });
     }
 }

@@ -100,6 +100,7 @@ impl ShellyProtocol {
                     | Call::SysStatus
                     | Call::SysConfig
             ),
+            at_most_once: method == "Switch.Toggle",
         };
         core.send(message);
     }

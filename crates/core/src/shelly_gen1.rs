@@ -142,7 +142,12 @@ impl Protocol for ShellyGen1Protocol {
             SwitchCommand::Off => "off",
             SwitchCommand::Toggle => "toggle",
         };
-        core.send(OutgoingMessage::command(self.command_topic(channel), word));
+        let topic = self.command_topic(channel);
+        core.send(if command == SwitchCommand::Toggle {
+            OutgoingMessage::toggle(topic, word)
+        } else {
+            OutgoingMessage::command(topic, word)
+        });
     }
 
     fn command_topic(&self, channel: usize) -> String {
@@ -208,7 +213,12 @@ mod tests {
             outgoing(&mut plug),
             pairs(&[("shellies/s1/command", "update")])
         );
+        // Online while the question is unanswered: the device just connected, ask again.
         plug.handle_message(T0, "shellies/s1/online", b"true");
+        assert_eq!(
+            outgoing(&mut plug),
+            pairs(&[("shellies/s1/command", "update")])
+        );
         plug.handle_message(T0, "shellies/s1/relay/0", b"off");
         plug.handle_message(T0, "shellies/s1/relay/0/power", b"40.5");
         plug.handle_message(T0, "shellies/s1/relay/0/energy", b"120000");

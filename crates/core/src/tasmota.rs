@@ -226,7 +226,11 @@ impl Protocol for TasmotaProtocol {
             SwitchCommand::Toggle => "TOGGLE",
         };
         let topic = self.command_topic_of(core.state.channels.len(), channel);
-        core.send(OutgoingMessage::command(topic, word));
+        core.send(if command == SwitchCommand::Toggle {
+            OutgoingMessage::toggle(topic, word)
+        } else {
+            OutgoingMessage::command(topic, word)
+        });
     }
 
     fn command_topic(&self, channel: usize) -> String {

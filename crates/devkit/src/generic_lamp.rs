@@ -93,6 +93,16 @@ impl SimDevice for GenericLamp {
     fn power_summary(&self) -> String {
         if self.on { "ON" } else { "OFF" }.into()
     }
+
+    #[cfg(test)]
+    fn output(&self) -> Option<bool> {
+        Some(self.on)
+    }
+
+    #[cfg(test)]
+    fn is_switch_command(&self, topic: &str, payload: &str) -> bool {
+        topic == format!("{}/set", self.base) && !payload.trim().is_empty()
+    }
 }
 
 #[cfg(test)]

@@ -33,8 +33,12 @@ mod mqtt_connection;
 mod plug_runner;
 mod shelly_job_store;
 mod shelly_plug;
+#[cfg(test)]
+mod sim_broker;
 mod sim_clock;
 mod sim_device;
+#[cfg(test)]
+mod sim_wire;
 #[cfg(test)]
 mod simulation;
 mod static_server;

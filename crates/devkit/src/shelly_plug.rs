@@ -254,6 +254,22 @@ impl SimDevice for ShellyPlug {
     fn power_summary(&self) -> String {
         if self.output { "ON" } else { "OFF" }.into()
     }
+
+    #[cfg(test)]
+    fn output(&self) -> Option<bool> {
+        Some(self.output)
+    }
+
+    #[cfg(test)]
+    fn is_switch_command(&self, topic: &str, payload: &str) -> bool {
+        topic == format!("{}/rpc", self.prefix)
+            && serde_json::from_str::<Value>(payload).is_ok_and(|request| {
+                matches!(
+                    request.get("method").and_then(Value::as_str),
+                    Some("Switch.Set" | "Switch.Toggle")
+                )
+            })
+    }
 }
 
 #[cfg(test)]

@@ -72,6 +72,13 @@ pub trait SimDevice: Send {
     fn seed_demo_schedules(&mut self, _clock: SimClock) {}
     /// Its outputs in a few words, for the log a test reads (e.g. `ON`, `ON,OFF`).
     fn power_summary(&self) -> String;
+    /// Its first switchable output (the simulation compares it with the page's switch).
+    #[cfg(test)]
+    fn output(&self) -> Option<bool>;
+    /// Whether a message it is about to receive would switch an output: how the simulation
+    /// counts the commands a device got (called before [`SimDevice::on_message`]).
+    #[cfg(test)]
+    fn is_switch_command(&self, topic: &str, payload: &str) -> bool;
 }
 
 /// Reads a device from the command line.

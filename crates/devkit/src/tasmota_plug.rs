@@ -331,6 +331,24 @@ impl SimDevice for TasmotaPlug {
             .collect::<Vec<_>>()
             .join(",")
     }
+
+    #[cfg(test)]
+    fn output(&self) -> Option<bool> {
+        self.relays.first().copied()
+    }
+
+    #[cfg(test)]
+    fn is_switch_command(&self, topic: &str, payload: &str) -> bool {
+        // `POWER`, `POWER<n>` on its own or the group topic; an empty payload or `?` only asks.
+        let command = topic
+            .strip_prefix(&format!("cmnd/{}/", self.topic))
+            .or_else(|| topic.strip_prefix("cmnd/tasmotas/"));
+        let asks = matches!(payload.trim(), "" | "?");
+        command.is_some_and(|c| {
+            c.strip_prefix("POWER")
+                .is_some_and(|n| n.chars().all(|d| d.is_ascii_digit()))
+        }) && !asks
+    }
 }
 
 #[cfg(test)]

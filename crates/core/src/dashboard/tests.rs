@@ -185,7 +185,8 @@ fn a_click_publishes_a_non_retained_command_and_the_switch_follows_the_device() 
     let packets = broker_answers(&mut dashboard, T0 + 1);
     assert_eq!(
         publishes(&packets),
-        [("cmnd/plug/POWER".into(), "TOGGLE".into(), false)]
+        // A toggle of a known "off" goes out as "on": a QoS 1 duplicate cannot switch back.
+        [("cmnd/plug/POWER".into(), "ON".into(), false)]
     );
     assert!(dashboard.devices()[0].state().channels[0].pending.is_some());
     dashboard.handle_bytes(
@@ -1284,4 +1285,39 @@ fn a_refused_click_that_locks_the_device_moves_its_revision() {
             ),
         }
     }
+}
+
+#[test]
+fn in_a_kept_session_commands_go_at_most_once_so_a_reconnect_never_sends_one_again() {
+    // Clean session off: a QoS 1 publish unacknowledged at a drop must be re-sent after the
+    // reconnect [MQTT-4.4.0-1], by which time the user may have pressed the device's button.
+    let mut options = SessionOptions::new("switchboard-test");
+    options.clean_session = false;
+    let mut dashboard = Dashboard::new(options, vec![DeviceConfig::tasmota("plug", "")], 1);
+    let asked = connect(&mut dashboard, T0);
+    assert!(
+        asked
+            .iter()
+            .any(|p| matches!(p, Packet::Publish(p) if p.qos == mqttbytes::QoS::AtLeastOnce)),
+        "questions still go at least once: {asked:?}"
+    );
+    dashboard.handle_bytes(T0, &from_broker("stat/plug/POWER", "OFF"));
+    dashboard
+        .request(T0 + 1, DeviceId(0), 0, SwitchCommand::On)
+        .unwrap();
+    let packets = sent(&mut dashboard);
+    assert!(
+        matches!(&packets[..], [Packet::Publish(p)] if p.qos == mqttbytes::QoS::AtMostOnce && p.topic == "cmnd/plug/POWER"),
+        "{packets:?}"
+    );
+    // With a clean session (the default) a command goes at least once, acknowledged.
+    let mut dashboard = self::dashboard(&["plug"]);
+    connect(&mut dashboard, T0);
+    dashboard.handle_bytes(T0, &from_broker("stat/plug/POWER", "OFF"));
+    dashboard
+        .request(T0 + 1, DeviceId(0), 0, SwitchCommand::On)
+        .unwrap();
+    assert!(
+        matches!(&sent(&mut dashboard)[..], [Packet::Publish(p)] if p.qos == mqttbytes::QoS::AtLeastOnce)
+    );
 }

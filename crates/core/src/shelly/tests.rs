@@ -107,7 +107,8 @@ fn an_rpc_error_is_shown_in_the_devices_words() {
     let mut device = plug();
     device.request(T0, 0, SwitchCommand::Toggle).unwrap();
     let sent = rpc(&mut device);
-    assert_eq!(sent[0]["method"], "Switch.Toggle");
+    // The state is known: the toggle goes out as the state it asks for.
+    assert_eq!(sent[0]["method"], "Switch.Set");
     reply(
         &mut device,
         &sent[0]["id"],

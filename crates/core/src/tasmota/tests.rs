@@ -360,3 +360,51 @@ fn last_seen_follows_the_device_and_power_samples_make_a_bounded_history() {
         .all(|(at, _)| now - at <= crate::device::POWER_HISTORY_SPAN));
     assert_eq!(history.last(), Some(&(now, (199 % 7) as f64)));
 }
+
+#[test]
+fn a_toggle_of_a_known_state_goes_out_as_the_state_asked_for_so_a_duplicate_switches_nothing() {
+    // QoS 1 is "at least once" [MQTT-4.3.2]: the broker may hand the device the command twice.
+    // "OFF" twice is off; "TOGGLE" twice would leave the relay where it was.
+    let mut plug = known_plug(true);
+    plug.request(T0, 0, SwitchCommand::Toggle).unwrap();
+    assert_eq!(outgoing(&mut plug), pairs(&[("cmnd/plug/POWER", "OFF")]));
+    plug.handle_message(T0, "stat/plug/POWER", b"OFF");
+    plug.request(T0, 0, SwitchCommand::Toggle).unwrap();
+    assert_eq!(outgoing(&mut plug), pairs(&[("cmnd/plug/POWER", "ON")]));
+}
+
+#[test]
+fn a_blind_toggle_goes_out_at_most_once_and_every_other_command_at_least_once() {
+    // With the state unknown a toggle is all there is; a duplicate of it would switch back.
+    let mut plug = connected("tasmota:plug");
+    plug.request(T0, 0, SwitchCommand::Toggle).unwrap();
+    let sent = plug.poll_outgoing().unwrap();
+    assert_eq!(
+        (sent.payload.as_slice(), sent.at_most_once),
+        (&b"TOGGLE"[..], true)
+    );
+    plug.handle_message(T0, "stat/plug/POWER", b"ON");
+    plug.request(T0, 0, SwitchCommand::Off).unwrap();
+    assert!(!plug.poll_outgoing().unwrap().at_most_once);
+}
+
+#[test]
+fn a_live_online_while_a_question_is_unanswered_asks_again_at_once_a_retained_one_does_not() {
+    // The broker kept "Online" from before it restarted, the device was away: the first
+    // question was lost. When the device really connects it says "Online" (live): ask now,
+    // not at the next retry seconds later.
+    let mut plug = connected("tasmota:plug");
+    outgoing(&mut plug);
+    plug.handle_retained(T0, "tele/plug/LWT", b"Online");
+    assert_eq!(
+        outgoing(&mut plug),
+        pairs(&[]),
+        "the stored copy is no news"
+    );
+    plug.handle_message(T0 + 10, "tele/plug/LWT", b"Online");
+    assert_eq!(outgoing(&mut plug), pairs(&[("cmnd/plug/STATE", "")]));
+    // Once the state is known, an "Online" asks nothing.
+    plug.handle_message(T0 + 20, "stat/plug/POWER", b"ON");
+    plug.handle_message(T0 + 30, "tele/plug/LWT", b"Online");
+    assert_eq!(outgoing(&mut plug), pairs(&[]));
+}
