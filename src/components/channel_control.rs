@@ -127,28 +127,29 @@ const fn true_false(value: bool) -> &'static str {
     }
 }
 
-/// The control for `channel` of `device`.
+/// The control for `channel` of `device`, whose role and confirmability are `kind`.
 ///
-/// A flood of reports for hundreds of devices runs through here, so the switch (the common
-/// control) is kept lean: one memo of the channel's face, and one effect that writes what
-/// changed into the row, the words and the button, instead of a reactive node per attribute
-/// (each its own task and owner: most of a row's memory and update time).
+/// A flood of reports for hundreds of devices runs through here, so the control is kept lean:
+/// one memo of the channel's face, and one effect that writes what changed into the row, the
+/// names, the words and the switch, instead of a reactive node per attribute (each its own
+/// task and owner, about 550 bytes: most of a row's memory and update time). Its shape (the
+/// kind of control, whether a name is shown) is fixed: the card builds a new control when the
+/// channel's kind or the layout changes.
 #[component]
 pub fn ChannelControl(
     view: RwSignal<DeviceView>,
     device: switchboard_core::dashboard::DeviceId,
     channel: usize,
+    /// The channel's role and whether it reports its state.
+    kind: (ChannelRole, bool),
     refused: RwSignal<Option<String>>,
     /// The device is a row of the compact layout (a lone switch then carries the device's name
     /// and its main reading).
-    compact: Signal<bool>,
+    compact: bool,
     /// Everything about the device is shown (cards, or a row with its details open).
     details: Signal<bool>,
 ) -> impl IntoView {
-    let face = Memo::new(move |_| {
-        let compact = compact.get();
-        view.with(|v| ChannelFace::of(v, channel, compact))
-    });
+    let face = Memo::new(move |_| view.with(|v| ChannelFace::of(v, channel, compact)));
     let armed = RwSignal::new(None::<SwitchCommand>);
     let send = move |command: SwitchCommand| {
         if face.with_untracked(|f| f.needs_confirm) && armed.get_untracked() != Some(command) {
@@ -190,10 +191,10 @@ pub fn ChannelControl(
     };
     let name = move || face.with(|f| f.name.clone());
     let busy = move || true_false(face.with(|f| f.busy));
-    // The control is rebuilt only when the channel's kind changes, never on a state report:
-    // the same button stays in the page (so its transition runs and a finger on it stays on it).
-    let kind = Memo::new(move |_| face.with(|f| (f.role, f.confirmable)));
+    // The control is built once for its kind, never on a state report: the same button stays
+    // in the page (so its transition runs and a finger on it stays on it).
     let row = NodeRef::<leptos::html::Li>::new();
+    let short_name = NodeRef::<leptos::html::Span>::new();
     let words = NodeRef::<leptos::html::Span>::new();
     let switch = NodeRef::<leptos::html::Button>::new();
     // The first report is written as the elements are built; later ones by this effect.
@@ -206,6 +207,14 @@ pub fn ChannelControl(
                 .is_none_or(|s| s.data_state != now.data_state)
             {
                 let _ = row.set_attribute("data-state", now.data_state);
+            }
+        }
+        if let Some(short_name) = short_name.get() {
+            if shown
+                .as_ref()
+                .is_none_or(|s| s.short_name != now.short_name)
+            {
+                short_name.set_text_content(now.short_name.as_deref());
             }
         }
         if let Some(words) = words.get() {
@@ -231,8 +240,8 @@ pub fn ChannelControl(
         }
         now
     });
-    let control = move || {
-        match kind.get() {
+    let control = {
+        match kind {
             (ChannelRole::Contact, _) => view! {
                 <span
                     class="contact"
@@ -293,14 +302,13 @@ pub fn ChannelControl(
     let toggle_shown = Memo::new(move |_| {
         face.with(|f| f.toggle_offered && (f.offers_blind_toggle || details.get()))
     });
-    let short_name = Memo::new(move |_| face.with(|f| f.short_name.clone().map(|n| (n, f.lone))));
     view! {
         <li class="channel" node_ref=row data-state=initial.data_state>
             <div class="channel-text">
                 // A lone switch's row carries the device's name: the same class as a card's.
-                {move || short_name.get().map(|(n, lone)| {
-                    let class = if lone { "channel-name card-label" } else { "channel-name" };
-                    view! { <span class=class>{n}</span> }
+                {initial.short_name.clone().map(|n| {
+                    let class = if initial.lone { "channel-name card-label" } else { "channel-name" };
+                    view! { <span class=class node_ref=short_name>{n}</span> }
                 })}
                 <span class="card-state" node_ref=words>{initial.words}</span>
             </div>

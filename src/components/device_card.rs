@@ -51,14 +51,16 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
     let details_open = RwSignal::new(false);
     // Everything shown: a card, or a row whose details are open.
     let full = Memo::new(move |_| !compact.get() || details_open.get());
-    let show_address = Memo::new(move |_| full.get() || signals.setup.editing.get());
-    let main_reading = Memo::new(move |_| {
+    // Plain closures, not memos: each reactive node costs a row about 550 bytes, and these are
+    // read only where shown.
+    let show_address = move || full.get() || signals.setup.editing.get();
+    let main_reading = move || {
         view.with(|v| {
             (v.state.channels.len() > 1)
                 .then(|| crate::components::readings_line::row_reading(&v.state))
                 .flatten()
         })
-    });
+    };
     let card_class = move || {
         let mut class = view.with(|v| card_class(&v.state));
         if compact.get() {
@@ -84,8 +86,20 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
     });
     // Memos: the channel list and the action buttons are rebuilt only when they change, not on
     // every state report (which would replace the very button a finger is on).
-    let channel_count = Memo::new(move |_| view.with(|v| v.state.channels.len()));
-    let lone_switch = move || channel_count.get() == 1;
+    // The layout and each channel's kind: the controls are built anew only when these change.
+    let shape = Memo::new(move |_| {
+        let compact = compact.get();
+        view.with(|v| {
+            let kinds: Vec<_> = v
+                .state
+                .channels
+                .iter()
+                .map(|c| (c.role, c.confirmable))
+                .collect();
+            (compact, kinds)
+        })
+    });
+    let lone_switch = move || shape.with(|(_, kinds)| kinds.len() == 1);
     // One memo for everything below the controls: it changes rarely, and a thousand rows each
     // with a memo and an effect per note cost more memory than the rows' content.
     let notes = Memo::new(move |_| {
@@ -110,8 +124,8 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
             {move || (!(compact.get() && lone_switch())).then(|| view! {
                 <div class="card-title">
                     <span class="card-label">{label}</span>
-                    {move || (compact.get() && !details_open.get()).then(|| main_reading.get().map(|r| view! { <span class="card-topic">{r}</span> })).flatten()}
-                    {move || show_address.get().then(|| view! { <span class="card-topic">{address}</span> })}
+                    {move || (compact.get() && !details_open.get()).then(|| main_reading().map(|r| view! { <span class="card-topic">{r}</span> })).flatten()}
+                    {move || show_address().then(|| view! { <span class="card-topic">{address}</span> })}
                 </div>
             })}
             {move || signals.setup.editing.get().then(|| view! {
@@ -128,13 +142,13 @@ pub fn DeviceCard(row: DeviceRow) -> impl IntoView {
             })}
             <ul class="channels">
                 {move || {
-                    (0..channel_count.get())
-                        .map(|channel| view! { <ChannelControl view=view device=index channel=channel refused=refused compact=compact.into() details=full.into() /> })
-                        .collect_view()
+                    shape.with(|(compact, kinds)| kinds.iter().enumerate()
+                        .map(|(channel, &kind)| view! { <ChannelControl view=view device=index channel=channel kind=kind refused=refused compact=*compact details=full.into() /> })
+                        .collect_view())
                 }}
             </ul>
             {move || notes.with(|n| n.sensor_text.clone()).map(|text| view! { <p class="card-value">{text}</p> })}
-            {move || (compact.get() && lone_switch() && show_address.get()).then(|| view! {
+            {move || (compact.get() && lone_switch() && show_address()).then(|| view! {
                 <p class="card-topic">{address}</p>
             })}
             // Built only while shown: a closed row carries none of it.
