@@ -25,12 +25,18 @@ pub enum ReadError {
     },
 }
 
+/// Buffer room kept between packets; more, needed by a large packet, is given back after it.
+const KEPT_CAPACITY: usize = 64 * 1024;
+
 /// A buffer that turns byte chunks into MQTT packets.
 #[derive(Debug)]
 pub struct PacketReader {
     buffer: BytesMut,
     max_packet_size: usize,
     bytes_to_skip: usize,
+    /// The buffer's allocation grew for a large packet (what is left of the buffer may look
+    /// small while it still holds that allocation).
+    grew: bool,
 }
 
 impl PacketReader {
@@ -40,6 +46,7 @@ impl PacketReader {
             buffer: BytesMut::new(),
             max_packet_size,
             bytes_to_skip: 0,
+            grew: false,
         }
     }
 
@@ -73,7 +80,9 @@ impl PacketReader {
             }
         };
         // The frame is taken out whole, so a malformed body skips just this packet.
+        self.grew |= header.frame_length() > KEPT_CAPACITY;
         let mut frame = self.buffer.split_to(header.frame_length());
+        self.release_if_large();
         codec::decode(version, &mut frame)
             .map(Some)
             .map_err(ReadError::MalformedPacket)
@@ -100,6 +109,16 @@ impl PacketReader {
     pub fn clear(&mut self) {
         self.buffer.clear();
         self.bytes_to_skip = 0;
+        self.release_if_large();
+    }
+
+    /// The room a large packet needed is given back once nothing waits in it: one 1 MB
+    /// message must not keep a phone's page 1 MB heavier for the rest of its life.
+    fn release_if_large(&mut self) {
+        if self.buffer.is_empty() && (self.grew || self.buffer.capacity() > KEPT_CAPACITY) {
+            self.buffer = BytesMut::new();
+            self.grew = false;
+        }
     }
 
     fn start_skipping(&mut self, remaining_len: usize) {
@@ -230,5 +249,23 @@ mod tests {
             reader.next_packet(V4),
             Err(ReadError::Unframeable(_))
         ));
+    }
+
+    #[test]
+    fn the_room_a_large_packet_needed_is_given_back_after_it() {
+        // A 300 KB message merged with a small one in one WebSocket message: once both are
+        // read, the buffer holds nothing of the large allocation.
+        let mut reader = PacketReader::new(1 << 20);
+        let mut chunk = encoded_publish("big", &vec![b'x'; 300_000]);
+        chunk.extend(encoded_publish("small", b"1"));
+        reader.push(&chunk);
+        assert_eq!(topic_of(reader.next_packet(V4).unwrap().unwrap()), "big");
+        assert_eq!(topic_of(reader.next_packet(V4).unwrap().unwrap()), "small");
+        assert_eq!(reader.buffer.capacity(), 0);
+        // Small packets keep their room: no allocation per message.
+        reader.push(&encoded_publish("a", b"1"));
+        reader.push(&encoded_publish("b", b"1"));
+        reader.next_packet(V4).unwrap();
+        assert!(reader.buffer.capacity() > 0);
     }
 }

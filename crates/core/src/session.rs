@@ -28,9 +28,11 @@
 //! client), so everything queued behind it waits. A client may ping at any time [MQTT-3.12],
 //! and each ping wakes such a broker: the session sends a PINGREQ every [`NUDGE_EVERY_MS`]
 //! while a large packet is arriving in pieces (at least [`NUDGE_WHEN_MISSING`] bytes still to
-//! come), and while an answer it waits for (a SUBACK, a PUBACK) is [`NUDGE_AFTER_QUIET_MS`]
-//! late with nothing heard, for at most [`NUDGE_AT_MOST_MS`]. A click behind a 900 KB message
-//! is then confirmed in well under a second instead of twenty.
+//! come), and while an answer it waits for (a SUBACK, a PUBACK) is late with nothing heard,
+//! for at most [`NUDGE_AT_MOST_MS`]. Late means [`NUDGE_AFTER_QUIET_MS`], or
+//! [`NUDGE_ROUND_TRIPS`] times the connection's own round trip (CONNECT to CONNACK) where that
+//! is longer: on a phone's slow link an answer merely on its way is not nudged. A click behind
+//! a 900 KB message is then confirmed in well under a second instead of twenty.
 //!
 //! A protocol error from the broker (a malformed packet, a reserved packet type, a packet a
 //! client never receives) ends the connection [MQTT-4.8.0-1, MQTT-4.13.1-1], said in words.
@@ -66,6 +68,9 @@ pub const NUDGE_WHEN_MISSING: usize = 16 * 1024;
 pub const NUDGE_AFTER_QUIET_MS: Millis = 100;
 /// How long one silence is nudged at most.
 pub const NUDGE_AT_MOST_MS: Millis = 3_000;
+/// An answer is late after this many of the connection's round trips (at least
+/// [`NUDGE_AFTER_QUIET_MS`]).
+pub const NUDGE_ROUND_TRIPS: Millis = 3;
 
 /// User name and password sent in CONNECT.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -303,6 +308,10 @@ pub struct Session {
     nudged_at: Option<Millis>,
     /// Since when an answer (SUBACK, PUBACK) is awaited, and when the broker was last heard.
     awaiting_since: Option<Millis>,
+    /// When this connection's CONNECT was queued, and how long its CONNACK took: the link's
+    /// round trip, measured before any large message can hold answers back.
+    connect_sent_at: Millis,
+    round_trip: Millis,
     last_heard: Millis,
 }
 
@@ -330,6 +339,8 @@ impl Session {
             missing: 0,
             nudged_at: None,
             awaiting_since: None,
+            connect_sent_at: 0,
+            round_trip: 0,
             last_heard: 0,
         }
     }
@@ -377,6 +388,8 @@ impl Session {
         self.nudged_at = None;
         self.awaiting_since = None;
         self.last_heard = now;
+        self.connect_sent_at = now;
+        self.round_trip = 0;
         self.phase = Phase::AwaitingConnack {
             deadline: now + self.options.connack_timeout,
         };
@@ -475,7 +488,7 @@ impl Session {
             return Some(next);
         }
         let quiet_since = self.awaiting_since?.max(self.last_heard);
-        let start = quiet_since + NUDGE_AFTER_QUIET_MS;
+        let start = quiet_since + NUDGE_AFTER_QUIET_MS.max(NUDGE_ROUND_TRIPS * self.round_trip);
         let at = next.max(start);
         (at <= start + NUDGE_AT_MOST_MS).then_some(at)
     }
@@ -907,6 +920,7 @@ impl Session {
         refusal: Option<ConnectRefusal>,
         limits: ServerLimits,
     ) {
+        self.round_trip = now.saturating_sub(self.connect_sent_at);
         match refusal {
             None => {
                 if let Some(id) = &limits.assigned_client_id {

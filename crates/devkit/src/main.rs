@@ -28,6 +28,8 @@ mod broker;
 mod fault_proxy;
 mod flood;
 mod generic_lamp;
+#[cfg(test)]
+mod heap_count;
 mod json_board;
 mod mqtt_connection;
 mod plug_runner;
@@ -46,6 +48,11 @@ mod tasmota_plug;
 mod tasmota_timer_store;
 
 use std::collections::HashMap;
+
+/// Tests weigh what the simulated page holds (see `simulation.rs`).
+#[cfg(test)]
+#[global_allocator]
+static HEAP: heap_count::CountingAlloc = heap_count::CountingAlloc;
 use std::io::BufRead;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;

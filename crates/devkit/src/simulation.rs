@@ -23,7 +23,9 @@
 //! - **broker's limits**: with MQTT 5, no packet over the broker's Maximum Packet Size and
 //!   never more QoS 1 publishes in flight than its Receive Maximum (`sim_wire.rs`);
 //! - **always back**: after the last fault, every device is usable again within
-//!   [`BACK_WITHIN`] of the broker and the device being reachable, showing its real state.
+//!   [`BACK_WITHIN`] of the broker and the device being reachable, showing its real state;
+//! - **memory bounded**: at the end the page holds at most [`MEMORY_BOUND`] of heap, weighed
+//!   by what dropping it frees (`heap_count.rs`), whatever garbage and 300 KB payloads it read.
 //!
 //! A failing seed is shrunk: its faults are switched off kind by kind while it still fails,
 //! and the failure names the fewest kinds that still break it, with a line to replay both.
@@ -63,6 +65,10 @@ const STEP: Millis = 5;
 const SHORT_OUTAGE: Millis = 10_000;
 /// Events kept for a failure's message.
 const TRACE_LEN: usize = 24;
+/// The most heap the page may hold at the end of a seed (three devices; 9-16 KB measured,
+/// over 0.6 MB for one seed in ten, up to 1.1 MB, before a large packet's buffer was
+/// given back).
+const MEMORY_BOUND: i64 = 64 * 1024;
 
 /// The kinds of fault and user action a seed draws from; a failing seed is shrunk by
 /// switching them off one kind at a time.
@@ -962,7 +968,24 @@ impl World {
             }
             self.now += STEP;
         }
+        let held = self.page_footprint();
+        if held > MEMORY_BOUND {
+            return Err(self.fail(
+                "memory bounded",
+                format!("the page holds {held} bytes at the end, over {MEMORY_BOUND}"),
+            ));
+        }
         Ok(())
+    }
+
+    /// The heap bytes the page holds: what dropping it frees (the run's end: it is replaced by
+    /// an empty dashboard).
+    fn page_footprint(&mut self) -> i64 {
+        let empty = Dashboard::new(self.page_options.clone(), Vec::new(), 0);
+        let page = std::mem::replace(&mut self.page, empty);
+        let before = crate::heap_count::live_bytes();
+        drop(page);
+        before - crate::heap_count::live_bytes()
     }
 
     /// When every device must be usable again: [`BACK_WITHIN`] after the faults stopped and
@@ -1153,6 +1176,28 @@ mod tests {
             "{kept:?}"
         );
         assert!(kept.len() <= 4, "shrunk only to {kept:?}");
+    }
+
+    #[test]
+    fn simulation_weighs_what_the_page_keeps() {
+        // The weighing is real: the same seed with the page keeping its message log (200
+        // entries, payloads of up to 300 characters) weighs more, by at least the log's text.
+        let weigh = |logging: bool| {
+            let mut world = World::new(3, DEVICES, all_faults());
+            world.page.set_logging(logging);
+            world.page.start();
+            while world.now < FAULTY_FOR {
+                world.step();
+                world.now += STEP;
+            }
+            world.page_footprint()
+        };
+        let (without, with_log) = (weigh(false), weigh(true));
+        println!("the page weighs {without} bytes, {with_log} with its log");
+        assert!(
+            with_log > without + 10_000 && without > 1_000,
+            "{without} bytes without the log, {with_log} with it"
+        );
     }
 
     #[test]

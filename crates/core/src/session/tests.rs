@@ -1151,3 +1151,23 @@ mod mqtt5 {
         assert!(reason.contains("not authorized"), "{reason}");
     }
 }
+
+#[test]
+fn on_a_slow_link_an_answer_is_late_only_after_three_of_its_round_trips() {
+    // A phone on a 300 ms link: the CONNACK took 300 ms, so a PUBACK 150 ms away is merely on
+    // its way, not held back by a slow broker: no ping storm for every click.
+    let mut session = Session::new(SessionOptions::new("c"));
+    session.handle_transport_open(T0);
+    sent_packets(&mut session);
+    session.handle_bytes(T0 + 300, &connack(ConnectReturnCode::Success));
+    events(&mut session);
+    session
+        .publish(T0 + 400, "cmnd/p/POWER", b"ON", QoS::AtLeastOnce, false)
+        .unwrap();
+    sent_packets(&mut session);
+    assert_eq!(session.poll_timeout(), Some(T0 + 400 + 3 * 300));
+    session.handle_timeout(T0 + 400 + NUDGE_AFTER_QUIET_MS);
+    assert!(sent_packets(&mut session).is_empty());
+    session.handle_timeout(T0 + 400 + 3 * 300);
+    assert!(matches!(sent_packets(&mut session)[..], [Packet::PingReq]));
+}
