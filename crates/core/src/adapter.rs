@@ -166,6 +166,29 @@ impl Device {
         handled
     }
 
+    /// A message from a resumed session's backlog: the broker kept it while the page was away,
+    /// so it says what the device was, not what it is: shown, never taken as current (nor as
+    /// its availability, nor as an answer); the device is asked as after any connect.
+    pub fn handle_backlog(&mut self, now: Millis, topic: &str, payload: &[u8]) -> bool {
+        if self.core.take_echo(topic, payload) {
+            return true;
+        }
+        self.core.reading_history = true;
+        self.core.now = now;
+        let handled = self.adapter.handle_message(&mut self.core, topic, payload);
+        self.core.reading_history = false;
+        handled
+    }
+
+    /// A message the broker marked DUP: read like any other, unless it is a copy of our own
+    /// publish's echo (a board on one topic both ways must not take it for its answer).
+    pub fn handle_duplicate(&mut self, now: Millis, topic: &str, payload: &[u8]) -> bool {
+        if self.core.is_copy_of_last_echo(topic, payload) {
+            return true;
+        }
+        self.handle_message(now, topic, payload)
+    }
+
     /// The ghost command to delete (with an empty retained message), marking it cleared.
     pub fn take_ghost_to_clear(&mut self) -> Option<String> {
         let ghost = self.core.state.ghost.as_mut().filter(|g| !g.cleared)?;

@@ -58,6 +58,8 @@ pub enum Incoming {
         packet_id: u16,
         /// The topic's retained message.
         retain: bool,
+        /// DUP: the broker may have delivered this message before [MQTT-3.3.1-1].
+        dup: bool,
     },
     /// PUBACK; MQTT 5 may say the publish was refused.
     PubAck {
@@ -207,6 +209,7 @@ fn decode_v4(frame: &mut BytesMut) -> Result<Incoming, String> {
             qos: p.qos,
             packet_id: p.pkid,
             retain: p.retain,
+            dup: p.dup,
         },
         Packet::PubAck(ack) => Incoming::PubAck {
             packet_id: ack.pkid,
@@ -282,6 +285,7 @@ fn decode_v5(frame: &mut BytesMut) -> Result<Incoming, String> {
             qos: p.qos,
             packet_id: p.pkid,
             retain: p.retain,
+            dup: p.dup,
         },
         Packet::PubAck(ack) => Incoming::PubAck {
             packet_id: ack.pkid,

@@ -266,8 +266,12 @@ impl Dashboard {
         let listeners = self.router.lend(&message.topic);
         for index in listeners.iter() {
             let device = &mut self.devices[index].adapter;
-            if message.retained {
+            if message.backlog {
+                device.handle_backlog(now, &message.topic, &message.payload);
+            } else if message.retained {
                 device.handle_retained(now, &message.topic, &message.payload);
+            } else if message.duplicate {
+                device.handle_duplicate(now, &message.topic, &message.payload);
             } else {
                 device.handle_message(now, &message.topic, &message.payload);
             }

@@ -34,11 +34,15 @@ pub struct DeviceCore {
     query_wanted: bool,
     outbox: VecDeque<OutgoingMessage>,
     expected_echoes: VecDeque<(String, Vec<u8>)>,
+    /// The last echo taken, to recognise a duplicate copy of it.
+    last_echo: Option<(String, Vec<u8>)>,
     guard: RelayGuard,
     /// The caller's time of the message being read (protocol modules get no clock of their own).
     pub now: Millis,
     /// The message being read is the broker's stored (retained) copy, not news.
     pub reading_retained: bool,
+    /// The message being read is history: kept by the broker while the page was away.
+    pub reading_history: bool,
 }
 
 impl DeviceCore {
@@ -53,8 +57,10 @@ impl DeviceCore {
             query_wanted: false,
             outbox: VecDeque::new(),
             expected_echoes: VecDeque::new(),
+            last_echo: None,
             now: 0,
             reading_retained: false,
+            reading_history: false,
         }
     }
 
@@ -87,10 +93,16 @@ impl DeviceCore {
 
     /// The device reported `on` for `channel` (growing the channel list up to [`MAX_CHANNELS`]).
     pub fn report_power(&mut self, channel: usize, on: bool) {
+        let history = self.reading_history;
         let Some(entry) = self.channel_mut(channel) else {
             return;
         };
         entry.power = Some(on);
+        if history {
+            // What it was: shown as the last known state, greyed, until it says it again.
+            entry.power_is_current = false;
+            return;
+        }
         entry.power_is_current = true;
         if entry
             .pending
@@ -104,6 +116,10 @@ impl DeviceCore {
 
     /// The device answered: it is online, and the question need not be repeated.
     pub fn heard_from_device(&mut self) {
+        if self.reading_history {
+            // Heard once, not now: the question stands.
+            return;
+        }
         self.state.availability = Availability::Online;
         self.next_query_at = None;
         self.state.unanswered_queries = 0;
@@ -112,6 +128,10 @@ impl DeviceCore {
 
     /// The device's availability topic spoke.
     pub fn report_availability(&mut self, online: bool) {
+        if self.reading_history {
+            // Old news; the retained availability that follows the subscription is current.
+            return;
+        }
         if online {
             let was_offline = self.state.availability == Availability::Offline;
             self.state.availability = Availability::Online;
@@ -258,9 +278,21 @@ impl DeviceCore {
             .expected_echoes
             .iter()
             .position(|(t, p)| t == topic && p == payload);
-        found
-            .and_then(|index| self.expected_echoes.remove(index))
-            .is_some()
+        let echo = found.and_then(|index| self.expected_echoes.remove(index));
+        let taken = echo.is_some();
+        if echo.is_some() {
+            self.last_echo = echo;
+        }
+        taken
+    }
+
+    /// True if a message the broker marked DUP (it may have delivered it before) is a copy of
+    /// the last echo of our own publish: QoS 1 may bring it twice, and the copy is no more the
+    /// device's answer than the first was.
+    pub fn is_copy_of_last_echo(&self, topic: &str, payload: &[u8]) -> bool {
+        self.last_echo
+            .as_ref()
+            .is_some_and(|(t, p)| t == topic && p == payload)
     }
 
     /// A question was sent: count it and plan the next one.

@@ -195,6 +195,12 @@ mod tests {
             pin.state().channels[0].pending.is_some(),
             "the page's own command, echoed by the broker, was taken as the board's report"
         );
+        // QoS 1 may deliver the echo twice, the copy marked DUP: still not the board's answer.
+        pin.handle_duplicate(T0 + 6, BOARD, br#"{"GP16":1}"#);
+        assert!(
+            pin.state().channels[0].pending.is_some(),
+            "a duplicate of the page's own echo was taken as the board's report"
+        );
         assert_eq!(pin.state().channels[0].power, Some(false));
         pin.handle_message(T0 + 40, BOARD, br#"{"GP16": 1}"#);
         assert_eq!(pin.state().channels[0].pending, None);

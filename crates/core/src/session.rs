@@ -145,6 +145,12 @@ pub struct Message {
     pub payload: Vec<u8>,
     /// True when this is the topic's retained message, sent because we subscribed.
     pub retained: bool,
+    /// DUP was set: a QoS 1 message the broker may have delivered before (a copy of one the
+    /// page already read).
+    pub duplicate: bool,
+    /// Kept for this client by the broker while it was away (a resumed session's backlog,
+    /// before the broker answered anything of this connection): true once, not now.
+    pub backlog: bool,
 }
 
 /// Why a connection is no longer usable.
@@ -312,6 +318,8 @@ pub struct Session {
     /// round trip, measured before any large message can hold answers back.
     connect_sent_at: Millis,
     round_trip: Millis,
+    /// Messages now are a resumed session's backlog (see [`Message::backlog`]).
+    backlog: bool,
     last_heard: Millis,
 }
 
@@ -341,6 +349,7 @@ impl Session {
             awaiting_since: None,
             connect_sent_at: 0,
             round_trip: 0,
+            backlog: false,
             last_heard: 0,
         }
     }
@@ -390,6 +399,7 @@ impl Session {
         self.last_heard = now;
         self.connect_sent_at = now;
         self.round_trip = 0;
+        self.backlog = false;
         self.phase = Phase::AwaitingConnack {
             deadline: now + self.options.connack_timeout,
         };
@@ -862,6 +872,11 @@ impl Session {
             self.proven = true;
             self.events.push_back(SessionEvent::Proven);
         }
+        // A resumed session's backlog (what the broker kept for this client while it was away)
+        // comes right after CONNACK, before the broker answers anything this connection sent.
+        if !matches!(packet, Incoming::Publish { .. }) {
+            self.backlog = false;
+        }
         match packet {
             Incoming::Publish {
                 topic,
@@ -869,7 +884,8 @@ impl Session {
                 qos,
                 packet_id,
                 retain,
-            } => self.handle_publish(now, topic, payload, qos, packet_id, retain),
+                dup,
+            } => self.handle_publish(now, topic, payload, qos, packet_id, (retain, dup)),
             Incoming::PubAck { packet_id, refusal } => {
                 if self
                     .in_flight
@@ -929,6 +945,7 @@ impl Session {
                 }
                 self.limits = limits;
                 self.phase = Phase::Connected;
+                self.backlog = session_present;
                 self.events
                     .push_back(SessionEvent::Connected { session_present });
                 if session_present {
@@ -983,7 +1000,7 @@ impl Session {
         payload: Vec<u8>,
         qos: QoS,
         packet_id: u16,
-        retained: bool,
+        (retained, duplicate): (bool, bool),
     ) {
         if topic.is_empty() {
             // MQTT 5 topic aliases: this client allows none (Topic Alias Maximum 0 in CONNECT).
@@ -1010,6 +1027,8 @@ impl Session {
                 topic,
                 payload,
                 retained,
+                duplicate,
+                backlog: self.backlog,
             }));
         }
     }

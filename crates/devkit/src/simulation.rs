@@ -86,9 +86,11 @@ enum Fault {
     Duplicate,
     Garbage,
     Reframe,
+    Mute,
+    Slow,
 }
 
-const FAULTS: [Fault; 12] = [
+const FAULTS: [Fault; 14] = [
     Fault::Cut,
     Fault::Restart,
     Fault::Unplug,
@@ -101,6 +103,8 @@ const FAULTS: [Fault; 12] = [
     Fault::Duplicate,
     Fault::Garbage,
     Fault::Reframe,
+    Fault::Mute,
+    Fault::Slow,
 ];
 
 impl Fault {
@@ -118,6 +122,8 @@ impl Fault {
             Fault::Duplicate => "duplicate",
             Fault::Garbage => "garbage",
             Fault::Reframe => "reframe",
+            Fault::Mute => "mute",
+            Fault::Slow => "slow",
         }
     }
 
@@ -227,6 +233,14 @@ struct SimPlug {
     retry_at: Millis,
     /// When a command it received switched its output.
     commands: Vec<Millis>,
+    /// Connected but deaf until then (a hung firmware): what arrives is lost; then its watchdog
+    /// reboots it (the connection dropped, a new one made). 0: not muted.
+    muted_until: Millis,
+    /// Slow until then: it reads each message `slow_by` after it arrives (a busy board).
+    slow_until: Millis,
+    slow_by: Millis,
+    /// Messages waiting to be read, with when.
+    inbox: VecDeque<(Millis, String, String)>,
 }
 
 /// The page's clicks the dashboard accepted, per device.
@@ -260,7 +274,7 @@ struct World {
     latency: Millis,
     broker_back_at: Millis,
     last_fault: Millis,
-    /// The last step at which the page was connected before the current outage began.
+    /// The last step at which the page was connected (proven) before the current outage began.
     last_connected: Millis,
     /// The phone is asleep until then: the page's timers are starved and it hears nothing; it
     /// is told `handle_wake` when it wakes (the clock then jumps by the time asleep).
@@ -313,6 +327,10 @@ impl World {
                 plugged: true,
                 retry_at: 0,
                 commands: Vec::new(),
+                muted_until: 0,
+                slow_until: 0,
+                slow_by: 0,
+                inbox: VecDeque::new(),
             });
         }
         let page = Dashboard::new(options, configs, random.next_u64());
@@ -541,6 +559,14 @@ impl World {
 
     fn plug_io(&mut self, index: usize) {
         let now = self.now;
+        let plug = &mut self.plugs[index];
+        if plug.muted_until != 0 && now >= plug.muted_until {
+            plug.muted_until = 0;
+            if let Some(id) = plug.conn {
+                self.note(format!("sim{index} reboots"));
+                self.cut(id);
+            }
+        }
         let mut replies: Vec<PlugPublish> = Vec::new();
         if self.plugs[index].conn.is_none()
             && self.plugs[index].plugged
@@ -563,20 +589,20 @@ impl World {
                         let filters = plug.plug.subscriptions();
                         let _ = plug.session.subscribe(now, &filters);
                     }
+                    SessionEvent::Message(_) if now < plug.muted_until => {}
                     SessionEvent::Message(message) => {
                         let payload = String::from_utf8_lossy(&message.payload).into_owned();
-                        let command = plug.plug.is_switch_command(&message.topic, &payload);
-                        let before = plug.plug.output();
-                        replies.extend(plug.plug.on_message(
-                            Duration::from_millis(now),
-                            &message.topic,
-                            &payload,
-                        ));
-                        // A command counts where it switches: QoS 1 may bring one twice, and
-                        // "off" twice is one switch.
-                        if command && plug.plug.output() != before {
-                            plug.commands.push(now);
-                        }
+                        let delay = if now < plug.slow_until {
+                            plug.slow_by
+                        } else {
+                            0
+                        };
+                        // In order: never before what already waits.
+                        let at = plug
+                            .inbox
+                            .back()
+                            .map_or(now + delay, |(last, ..)| (*last).max(now + delay));
+                        plug.inbox.push_back((at, message.topic, payload));
                     }
                     SessionEvent::Lost(_) | SessionEvent::Refused(_) => {
                         events.push(format!("sim{index} lost its connection: {event:?}"));
@@ -587,6 +613,22 @@ impl World {
                         plug.retry_at = now + 300;
                     }
                     _ => {}
+                }
+            }
+            while plug.inbox.front().is_some_and(|(at, ..)| *at <= now) {
+                let Some((_, topic, payload)) = plug.inbox.pop_front() else {
+                    break;
+                };
+                let command = plug.plug.is_switch_command(&topic, &payload);
+                let before = plug.plug.output();
+                replies.extend(
+                    plug.plug
+                        .on_message(Duration::from_millis(now), &topic, &payload),
+                );
+                // A command counts where it switches: QoS 1 may bring one twice, and "off"
+                // twice is one switch.
+                if command && plug.plug.output() != before {
+                    plug.commands.push(now);
                 }
             }
             replies.extend(plug.plug.poll(Duration::from_millis(now)));
@@ -689,9 +731,13 @@ impl World {
             self.note("the broker is back".into());
         }
         if self.now >= FAULTY_FOR {
-            // The end is quiet: devices are plugged back in.
+            // The end is quiet: devices are plugged back in, and hear and answer at once.
             for plug in &mut self.plugs {
                 plug.plugged = true;
+                if plug.muted_until > FAULTY_FOR {
+                    plug.muted_until = FAULTY_FOR;
+                }
+                plug.slow_until = plug.slow_until.min(FAULTY_FOR);
             }
             return;
         }
@@ -839,6 +885,27 @@ impl World {
                     payload.len()
                 ));
             }
+            // A device goes deaf for 1 to 15 s while connected (its firmware hangs), then its
+            // watchdog reboots it.
+            185..=186 if self.on(Fault::Mute) => {
+                let index = self.random.below(self.plugs.len() as u64) as usize;
+                let until = self.now + 1_000 + self.random.below(14_000);
+                self.plugs[index].muted_until = until;
+                // Its reboot: back on the broker 0.3 s later.
+                self.last_fault = self.last_fault.max(until + 300);
+                self.note(format!("sim{index} hears nothing until {until} ms"));
+            }
+            // A device reads every message 0.2 to 3 s late for 5 to 20 s (a busy board).
+            187..=188 if self.on(Fault::Slow) => {
+                let index = self.random.below(self.plugs.len() as u64) as usize;
+                let by = 200 + self.random.below(2_800);
+                let until = self.now + 5_000 + self.random.below(15_000);
+                let plug = &mut self.plugs[index];
+                plug.slow_by = by;
+                plug.slow_until = until;
+                self.last_fault = self.last_fault.max(until + by);
+                self.note(format!("sim{index} reads {by} ms late until {until} ms"));
+            }
             _ => {}
         }
     }
@@ -847,6 +914,7 @@ impl World {
         self.pipes
             .values()
             .all(|p| p.to_broker.is_empty() && p.to_client.is_empty())
+            && self.plugs.iter().all(|p| p.inbox.is_empty())
     }
 
     fn check(&self) -> Result<(), String> {
@@ -956,11 +1024,21 @@ impl World {
             let phase = self.page.link().phase.clone();
             self.step();
             if self.page.link().phase != phase {
-                let now = self.page.link().phase.clone();
-                self.note(format!("the page's link: {now:?}"));
+                let link = self.page.link();
+                let event = match &link.problem {
+                    Some(problem) => format!("the page's link: {:?} ({problem})", link.phase),
+                    None => format!("the page's link: {:?}", link.phase),
+                };
+                self.note(event);
             }
             self.check()?;
-            if self.page.link().phase == LinkPhase::Connected && self.now <= FAULTY_FOR {
+            // Connected as the page counts it: a connection that proved useful (the broker
+            // answered after CONNACK). One stalled before that does not end an outage.
+            let link = self.page.link();
+            if link.phase == LinkPhase::Connected
+                && link.failed_attempts == 0
+                && self.now <= FAULTY_FOR
+            {
                 self.last_connected = self.now;
             }
             if self.now == self.back_deadline() {

@@ -1321,3 +1321,38 @@ fn in_a_kept_session_commands_go_at_most_once_so_a_reconnect_never_sends_one_aga
         matches!(&sent(&mut dashboard)[..], [Packet::Publish(p)] if p.qos == mqttbytes::QoS::AtLeastOnce)
     );
 }
+
+#[test]
+fn a_resumed_sessions_backlog_is_shown_as_what_the_device_was_never_as_its_state_now() {
+    // The broker kept "OFF" while the page was away; the device may have been switched since
+    // (and may not answer at once): the switch shows the last known state, greyed, until the
+    // device says it again.
+    let mut options = SessionOptions::new("switchboard-test");
+    options.clean_session = false;
+    let mut dashboard = Dashboard::new(options, vec![DeviceConfig::tasmota("plug", "")], 1);
+    dashboard.start();
+    commands(&mut dashboard);
+    dashboard.handle_transport_open(T0);
+    sent(&mut dashboard);
+    let mut bytes = encoded(|b| {
+        ConnAck::new(ConnectReturnCode::Success, true)
+            .write(b)
+            .unwrap();
+    });
+    bytes.extend(from_broker("stat/plug/POWER", "OFF"));
+    dashboard.handle_bytes(T0, &bytes);
+    let channel = &dashboard.devices()[0].state().channels[0];
+    assert_eq!(
+        (channel.power, channel.power_is_current),
+        (Some(false), false)
+    );
+    assert!(!dashboard.devices()[0].state().is_operable(0));
+    // The broker answers this connection (its SUBACK), then the device its question.
+    broker_answers(&mut dashboard, T0 + 5);
+    dashboard.handle_bytes(T0 + 10, &from_broker("stat/plug/POWER", "ON"));
+    let channel = &dashboard.devices()[0].state().channels[0];
+    assert_eq!(
+        (channel.power, channel.power_is_current),
+        (Some(true), true)
+    );
+}

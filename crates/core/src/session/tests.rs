@@ -336,12 +336,16 @@ fn connack_and_publish_in_one_chunk_and_a_publish_split_in_two_all_arrive() {
             SessionEvent::Message(Message {
                 topic: "a".into(),
                 payload: b"1".to_vec(),
-                retained: true
+                retained: true,
+                duplicate: false,
+                backlog: false
             }),
             SessionEvent::Message(Message {
                 topic: "b".into(),
                 payload: b"22".to_vec(),
-                retained: false
+                retained: false,
+                duplicate: false,
+                backlog: false
             }),
         ]
     );
@@ -1170,4 +1174,61 @@ fn on_a_slow_link_an_answer_is_late_only_after_three_of_its_round_trips() {
     assert!(sent_packets(&mut session).is_empty());
     session.handle_timeout(T0 + 400 + 3 * 300);
     assert!(matches!(sent_packets(&mut session)[..], [Packet::PingReq]));
+}
+
+#[test]
+fn a_resumed_sessions_backlog_is_marked_until_the_broker_answers_this_connection() {
+    // The broker sends what it kept for the client right after CONNACK; whatever answers a
+    // packet of this connection (a SUBACK, a PINGRESP) comes after it.
+    let mut options = SessionOptions::new("c");
+    options.clean_session = false;
+    let mut session = Session::new(options);
+    session.handle_transport_open(T0);
+    sent_packets(&mut session);
+    let mut bytes = encode(|b| {
+        ConnAck::new(ConnectReturnCode::Success, true)
+            .write(b)
+            .unwrap();
+    });
+    bytes.extend(publish_from_broker(
+        "stat/p/POWER",
+        b"OFF",
+        QoS::AtLeastOnce,
+        1,
+        false,
+    ));
+    session.handle_bytes(T0 + 5, &bytes);
+    session
+        .subscribe(T0 + 5, &["stat/p/POWER".to_string()])
+        .unwrap();
+    let Some(Packet::Subscribe(subscribe)) = sent_packets(&mut session)
+        .into_iter()
+        .find(|p| matches!(p, Packet::Subscribe(_)))
+    else {
+        panic!("no SUBSCRIBE");
+    };
+    let mut bytes = encode(|b| {
+        SubAck::new(
+            subscribe.pkid,
+            vec![SubscribeReasonCode::Success(QoS::AtLeastOnce)],
+        )
+        .write(b)
+        .unwrap();
+    });
+    bytes.extend(publish_from_broker(
+        "stat/p/POWER",
+        b"ON",
+        QoS::AtMostOnce,
+        0,
+        false,
+    ));
+    session.handle_bytes(T0 + 9, &bytes);
+    let backlog: Vec<(Vec<u8>, bool)> = events(&mut session)
+        .into_iter()
+        .filter_map(|e| match e {
+            SessionEvent::Message(m) => Some((m.payload, m.backlog)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(backlog, [(b"OFF".to_vec(), true), (b"ON".to_vec(), false)]);
 }
