@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test tier, installing what is missing first. CI runs exactly this (.ci/run).
 #   1. format and clippy (native and wasm32), warnings are errors
-#   2. unit tests of the pure core and the dev kit (native, milliseconds), and a randomized
-#      run of the session against hostile input (FUZZ_EXECUTIONS, default 300000)
+#   2. unit tests of the pure core and the dev kit (native, milliseconds), the simulation's
+#      long budget in release (SIM_SEEDS, default 10000 seeds), and a randomized run of the
+#      session against hostile input (FUZZ_EXECUTIONS, default 300000)
 #   3. browser tests of the transport (wasm-bindgen-test in headless Chromium, real Mosquitto)
 #   4. release build of the page (trunk, wasm-opt)
 #   5. end-to-end: the built page in headless Chromium against Mosquitto and the embedded
@@ -36,8 +37,13 @@ cargo clippy --target wasm32-unknown-unknown -p switchboard -p switchboard-core 
 step_done "format and lint"
 
 step "unit tests (native)"
-cargo test -p switchboard-core -p switchboard-devkit -p switchboard-split-step 2>&1 | tee "$LOG_DIR/unit.log"
+# The simulation's 200 quick seeds here; its long budget is the next step.
+env -u SIM_SEEDS -u SIM_SEED -u SIM_FAULTS cargo test -p switchboard-core -p switchboard-devkit -p switchboard-split-step 2>&1 | tee "$LOG_DIR/unit.log"
 step_done "unit tests"
+
+step "simulation, long budget (the whole core under seeded faults; SIM_SEEDS, release)"
+SIM_SEEDS="${SIM_SEEDS:-10000}" cargo test --release -p switchboard-devkit simulation_the_core -- --nocapture 2>&1 | tee "$LOG_DIR/simulation.log"
+step_done "simulation"
 
 step "randomized session run (no input may panic; 10 million in a long run)"
 cargo run --quiet --release -p switchboard-core --example fuzz_session -- "${FUZZ_EXECUTIONS:-300000}"
@@ -70,7 +76,7 @@ step_done "benchmark (quick)"
 
 # One closing line over every tier.
 sum() { grep -hoE "$1" "$LOG_DIR/$2" | grep -oE '[0-9]+' | awk '{ total += $1 } END { print total + 0 }'; }
-passed=$(( $(sum '[0-9]+ passed' unit.log) + $(sum '[0-9]+ passed' browser.log) + $(sum ' pass [0-9]+$' e2e.log) ))
-failed=$(( $(sum '[0-9]+ failed' unit.log) + $(sum '[0-9]+ failed' browser.log) + $(sum ' fail [0-9]+$' e2e.log) ))
+passed=$(( $(sum '[0-9]+ passed' unit.log) + $(sum '[0-9]+ passed' simulation.log) + $(sum '[0-9]+ passed' browser.log) + $(sum ' pass [0-9]+$' e2e.log) ))
+failed=$(( $(sum '[0-9]+ failed' unit.log) + $(sum '[0-9]+ failed' simulation.log) + $(sum '[0-9]+ failed' browser.log) + $(sum ' fail [0-9]+$' e2e.log) ))
 printf '\ntotal: %s passed, %s failed\n' "$passed" "$failed"
 [ "$failed" = 0 ]
