@@ -207,6 +207,16 @@ impl Device {
         self.core.adopt_guard(&previous.core);
     }
 
+    /// Its relay guard (recent commands, a lock).
+    pub fn relay_guard(&self) -> &crate::relay_guard::RelayGuard {
+        self.core.relay_guard()
+    }
+
+    /// Takes over the relay guard of a device removed from the same address.
+    pub fn adopt_relay_guard(&mut self, guard: crate::relay_guard::RelayGuard) {
+        self.core.adopt_relay_guard(guard);
+    }
+
     /// The user confirmed that switching may resume after a lock.
     pub fn unlock(&mut self) {
         self.core.unlock();

@@ -27,11 +27,12 @@ use crate::adapter::{Device, DeviceAction};
 use crate::backoff::Random;
 use crate::codec::ProtocolVersion;
 use crate::device::{CommandError, DeviceState, OutgoingMessage};
-use crate::device_config::DeviceConfig;
+use crate::device_config::{DeviceAddress, DeviceConfig};
 pub use crate::device_id::DeviceId;
 use crate::discovery::Discovery;
 use crate::message_log::{Direction, MessageLog};
 use crate::reconnect::ReconnectPolicy;
+use crate::relay_guard::RelayGuard;
 use crate::session::{Message, Session, SessionOptions};
 use crate::time::Millis;
 use deadlines::DeadlineIndex;
@@ -115,6 +116,8 @@ pub struct Dashboard {
     /// changed: the page shows such a change without waiting for the next frame.
     usability_of: Vec<u32>,
     usability_changes: u64,
+    /// The relay guards of the last devices removed, by address (see `devices`).
+    removed_guards: VecDeque<(DeviceAddress, RelayGuard)>,
 }
 
 impl Dashboard {
@@ -155,11 +158,22 @@ impl Dashboard {
             deadlines: DeadlineIndex::default(),
             usability_of: Vec::new(),
             usability_changes: 0,
+            removed_guards: VecDeque::new(),
         };
         for device in devices {
             dashboard.add_device(0, device);
         }
         dashboard
+    }
+
+    /// Behaves as before one of this round's fixes (the simulator shows it finds the defect).
+    #[cfg(feature = "emulate-old-defects")]
+    pub fn emulate_old_defect(&mut self, defect: crate::old_defects::OldDefect) {
+        use crate::old_defects::OldDefect;
+        match defect {
+            OldDefect::BackoffResetAfterFiveSeconds => self.reconnect.emulate_pre_round_backoff(),
+            OldDefect::NoNudges => self.session.emulate_no_nudges(),
+        }
     }
 
     /// The broker's address, used only to word problems (e.g. a `wss://` certificate hint).

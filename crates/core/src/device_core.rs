@@ -247,7 +247,17 @@ impl DeviceCore {
     /// Takes over `other`'s relay guard (its recent commands and its lock): a device whose
     /// address is edited keeps its protection.
     pub fn adopt_guard(&mut self, other: &DeviceCore) {
-        self.guard = other.guard.clone();
+        self.adopt_relay_guard(other.guard.clone());
+    }
+
+    /// Its relay guard, kept by the dashboard when the device is removed.
+    pub fn relay_guard(&self) -> &RelayGuard {
+        &self.guard
+    }
+
+    /// Takes over a relay guard (recent commands, a lock) kept from an earlier device.
+    pub fn adopt_relay_guard(&mut self, guard: RelayGuard) {
+        self.guard = guard;
         self.state.locked = self.guard.is_locked();
     }
 

@@ -66,6 +66,8 @@ pub mod layout;
 pub mod message_log;
 pub mod number_text;
 pub mod offscreen_sweep;
+#[cfg(feature = "emulate-old-defects")]
+pub mod old_defects;
 pub mod packet_reader;
 pub mod profiles;
 pub mod qr_code;

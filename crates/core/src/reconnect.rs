@@ -61,6 +61,9 @@ pub struct ReconnectPolicy {
     refused: Backoff,
     /// When the current connection proved useful, if it did.
     proven_at: Option<Millis>,
+    /// The pre-round rule, when emulated (see [`crate::old_defects`]).
+    #[cfg(feature = "emulate-old-defects")]
+    pre_round: Option<Backoff>,
 }
 
 impl Default for ReconnectPolicy {
@@ -78,7 +81,15 @@ impl ReconnectPolicy {
             slow: Backoff::new(SLOW_FIRST, RECONNECT_CAP),
             refused: Backoff::new(REFUSED_FIRST, RECONNECT_CAP),
             proven_at: None,
+            #[cfg(feature = "emulate-old-defects")]
+            pre_round: None,
         }
+    }
+
+    /// Paces reconnects as before this round ([`crate::old_defects::OldDefect`]).
+    #[cfg(feature = "emulate-old-defects")]
+    pub fn emulate_pre_round_backoff(&mut self) {
+        self.pre_round = Some(Backoff::new(QUICK_FIRST, RECONNECT_CAP));
     }
 
     /// The current connection proved useful at `now`: the next outage starts afresh.
@@ -92,6 +103,14 @@ impl ReconnectPolicy {
     /// How long to wait before the next attempt, after a failure of this kind at `now`.
     pub fn next_delay(&mut self, now: Millis, failure: Failure, random: &mut Random) -> Millis {
         let proven_at = self.proven_at.take();
+        #[cfg(feature = "emulate-old-defects")]
+        if let Some(old) = &mut self.pre_round {
+            // Reset only by a connection up 5 s (proven within a round trip of its CONNACK).
+            if proven_at.is_some_and(|at| now.saturating_sub(at) >= 5 * SECOND) {
+                old.reset();
+            }
+            return old.next_jittered_delay(random);
+        }
         let forgiven = match failure {
             Failure::Unreachable => false,
             Failure::Dropped => proven_at.is_some(),

@@ -321,6 +321,9 @@ pub struct Session {
     /// Messages now are a resumed session's backlog (see [`Message::backlog`]).
     backlog: bool,
     last_heard: Millis,
+    /// Nudges off, as before this round (see [`crate::old_defects`]).
+    #[cfg(feature = "emulate-old-defects")]
+    no_nudges: bool,
 }
 
 impl Session {
@@ -351,7 +354,15 @@ impl Session {
             round_trip: 0,
             backlog: false,
             last_heard: 0,
+            #[cfg(feature = "emulate-old-defects")]
+            no_nudges: false,
         }
+    }
+
+    /// Sends no nudges, as before this round ([`crate::old_defects::OldDefect::NoNudges`]).
+    #[cfg(feature = "emulate-old-defects")]
+    pub fn emulate_no_nudges(&mut self) {
+        self.no_nudges = true;
     }
 
     /// What the broker of the current (or last) connection allows.
@@ -490,6 +501,10 @@ impl Session {
     /// The next nudge, if one is due at all: while a large packet arrives in pieces, or while
     /// an awaited answer is late and the broker silent (for a while).
     fn next_nudge_at(&self) -> Option<Millis> {
+        #[cfg(feature = "emulate-old-defects")]
+        if self.no_nudges {
+            return None;
+        }
         if !self.is_connected() {
             return None;
         }

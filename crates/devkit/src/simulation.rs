@@ -41,6 +41,7 @@ use switchboard_core::codec::ProtocolVersion;
 use switchboard_core::config::{parse_device_spec, DeviceConfig};
 use switchboard_core::dashboard::{Dashboard, DeviceId, LinkPhase, TransportCommand};
 use switchboard_core::device::SwitchCommand;
+use switchboard_core::old_defects::OldDefect;
 use switchboard_core::reconnect::RECONNECT_CAP;
 use switchboard_core::session::{Session, SessionEvent, SessionOptions, Will};
 use switchboard_core::time::Millis;
@@ -65,6 +66,14 @@ const STEP: Millis = 5;
 const SHORT_OUTAGE: Millis = 10_000;
 /// Events kept for a failure's message.
 const TRACE_LEN: usize = 24;
+/// A trickling broker writes this much a step unwoken (about 42 KB/s, as measured behind
+/// Debian 12's Mosquitto 2.0.11)...
+const TRICKLE_PER_STEP: usize = 210;
+/// ...and this much more each time the page sends it something (measured: a ping every 4 ms
+/// brought a 256 KB message in 0.54 s).
+const TRICKLE_WAKE: usize = 2048;
+/// How soon a click made when every device must be back is confirmed.
+const CONFIRM_WITHIN: Millis = 2_000;
 /// The most heap the page may hold at the end of a seed (three devices; 9-16 KB measured,
 /// over 0.6 MB for one seed in ten, up to 1.1 MB, before a large packet's buffer was
 /// given back).
@@ -88,9 +97,12 @@ enum Fault {
     Reframe,
     Mute,
     Slow,
+    Crashloop,
+    Trickle,
+    Remove,
 }
 
-const FAULTS: [Fault; 14] = [
+const FAULTS: [Fault; 17] = [
     Fault::Cut,
     Fault::Restart,
     Fault::Unplug,
@@ -105,6 +117,9 @@ const FAULTS: [Fault; 14] = [
     Fault::Reframe,
     Fault::Mute,
     Fault::Slow,
+    Fault::Crashloop,
+    Fault::Trickle,
+    Fault::Remove,
 ];
 
 impl Fault {
@@ -124,6 +139,9 @@ impl Fault {
             Fault::Reframe => "reframe",
             Fault::Mute => "mute",
             Fault::Slow => "slow",
+            Fault::Crashloop => "crashloop",
+            Fault::Trickle => "trickle",
+            Fault::Remove => "remove",
         }
     }
 
@@ -219,6 +237,8 @@ struct Pipe {
     to_client: VecDeque<(Millis, Vec<u8>)>,
     /// Nothing gets through before this (a dead Wi-Fi access point: silent, not closed).
     stalled_until: Millis,
+    /// Bytes toward the client the broker has not written yet (a trickling broker).
+    unwritten: VecDeque<u8>,
 }
 
 /// A simulated device on its own MQTT session.
@@ -249,6 +269,8 @@ struct UserLog {
     accepted: Vec<u64>,
     /// When each accepted click was made, per device.
     at: Vec<Vec<Millis>>,
+    /// When the user last unlocked each device (the limit's window starts afresh).
+    unlocked_at: Vec<Millis>,
 }
 
 /// One simulated world.
@@ -284,7 +306,20 @@ struct World {
     /// Emulates the page before this round: every edit of the device list stopped the
     /// dashboard and built a new one (a new connection, every device new, relay guards reset).
     edits_rebuild: bool,
+    /// This round's defects switched back on in the page (the simulator must find them).
+    old_defects: Vec<OldDefect>,
     page_options: SessionOptions,
+    /// The broker writes large messages to the page only as fast as the page wakes it
+    /// (Mosquitto 2.0 with libwebsockets before 4.2, eclipse-mosquitto/mosquitto#2252).
+    trickle: bool,
+    /// Restarts still to come in a crash loop, and when the next one is.
+    crashloop_left: u32,
+    crashloop_next: Millis,
+    /// Devices the user removed, with when they are added back (and as what).
+    removed: Vec<Option<(Millis, DeviceConfig)>>,
+    /// The clicks made when every device had to be back: confirmed by then.
+    confirm_at: Option<Millis>,
+    confirm_clicked: Vec<bool>,
 }
 
 impl World {
@@ -305,6 +340,7 @@ impl World {
         }
         options.clean_session = random.below(4) != 0;
         let page_options = options.clone();
+        let trickle = random.below(2) == 0 && faults.contains(&Fault::Trickle);
         let mut plugs = Vec::new();
         let mut configs = Vec::new();
         for name in &names {
@@ -353,6 +389,7 @@ impl World {
             user: UserLog {
                 accepted: vec![0; count],
                 at: vec![Vec::new(); count],
+                unlocked_at: vec![0; count],
             },
             latency: 5,
             broker_back_at: 0,
@@ -361,7 +398,14 @@ impl World {
             page_asleep_until: None,
             reframed: 0,
             edits_rebuild: false,
+            old_defects: Vec::new(),
             page_options,
+            trickle,
+            crashloop_left: 0,
+            crashloop_next: 0,
+            removed: vec![None; count],
+            confirm_at: None,
+            confirm_clicked: vec![false; count],
         };
         let kinds: Vec<String> = world
             .plugs
@@ -369,10 +413,11 @@ impl World {
             .map(|p| format!("{:?}", p.kind))
             .collect();
         world.setup = format!(
-            "page {}, clean session {}, broker persistent {}, limits {:?}; devices {}",
+            "page {}, clean session {}, broker persistent {}, trickling {}, limits {:?}; devices {}",
             world.page_options.protocol.label(),
             world.page_options.clean_session,
             world.broker.persistent,
+            world.trickle,
             world.broker.v5_limits,
             kinds.join(", ")
         );
@@ -407,18 +452,37 @@ impl World {
     /// The pre-round edit: the old page closed its connection and built a new dashboard from
     /// the edited list.
     fn rebuild_page(&mut self, index: usize, label: String) {
+        let old_ids: Vec<DeviceId> = self.page.devices().iter().map(|d| d.id).collect();
         let mut configs: Vec<DeviceConfig> = self
             .page
             .devices()
             .iter()
             .map(|d| d.config.clone())
             .collect();
-        configs[index].label = label;
+        if let Some(config) = configs.get_mut(index) {
+            config.label = label;
+        }
         self.close_page_conn();
         let seed = self.random.next_u64();
         self.page = Dashboard::new(self.page_options.clone(), configs, seed);
-        self.ids = self.page.devices().iter().map(|d| d.id).collect();
+        for defect in self.old_defects.clone() {
+            self.page.emulate_old_defect(defect);
+        }
+        // The same devices in the same places, under the new dashboard's identities (a device
+        // removed at the time stays removed).
+        let new_ids: Vec<DeviceId> = self.page.devices().iter().map(|d| d.id).collect();
+        for id in &mut self.ids {
+            if let Some(position) = old_ids.iter().position(|old| old == id) {
+                *id = new_ids[position];
+            }
+        }
         self.page.start();
+    }
+
+    /// Switches one of this round's defects back on in the page.
+    fn emulate(&mut self, defect: OldDefect) {
+        self.old_defects.push(defect);
+        self.page.emulate_old_defect(defect);
     }
 
     fn fail(&self, invariant: &str, detail: String) -> String {
@@ -468,6 +532,34 @@ impl World {
     /// three pieces at random places, or merged into the chunk before it: a client must not
     /// assume MQTT packets are aligned on WebSocket messages [MQTT-6.0.0-2].
     fn send_to_client(&mut self, id: ConnId, bytes: Vec<u8>) {
+        if self.trickle && self.page_conn == Some(id) {
+            if let Some(pipe) = self.pipes.get_mut(&id) {
+                let idle = pipe.unwritten.is_empty();
+                pipe.unwritten.extend(bytes);
+                // An idle writer writes what it is given at once, up to a wake's worth.
+                if idle {
+                    self.trickle_write(id, TRICKLE_WAKE);
+                }
+            }
+            return;
+        }
+        self.write_to_client(id, bytes);
+    }
+
+    /// A trickling broker writes up to `budget` of what it holds for client `id`.
+    fn trickle_write(&mut self, id: ConnId, budget: usize) {
+        let Some(pipe) = self.pipes.get_mut(&id) else {
+            return;
+        };
+        let n = budget.min(pipe.unwritten.len());
+        if n > 0 {
+            let bytes: Vec<u8> = pipe.unwritten.drain(..n).collect();
+            self.write_to_client(id, bytes);
+        }
+    }
+
+    /// Bytes leave the broker toward client `id` (see [`World::send_to_client`]).
+    fn write_to_client(&mut self, id: ConnId, bytes: Vec<u8>) {
         let at = self.now + self.delay();
         let reframe = if self.page_conn == Some(id) && self.on(Fault::Reframe) {
             self.random.below(8)
@@ -675,6 +767,9 @@ impl World {
                     for (to, bytes) in out {
                         self.send_to_client(to, bytes);
                     }
+                    if self.trickle && self.page_conn == Some(id) {
+                        self.trickle_write(id, TRICKLE_WAKE);
+                    }
                     for id in close {
                         self.note(format!("the broker closed connection {id}"));
                         self.cut(id);
@@ -716,6 +811,19 @@ impl World {
         }
     }
 
+    /// The broker restarts (with or without persistence, as the seed drew), down for `down`.
+    fn restart_broker(&mut self, down: Millis) {
+        let ids: Vec<ConnId> = self.pipes.keys().copied().collect();
+        self.broker.restart();
+        for id in ids {
+            self.cut(id);
+        }
+        self.broker_back_at = self.now + down;
+        self.last_fault = self.last_fault.max(self.now);
+        let until = self.broker_back_at;
+        self.note(format!("the broker restarts, back at {until} ms"));
+    }
+
     /// Device `index` publishes `payload` on `topic` (not retained).
     fn device_publishes(&mut self, index: usize, topic: &str, payload: &[u8]) {
         let now = self.now;
@@ -729,6 +837,28 @@ impl World {
         if !self.broker.up && self.now >= self.broker_back_at {
             self.broker.up = true;
             self.note("the broker is back".into());
+        }
+        for index in 0..self.plugs.len() {
+            let due = self.removed[index]
+                .as_ref()
+                .is_some_and(|(back, _)| self.now >= *back || self.now >= FAULTY_FOR);
+            if due && self.page_asleep_until.is_none() {
+                if let Some((_, config)) = self.removed[index].take() {
+                    self.ids[index] = self.page.add_device(self.now, config);
+                    self.last_fault = self.last_fault.max(self.now);
+                    self.note(format!("sim{index} added back"));
+                }
+            }
+        }
+        if self.crashloop_left > 0 && self.now < FAULTY_FOR {
+            if self.broker.up && self.now >= self.crashloop_next {
+                self.crashloop_left -= 1;
+                let down = 200 + self.random.below(800);
+                self.restart_broker(down);
+                self.crashloop_next = self.broker_back_at + 1_000 + self.random.below(3_000);
+            }
+        } else {
+            self.crashloop_left = 0;
         }
         if self.now >= FAULTY_FOR {
             // The end is quiet: devices are plugged back in, and hear and answer at once.
@@ -753,15 +883,30 @@ impl World {
             }
             // The broker restarts, with or without persistence, down 0.2 to 10 s.
             4 if self.broker.up && self.on(Fault::Restart) => {
-                let ids: Vec<ConnId> = self.pipes.keys().copied().collect();
-                self.broker.restart();
-                for id in ids {
-                    self.cut(id);
+                let down = 200 + self.random.below(9_800);
+                self.restart_broker(down);
+            }
+            // The broker in a crash loop: 3 to 6 restarts, each down 0.2 to 1 s, up 1 to 4 s
+            // in between (a bad config pushed, a supervisor restarting it).
+            189 if self.broker.up && self.crashloop_left == 0 && self.on(Fault::Crashloop) => {
+                self.crashloop_left = 3 + self.random.below(4) as u32;
+                self.note(format!(
+                    "the broker starts a crash loop of {} restarts",
+                    self.crashloop_left
+                ));
+                self.crashloop_next = self.now;
+            }
+            // The user removes a device, and adds it back 1 to 6 s later.
+            190..=191 if self.page_asleep_until.is_none() && self.on(Fault::Remove) => {
+                let index = self.random.below(self.plugs.len() as u64) as usize;
+                if self.removed[index].is_none() {
+                    if let Some(config) = self.shown(index).map(|d| d.config.clone()) {
+                        let back = self.now + 1_000 + self.random.below(5_000);
+                        let _ = self.page.remove_device(self.now, self.ids[index]);
+                        self.removed[index] = Some((back, config));
+                        self.note(format!("sim{index} removed, added back at {back} ms"));
+                    }
                 }
-                self.broker_back_at = self.now + 200 + self.random.below(9_800);
-                self.last_fault = self.last_fault.max(self.now);
-                let until = self.broker_back_at;
-                self.note(format!("the broker restarts, back at {until} ms"));
             }
             // A device unplugged, or plugged back.
             5..=6 if self.on(Fault::Unplug) => {
@@ -874,7 +1019,9 @@ impl World {
                 let index = self.random.below(self.plugs.len() as u64) as usize;
                 let topics = &self.plugs[index].topics;
                 let topic = topics[self.random.below(topics.len() as u64) as usize].clone();
-                let payload: Vec<u8> = if roll == 184 {
+                let payload: Vec<u8> = if roll >= 183 {
+                    // Everything behind it may wait for it: the page must be back soon after.
+                    self.last_fault = self.last_fault.max(self.now);
                     vec![b'x'; 300_000]
                 } else {
                     GARBAGE[self.random.below(GARBAGE.len() as u64) as usize].to_vec()
@@ -913,7 +1060,7 @@ impl World {
     fn quiet(&self) -> bool {
         self.pipes
             .values()
-            .all(|p| p.to_broker.is_empty() && p.to_client.is_empty())
+            .all(|p| p.to_broker.is_empty() && p.to_client.is_empty() && p.unwritten.is_empty())
             && self.plugs.iter().all(|p| p.inbox.is_empty())
     }
 
@@ -980,7 +1127,7 @@ impl World {
             // received was one of those (the count above).
             let recent = self.user.at[index]
                 .iter()
-                .filter(|at| **at + 10_000 > self.now)
+                .filter(|at| **at + 10_000 > self.now && **at >= self.user.unlocked_at[index])
                 .count();
             if recent > 4 {
                 return Err(self.fail(
@@ -1005,6 +1152,9 @@ impl World {
     /// One step of simulated time: the world acts, messages move, timers fire.
     fn step(&mut self) {
         self.chaos();
+        if let Some(id) = self.page_conn.filter(|_| self.trickle) {
+            self.trickle_write(id, TRICKLE_PER_STEP);
+        }
         self.page_io();
         for index in 0..self.plugs.len() {
             self.plug_io(index);
@@ -1020,7 +1170,8 @@ impl World {
     /// Runs the seed to its end; the first broken invariant, if any.
     fn run(&mut self) -> Result<(), String> {
         self.page.start();
-        while self.now < FAULTY_FOR + QUIET_END {
+        while self.now < (FAULTY_FOR + QUIET_END).max(self.back_deadline() + CONFIRM_WITHIN + STEP)
+        {
             let phase = self.page.link().phase.clone();
             self.step();
             if self.page.link().phase != phase {
@@ -1043,6 +1194,9 @@ impl World {
             }
             if self.now == self.back_deadline() {
                 self.check_back()?;
+            }
+            if self.confirm_at == Some(self.now) {
+                self.check_confirmed()?;
             }
             self.now += STEP;
         }
@@ -1084,8 +1238,12 @@ impl World {
         let reachable_since = self.last_fault.max(self.broker_back_at).max(FAULTY_FOR);
         // A device a click storm locked stays locked until the user unlocks it (by design):
         // the user does, and it must be usable at once.
-        for id in self.ids.clone() {
-            self.page.unlock(self.now, id);
+        for index in 0..self.plugs.len() {
+            let id = self.ids[index];
+            if self.page.device(id).is_some_and(|d| d.state().locked) {
+                self.page.unlock(self.now, id);
+                self.user.unlocked_at[index] = self.now;
+            }
         }
         for (index, plug) in self.plugs.iter().enumerate() {
             let Some(device) = self.shown(index) else {
@@ -1102,6 +1260,58 @@ impl World {
                         self.page.link().phase,
                         plug.session.is_connected(),
                         device.state().channels.first().map(|c| (c.power, c.power_is_current, c.pending.is_some())),
+                    ),
+                ));
+            }
+        }
+        // Usable means working: the user clicks every device, and each click must be confirmed
+        // soon (a link held up behind a large message would show it usable, and never confirm).
+        for index in 0..self.plugs.len() {
+            if !self.plugs[index].plugged {
+                continue;
+            }
+            let id = self.ids[index];
+            if self.page.device(id).is_some()
+                && self
+                    .page
+                    .request(self.now, id, 0, SwitchCommand::Toggle)
+                    .is_ok()
+            {
+                self.user.accepted[index] += 1;
+                self.user.at[index].push(self.now);
+                self.confirm_clicked[index] = true;
+            }
+        }
+        let clicked: Vec<usize> = (0..self.plugs.len())
+            .filter(|i| self.confirm_clicked[*i])
+            .collect();
+        self.note(format!("every device must be back: clicks on {clicked:?}"));
+        self.confirm_at = Some(self.now + CONFIRM_WITHIN);
+        Ok(())
+    }
+
+    /// The clicks of [`World::check_back`] were confirmed: each switch shows the state the
+    /// device is in, nothing pending.
+    fn check_confirmed(&self) -> Result<(), String> {
+        for (index, plug) in self.plugs.iter().enumerate() {
+            let Some(device) = self.shown(index).filter(|_| self.confirm_clicked[index]) else {
+                continue;
+            };
+            let channel = &device.state().channels[0];
+            if channel.pending.is_some()
+                || !channel.power_is_current
+                || channel.power != plug.plug.output()
+            {
+                return Err(self.fail(
+                    "always back",
+                    format!(
+                        "sim{index} ({:?}): a click {CONFIRM_WITHIN} ms ago not confirmed (shows {:?}, current {}, pending {}; the device is {}; link {:?})",
+                        plug.kind,
+                        channel.power,
+                        channel.power_is_current,
+                        channel.pending.is_some(),
+                        plug.plug.power_summary(),
+                        self.page.link().phase,
                     ),
                 ));
             }
@@ -1185,6 +1395,62 @@ mod tests {
             failures.first().map_or("", |f| f.lines().next().unwrap_or(""))
         );
         assert!(limit > 0, "the old edit went unnoticed: {failures:?}");
+    }
+
+    /// Seeds 1-100 (which pass on today's code, in the test below) with `defect` switched
+    /// back on: the seeds that fail, with the failure's first line.
+    fn failing_with(defect: OldDefect) -> Vec<(u64, String)> {
+        (1..=100)
+            .filter_map(|seed| {
+                let mut world = World::new(seed, DEVICES, all_faults());
+                world.emulate(defect);
+                let failure = world.run().err()?;
+                Some((seed, failure.lines().next().unwrap_or("").to_string()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn simulation_finds_the_pre_round_backoff_that_kept_growing() {
+        // Before this round a reconnect delay was reset only by a connection up 5 s: each short
+        // working connection of a broker in a crash loop doubled it, and the page came back
+        // long after the broker did.
+        let failures = failing_with(OldDefect::BackoffResetAfterFiveSeconds);
+        let back: Vec<u64> = failures
+            .iter()
+            .filter(|(_, f)| f.contains("\"always back\""))
+            .map(|(seed, _)| *seed)
+            .collect();
+        println!(
+            "simulation with the pre-round backoff: {} of 100 seeds fail, on \"always back\": {back:?}; first: {}",
+            failures.len(),
+            failures.first().map_or("", |(_, f)| f.as_str())
+        );
+        assert!(
+            !back.is_empty(),
+            "the old backoff went unnoticed: {failures:?}"
+        );
+    }
+
+    #[test]
+    fn simulation_finds_the_large_message_that_held_the_link() {
+        // Before this round nothing woke a broker that writes a large message only when the
+        // client sends something: a click behind a 300 KB message waited seconds for it.
+        let failures = failing_with(OldDefect::NoNudges);
+        let back: Vec<u64> = failures
+            .iter()
+            .filter(|(_, f)| f.contains("\"always back\""))
+            .map(|(seed, _)| *seed)
+            .collect();
+        println!(
+            "simulation without nudges: {} of 100 seeds fail, on \"always back\": {back:?}; first: {}",
+            failures.len(),
+            failures.first().map_or("", |(_, f)| f.as_str())
+        );
+        assert!(
+            !back.is_empty(),
+            "the held link went unnoticed: {failures:?}"
+        );
     }
 
     #[test]

@@ -10,6 +10,9 @@ use crate::time::Millis;
 
 use super::{Dashboard, DashboardDevice, DeviceId};
 
+/// How many removed devices' relay guards are kept for a re-add.
+pub const REMOVED_GUARDS_KEPT: usize = 8;
+
 impl Dashboard {
     /// Adds a device at the end; if connected, subscribes and asks for its state at once.
     /// Nothing else changes: no reconnect, every other device as it was.
@@ -37,7 +40,18 @@ impl Dashboard {
     pub(super) fn insert_device(&mut self, now: Millis, id: DeviceId, config: DeviceConfig) {
         self.next_id = self.next_id.max(id.0.wrapping_add(1));
         let index = self.devices.len();
-        let adapter = Device::new(&config, &self.rpc_source(id));
+        let mut adapter = Device::new(&config, &self.rpc_source(id));
+        // The same relay again (removed, then added back): its protection continues.
+        if let Some(at) = self
+            .removed_guards
+            .iter()
+            .position(|(address, _)| *address == config.address)
+        {
+            if let Some((_, guard)) = self.removed_guards.remove(at) {
+                adapter.adopt_relay_guard(guard);
+                adapter.set_limit(config.options.limit);
+            }
+        }
         self.router.add(index, adapter.subscriptions());
         self.usability_of.push(adapter.state().usability());
         self.devices.push(DashboardDevice {
@@ -56,6 +70,15 @@ impl Dashboard {
     pub fn remove_device(&mut self, now: Millis, id: DeviceId) -> Result<(), CommandError> {
         let index = self.index_of(id).ok_or(CommandError::NoSuchDevice)?;
         let removed = self.devices.remove(index);
+        // Kept, so adding the same device back does not reset its relay protection (the
+        // simulation found a removal and a re-add letting a click storm through).
+        if self.removed_guards.len() == REMOVED_GUARDS_KEPT {
+            self.removed_guards.pop_front();
+        }
+        self.removed_guards.push_back((
+            removed.config.address.clone(),
+            removed.adapter.relay_guard().clone(),
+        ));
         self.publish_owners.retain(|_, owner| *owner != id);
         self.rebuild_indexes();
         self.unsubscribe_unused(now, removed.adapter.subscriptions());

@@ -1058,6 +1058,30 @@ mod edits {
     }
 
     #[test]
+    fn a_device_removed_and_added_back_keeps_its_relay_protection() {
+        // Found by the simulation: removing a locked device and adding it back gave it a fresh
+        // guard, and the next click storm reached the relay.
+        let mut dashboard = dashboard(&["heater", "lamp"]);
+        connect(&mut dashboard, T0);
+        dashboard.handle_bytes(T0, &from_broker("stat/heater/POWER", "OFF"));
+        let now = lock(&mut dashboard, DeviceId(0), "heater", T0);
+        dashboard.remove_device(now, DeviceId(0)).unwrap();
+        let back = dashboard.add_device(now + 1_000, DeviceConfig::tasmota("heater", ""));
+        assert_ne!(back, DeviceId(0), "a new identity");
+        assert!(
+            dashboard.device(back).unwrap().state().locked,
+            "unlocked by a re-add"
+        );
+        assert_eq!(
+            dashboard.request(now + 2_000, back, 0, SwitchCommand::On),
+            Err(CommandError::Locked)
+        );
+        // Another device at another address starts afresh.
+        let kettle = dashboard.add_device(now + 2_000, DeviceConfig::tasmota("kettle", ""));
+        assert!(!dashboard.device(kettle).unwrap().state().locked);
+    }
+
+    #[test]
     fn a_command_pending_on_one_device_is_confirmed_while_another_is_edited() {
         let mut dashboard = dashboard(&["heater", "lamp"]);
         connect(&mut dashboard, T0);
