@@ -288,8 +288,16 @@ impl Device {
             return true;
         }
         let watts_before = self.core.state.readings.power_w;
+        let reachable_before = self.core.state.is_reachable();
         self.core.now = now;
         let handled = self.adapter.handle_message(&mut self.core, topic, payload);
+        // Back online, or just connected (a live "online"), with its schedules open: they may
+        // have changed while it was away (a change's answer lost with it), and a question
+        // asked before it connected went unheard.
+        let back = !reachable_before && self.core.state.is_reachable();
+        if (self.core.take_arrived() || back) && self.core.state.schedules.opened {
+            self.ask_schedules();
+        }
         if handled && self.core.state.availability != Availability::Offline {
             // A will saying "offline" is the broker speaking, not the device.
             self.core.state.last_seen = Some(now);

@@ -32,6 +32,8 @@ pub struct DeviceCore {
     query_backoff: Backoff,
     next_query_at: Option<Millis>,
     query_wanted: bool,
+    /// A live "online" arrived (the device connected): see [`DeviceCore::take_arrived`].
+    arrived: bool,
     outbox: VecDeque<OutgoingMessage>,
     expected_echoes: VecDeque<(String, Vec<u8>)>,
     /// The last echo taken, to recognise a duplicate copy of it.
@@ -55,6 +57,7 @@ impl DeviceCore {
             query_backoff: Backoff::new(STATE_QUERY_FIRST_RETRY, STATE_QUERY_MAX_RETRY),
             next_query_at: None,
             query_wanted: false,
+            arrived: false,
             outbox: VecDeque::new(),
             expected_echoes: VecDeque::new(),
             last_echo: None,
@@ -139,6 +142,7 @@ impl DeviceCore {
             // A live "online" (not the broker's stored copy) is the device connecting: a
             // question still unanswered was likely sent while it was away (a stale retained
             // "online" from before a broker restart looks the same), so ask again now.
+            self.arrived |= !self.reading_retained;
             let arrived = !self.reading_retained && self.state.unanswered_queries > 0;
             if stale && (was_offline || arrived) {
                 self.query_wanted = true;
@@ -324,6 +328,12 @@ impl DeviceCore {
     /// True when it is time to ask again.
     pub fn query_due(&self, now: Millis) -> bool {
         self.next_query_at.is_some_and(|at| now >= at)
+    }
+
+    /// True once after a live "online" (not the broker's stored copy): the device just
+    /// connected, and what was asked before it did went unheard.
+    pub fn take_arrived(&mut self) -> bool {
+        std::mem::take(&mut self.arrived)
     }
 
     /// True (once) when the device came back and its state should be asked for.

@@ -383,3 +383,58 @@ fn an_open_schedule_list_asks_the_clock_again_and_a_jump_is_warned_about_by_itse
         "{warnings:?}"
     );
 }
+
+#[test]
+fn a_shelly_back_online_is_asked_for_its_open_schedules_again() {
+    // Found by the simulation: a change's answer lost while the device went away, the list
+    // asked at the reconnect unheard (the device still offline), and nothing asked when it
+    // came back: the page showed no job where the device kept one.
+    let mut device = connected("shelly:shellyplugsg3-1");
+    device.open_schedules(T0, wall());
+    outgoing(&mut device);
+    // The page reconnects and asks; the broker's retained will says the device is away.
+    device.handle_broker_disconnected();
+    device.handle_broker_connected(T0 + 1_000);
+    outgoing(&mut device);
+    device.handle_message(T0 + 1_000, "shellyplugsg3-1/online", b"false");
+    assert!(!device.state().is_reachable());
+    assert!(
+        outgoing(&mut device)
+            .iter()
+            .all(|(_, p)| rpc(p)["method"] != "Schedule.List"),
+        "not asked while it is offline"
+    );
+    device.handle_message(T0 + 2_000, "shellyplugsg3-1/online", b"true");
+    let methods: Vec<String> = outgoing(&mut device)
+        .iter()
+        .filter_map(|(_, p)| rpc(p)["method"].as_str().map(String::from))
+        .collect();
+    assert!(
+        methods.iter().any(|m| m == "Schedule.List"),
+        "asked: {methods:?}"
+    );
+}
+
+#[test]
+fn a_tasmota_that_connects_after_the_page_asked_is_asked_for_its_open_timers_again() {
+    // Found by the simulation: after a broker restart the page asked for the timers before the
+    // plug had reconnected (its retained LWT still said Online), so the question went unheard;
+    // the plug's live "Online" must bring the question again.
+    let mut device = connected("tasmota:plug");
+    device.open_schedules(T0, wall());
+    outgoing(&mut device);
+    device.handle_broker_disconnected();
+    device.handle_broker_connected(T0 + 1_000);
+    outgoing(&mut device);
+    device.handle_message(T0 + 1_000, "tele/plug/LWT", b"Online");
+    device.handle_message(T0 + 1_000, "stat/plug/POWER", b"OFF");
+    outgoing(&mut device);
+    // The plug connects and says so, live.
+    device.handle_message(T0 + 1_050, "tele/plug/LWT", b"Online");
+    assert!(
+        outgoing(&mut device)
+            .iter()
+            .any(|(topic, _)| topic == "cmnd/plug/Timers"),
+        "the timers were not asked again"
+    );
+}

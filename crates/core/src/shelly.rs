@@ -100,7 +100,9 @@ impl ShellyProtocol {
                     | Call::SysStatus
                     | Call::SysConfig
             ),
-            at_most_once: method == "Switch.Toggle",
+            // A toggle twice switches back, a create twice makes two jobs (the simulation
+            // found a QoS 1 duplicate doing it): these go at most once.
+            at_most_once: matches!(method, "Switch.Toggle" | "Schedule.Create"),
         };
         core.send(message);
     }

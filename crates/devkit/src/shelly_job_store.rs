@@ -124,6 +124,25 @@ impl JobStore {
         })
     }
 
+    /// How many jobs it keeps, and the local times of the enabled ones whose timespec names one
+    /// minute of one hour (`0 31 7 * * *`), sorted.
+    #[cfg(test)]
+    pub fn summary(&self) -> (usize, Vec<u16>) {
+        let mut armed: Vec<u16> = self
+            .jobs
+            .iter()
+            .filter(|j| j.enable)
+            .filter_map(|j| {
+                let fields: Vec<&str> = j.timespec.split_whitespace().collect();
+                let minute: u16 = fields.get(1)?.parse().ok()?;
+                let hour: u16 = fields.get(2)?.parse().ok()?;
+                Some(hour * 60 + minute)
+            })
+            .collect();
+        armed.sort_unstable();
+        (self.jobs.len(), armed)
+    }
+
     /// The calls of every job due at `clock` (each job fires once in its minute).
     pub fn due(&mut self, clock: SimClock) -> Vec<Value> {
         let stamp = clock.minute_stamp();

@@ -261,6 +261,11 @@ impl SimDevice for ShellyPlug {
     }
 
     #[cfg(test)]
+    fn schedules(&self) -> (usize, Vec<u16>) {
+        self.jobs.summary()
+    }
+
+    #[cfg(test)]
     fn is_switch_command(&self, topic: &str, payload: &str) -> bool {
         topic == format!("{}/rpc", self.prefix)
             && serde_json::from_str::<Value>(payload).is_ok_and(|request| {

@@ -168,6 +168,14 @@ fn read_packet(version: Version, buffer: &mut BytesMut) -> Result<Option<FromCli
             Err(mqttbytes::Error::InsufficientBytes(_)) => return Ok(None),
             Err(_) => return Err(()),
         },
+        // mqttbytes 0.6 prints every MQTT 5 UNSUBSCRIBE it reads (a `dbg!` left in): read here.
+        Version::V5 if buffer.first().is_some_and(|b| b >> 4 == 10) => {
+            match read_v5_unsubscribe(buffer, MAX) {
+                Ok(Some(packet)) => packet,
+                Ok(None) => return Ok(None),
+                Err(()) => return Err(()),
+            }
+        }
         Version::V5 => match v5::read(buffer, MAX) {
             Ok(packet) => from_v5(packet),
             Err(mqttbytes::Error::InsufficientBytes(_)) => return Ok(None),
@@ -175,6 +183,47 @@ fn read_packet(version: Version, buffer: &mut BytesMut) -> Result<Option<FromCli
         },
     };
     Ok(Some(packet))
+}
+
+/// An MQTT 5 UNSUBSCRIBE [MQTT-3.10]: packet id, properties (skipped), topic filters.
+fn read_v5_unsubscribe(buffer: &mut BytesMut, max: usize) -> Result<Option<FromClient>, ()> {
+    let header = match mqttbytes::check(buffer.iter(), max) {
+        Ok(header) => header,
+        Err(mqttbytes::Error::InsufficientBytes(_)) => return Ok(None),
+        Err(_) => return Err(()),
+    };
+    let frame = buffer.split_to(header.frame_length());
+    // The type byte, then the remaining length's bytes (the last one below 0x80).
+    let mut start = 1;
+    while frame.get(start).is_some_and(|b| b & 0x80 != 0) {
+        start += 1;
+    }
+    let mut body = frame.get(start + 1..).ok_or(())?;
+    let take = |body: &mut &[u8], n: usize| -> Result<Vec<u8>, ()> {
+        if body.len() < n {
+            return Err(());
+        }
+        let (head, rest) = body.split_at(n);
+        *body = rest;
+        Ok(head.to_vec())
+    };
+    let pkid = take(&mut body, 2).map(|b| u16::from_be_bytes([b[0], b[1]]))?;
+    let (mut properties, mut shift) = (0usize, 0);
+    loop {
+        let byte = take(&mut body, 1)?[0];
+        properties |= usize::from(byte & 0x7f) << shift;
+        shift += 7;
+        if byte & 0x80 == 0 || shift > 21 {
+            break;
+        }
+    }
+    take(&mut body, properties)?;
+    let mut topics = Vec::new();
+    while !body.is_empty() {
+        let len = take(&mut body, 2).map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))?;
+        topics.push(String::from_utf8(take(&mut body, len)?).map_err(|_| ())?);
+    }
+    Ok(Some(FromClient::Unsubscribe { pkid, topics }))
 }
 
 fn from_v4(packet: v4::Packet) -> FromClient {
@@ -664,6 +713,32 @@ impl SimBroker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_mqtt5_unsubscribe_is_read_with_its_properties_skipped() {
+        let packet = v5::Unsubscribe {
+            pkid: 7,
+            filters: vec!["a/b".into(), "c/+".into()],
+            properties: Some(v5::UnsubscribeProperties {
+                user_properties: vec![("key".into(), "value".into())],
+            }),
+        };
+        let mut bytes = BytesMut::new();
+        packet.write(&mut bytes).expect("encodes");
+        let whole = bytes.to_vec();
+        let mut part = BytesMut::from(&whole[..whole.len() - 1]);
+        assert!(matches!(read_v5_unsubscribe(&mut part, 1 << 20), Ok(None)));
+        match read_packet(Version::V5, &mut bytes) {
+            Ok(Some(FromClient::Unsubscribe { pkid, topics })) => {
+                assert_eq!(
+                    (pkid, topics),
+                    (7, vec!["a/b".to_string(), "c/+".to_string()])
+                );
+            }
+            _ => panic!("not read"),
+        }
+        assert!(bytes.is_empty(), "the packet was consumed");
+    }
 
     fn properties(
         session_expiry_interval: Option<u32>,

@@ -79,6 +79,12 @@ pub trait SimDevice: Send {
     /// counts the commands a device got (called before [`SimDevice::on_message`]).
     #[cfg(test)]
     fn is_switch_command(&self, topic: &str, payload: &str) -> bool;
+    /// Its schedules, for the simulation: how many it keeps, and the local times of day
+    /// (minutes after midnight) of those that will fire, sorted.
+    #[cfg(test)]
+    fn schedules(&self) -> (usize, Vec<u16>) {
+        (0, Vec::new())
+    }
 }
 
 /// Reads a device from the command line.

@@ -338,6 +338,11 @@ impl SimDevice for TasmotaPlug {
     }
 
     #[cfg(test)]
+    fn schedules(&self) -> (usize, Vec<u16>) {
+        self.timers.summary()
+    }
+
+    #[cfg(test)]
     fn is_switch_command(&self, topic: &str, payload: &str) -> bool {
         // `POWER`, `POWER<n>` on its own or the group topic; an empty payload or `?` only asks.
         let command = topic

@@ -166,6 +166,22 @@ impl TimerStore {
         })
     }
 
+    /// How many timers are set (not as the firmware starts), and the local times of the armed
+    /// time-of-day ones (none fire while the feature is off), sorted.
+    #[cfg(test)]
+    pub fn summary(&self) -> (usize, Vec<u16>) {
+        let unset = TimerStore::default().timers[0];
+        let set = self.timers.iter().filter(|t| **t != unset).count();
+        let mut armed: Vec<u16> = self
+            .timers
+            .iter()
+            .filter(|t| self.enabled && t.arm && t.mode == 0)
+            .map(|t| t.time as u16)
+            .collect();
+        armed.sort_unstable();
+        (set, armed)
+    }
+
     /// The timers due at `clock` (each fires once in its minute); disarms the one-shot ones.
     pub fn due(&mut self, clock: SimClock) -> Vec<Firing> {
         if !self.enabled {
