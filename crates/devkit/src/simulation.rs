@@ -1,36 +1,49 @@
 //! The whole core under seeded faults, in simulated time.
 //!
-//! The real [`Dashboard`] (session, reconnects, device adapters, relay guard, store edits)
-//! runs against the in-memory broker of `sim_broker.rs` (MQTT 3.1.1 and 5, retained
-//! messages, wills, QoS 1 with redelivery, kept sessions, an MQTT 5 broker's limits) and
-//! simulated devices of four kinds, each the dev kit's own simulator behind a core
+//! The real [`Dashboard`] (session, reconnects, device adapters, relay guard, store edits,
+//! schedules, discovery) runs against the in-memory broker of `sim_broker.rs` (MQTT 3.1.1 and
+//! 5, retained messages, wills, QoS 1 with redelivery, kept sessions, an MQTT 5 broker's
+//! limits) and simulated devices of four kinds, each the dev kit's own simulator behind a core
 //! [`Session`]: Tasmota plugs, Shelly Gen3 plugs (RPC), command/state pairs with an
-//! availability topic, and JSON relay boards. A simulated user clicks, storms, renames and
-//! reorders. One seed draws everything: the devices' kinds, the page's MQTT version and
-//! session, the broker's limits, latencies, connection cuts, broker restarts with or without
-//! persistence, silent stalls, devices unplugged and back, button presses, duplicated QoS 1
-//! deliveries, garbage and huge payloads on the devices' topics, the phone asleep, packets
+//! availability topic, and JSON relay boards. A simulated user clicks, storms, renames,
+//! reorders, removes and adds back, opens schedules and creates, arms, disarms and deletes
+//! them (the devices' clocks fire them), and adds a device that announced itself from the
+//! discovery list. One seed draws everything: the devices' kinds, the page's MQTT version and
+//! session, discovery on or off, the broker's limits and whether it trickles large messages
+//! (Mosquitto 2.0.11's WebSocket writer), latencies, connection cuts, broker restarts with or
+//! without persistence and crash loops, silent stalls, devices unplugged and back, deaf (then
+//! rebooted) or slow, button presses, duplicated QoS 1 deliveries, garbage and huge payloads
+//! on the devices' topics, the phone asleep (the clock jumps; the tab shown again), packets
 //! split and merged on their way to the page.
 //! After every step the invariants are checked, each failure naming the invariant, the seed,
 //! the simulated time and the last events before it:
 //! - **no lie**: while the page is not connected no switch is usable; once the network is
-//!   quiet, a switch that shows a state shows the device's real one;
+//!   quiet, a switch that shows a state shows the device's real one, and the schedules shown
+//!   armed are those the device will fire;
 //! - **no unasked command**: a device is never switched by more commands than the page
 //!   accepted from the user for it (a QoS 1 duplicate of "off" switches nothing; of "toggle"
 //!   it would), and the page never sends more than the relay limit in any window (click
-//!   storms included);
+//!   storms included, the window starting afresh when the user unlocks);
+//! - **no unasked schedule**: a device never keeps more schedules than the user created;
 //! - **nothing retained** from the page but an empty ghost clear;
 //! - **broker's limits**: with MQTT 5, no packet over the broker's Maximum Packet Size and
 //!   never more QoS 1 publishes in flight than its Receive Maximum (`sim_wire.rs`);
 //! - **always back**: after the last fault, every device is usable again within
-//!   [`BACK_WITHIN`] of the broker and the device being reachable, showing its real state;
+//!   [`BACK_WITHIN`] of the broker and the device being reachable, and a click on each is
+//!   confirmed within [`CONFIRM_WITHIN`] (usable is not enough: a link held up behind a large
+//!   message looks usable);
+//! - **discovery**: a device that announced itself is offered by the list;
 //! - **memory bounded**: at the end the page holds at most [`MEMORY_BOUND`] of heap, weighed
 //!   by what dropping it frees (`heap_count.rs`), whatever garbage and 300 KB payloads it read.
+//!
+//! This round's defects can be switched back on in the page (`old_defects.rs` in the core,
+//! test-only): the tests show the same seeds catch each of them.
 //!
 //! A failing seed is shrunk: its faults are switched off kind by kind while it still fails,
 //! and the failure names the fewest kinds that still break it, with a line to replay both.
 //! `cargo test -p switchboard-devkit simulation` runs [`CI_SEEDS`] seeds; `SIM_SEEDS=N` runs
-//! more, `SIM_SEED=S` replays one, `SIM_FAULTS=cut,click` keeps only those kinds of fault.
+//! more (from `SIM_FIRST`, 1 unless said), `SIM_SEED=S` replays one, `SIM_FAULTS=cut,click`
+//! keeps only those kinds of fault.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
@@ -110,9 +123,10 @@ enum Fault {
     Trickle,
     Remove,
     Schedule,
+    Discover,
 }
 
-const FAULTS: [Fault; 18] = [
+const FAULTS: [Fault; 19] = [
     Fault::Cut,
     Fault::Restart,
     Fault::Unplug,
@@ -131,6 +145,7 @@ const FAULTS: [Fault; 18] = [
     Fault::Trickle,
     Fault::Remove,
     Fault::Schedule,
+    Fault::Discover,
 ];
 
 impl Fault {
@@ -154,6 +169,7 @@ impl Fault {
             Fault::Trickle => "trickle",
             Fault::Remove => "remove",
             Fault::Schedule => "schedule",
+            Fault::Discover => "discover",
         }
     }
 
@@ -188,6 +204,8 @@ enum Kind {
 }
 
 const KINDS: [Kind; 4] = [Kind::Tasmota, Kind::Shelly, Kind::Pair, Kind::JsonBoard];
+/// The kinds that announce themselves (a DIY board does not).
+const ANNOUNCING: [Kind; 3] = [Kind::Tasmota, Kind::Shelly, Kind::Pair];
 
 impl Kind {
     /// The simulator, how the page is told about it, and the topics it reports on (where
@@ -333,14 +351,24 @@ struct World {
     crashloop_next: Millis,
     /// Devices the user removed, with when they are added back (and as what).
     removed: Vec<Option<(Millis, DeviceConfig)>>,
+    /// The device the page does not show until the user adds it from discovery, and the
+    /// configuration the list must offer for it (its address).
+    undiscovered: Option<(usize, DeviceConfig)>,
+    /// When the user added it.
+    adopted: Option<Millis>,
     /// The clicks made when every device had to be back: confirmed by then.
     confirm_at: Option<Millis>,
     confirm_clicked: Vec<bool>,
 }
 
 impl World {
-    fn new(seed: u64, count: usize, faults: BTreeSet<Fault>) -> Self {
+    fn new(seed: u64, on_page: usize, faults: BTreeSet<Fault>) -> Self {
         let mut random = Random::new(seed);
+        // Half the seeds run discovery, with one more device the page does not show yet: it
+        // announces itself (Tasmota's or Home Assistant's discovery, a Shelly answering the
+        // probe) and the user adds it from the list.
+        let discovery = random.below(2) == 0 && faults.contains(&Fault::Discover);
+        let count = on_page + usize::from(discovery);
         let names: Vec<String> = (0..count).map(|i| format!("sim{i}")).collect();
         let mut options = SessionOptions::new("page");
         options.keep_alive_secs = 5;
@@ -359,10 +387,19 @@ impl World {
         let trickle = random.below(2) == 0 && faults.contains(&Fault::Trickle);
         let mut plugs = Vec::new();
         let mut configs = Vec::new();
-        for name in &names {
-            let kind = KINDS[random.below(KINDS.len() as u64) as usize];
+        let mut undiscovered = None;
+        for (index, name) in names.iter().enumerate() {
+            let kind = if index < on_page {
+                KINDS[random.below(KINDS.len() as u64) as usize]
+            } else {
+                ANNOUNCING[random.below(ANNOUNCING.len() as u64) as usize]
+            };
             let (plug, config, topics) = kind.make(name, random.below(2) == 1);
-            configs.push(config);
+            if index < on_page {
+                configs.push(config);
+            } else {
+                undiscovered = Some((index, config));
+            }
             let mut options = SessionOptions::new(format!("dev-{name}"));
             options.keep_alive_secs = 10;
             options.will = plug.will().map(|w| Will {
@@ -386,8 +423,11 @@ impl World {
                 scheduled_switches: 0,
             });
         }
-        let page = Dashboard::new(options, configs, random.next_u64());
-        let ids = page.devices().iter().map(|d| d.id).collect();
+        let mut page = Dashboard::new(options, configs, random.next_u64());
+        page.set_discovery(0, discovery);
+        let mut ids: Vec<DeviceId> = page.devices().iter().map(|d| d.id).collect();
+        // Not on the page (yet): no device has this identity.
+        ids.resize(count, DeviceId(u32::MAX));
         let mut world = Self {
             seed,
             now: 0,
@@ -422,6 +462,8 @@ impl World {
             crashloop_left: 0,
             crashloop_next: 0,
             removed: vec![None; count],
+            undiscovered,
+            adopted: None,
             confirm_at: None,
             confirm_clicked: vec![false; count],
         };
@@ -431,9 +473,10 @@ impl World {
             .map(|p| format!("{:?}", p.kind))
             .collect();
         world.setup = format!(
-            "page {}, clean session {}, broker persistent {}, trickling {}, limits {:?}; devices {}",
+            "page {}, clean session {}, discovery {}, broker persistent {}, trickling {}, limits {:?}; devices {}",
             world.page_options.protocol.label(),
             world.page_options.clean_session,
+            world.undiscovered.is_some(),
             world.broker.persistent,
             world.trickle,
             world.broker.v5_limits,
@@ -852,6 +895,31 @@ impl World {
         }
     }
 
+    /// The user adds the device discovery lists for the one not on the page, if it does.
+    fn adopt_discovered(&mut self) {
+        let Some((index, expected)) = &self.undiscovered else {
+            return;
+        };
+        let index = *index;
+        let Some(found) = self
+            .page
+            .discovered()
+            .iter()
+            .find(|f| f.config.address == expected.address)
+            .cloned()
+        else {
+            return;
+        };
+        self.undiscovered = None;
+        self.adopted = Some(self.now);
+        self.ids[index] = self.page.add_device(self.now, found.config);
+        self.last_fault = self.last_fault.max(self.now);
+        self.note(format!(
+            "sim{index} added from discovery ({})",
+            found.detail
+        ));
+    }
+
     /// One of the user's schedule actions (see [`World::chaos`]).
     fn schedule_action(&mut self) {
         let index = self.random.below(self.plugs.len() as u64) as usize;
@@ -951,6 +1019,10 @@ impl World {
             self.crashloop_left = 0;
         }
         if self.now >= FAULTY_FOR {
+            // The user adds the announced device before checking that everything works.
+            if self.confirm_at.is_none() && self.page_asleep_until.is_none() {
+                self.adopt_discovered();
+            }
             // The end is quiet: devices are plugged back in, and hear and answer at once.
             for plug in &mut self.plugs {
                 plug.plugged = true;
@@ -991,6 +1063,8 @@ impl World {
             192..=197 if self.page_asleep_until.is_none() && self.on(Fault::Schedule) => {
                 self.schedule_action();
             }
+            // The user looks at the discovery list and adds the device it offers.
+            198..=199 if self.page_asleep_until.is_none() => self.adopt_discovered(),
             // The user removes a device, and adds it back 1 to 6 s later.
             190..=191 if self.page_asleep_until.is_none() && self.on(Fault::Remove) => {
                 let index = self.random.below(self.plugs.len() as u64) as usize;
@@ -1378,6 +1452,21 @@ impl World {
 
     fn check_back(&mut self) -> Result<(), String> {
         let reachable_since = self.last_fault.max(self.broker_back_at).max(FAULTY_FOR);
+        // Discovery: the device not on the page announced itself long ago, and is listed.
+        if let Some((index, expected)) = &self.undiscovered {
+            let plug = &self.plugs[*index];
+            if plug.session.is_connected() {
+                return Err(self.fail(
+                    "discovery",
+                    format!(
+                        "sim{index} ({:?}) is connected, but discovery does not offer it ({:?}; listed: {:?})",
+                        plug.kind,
+                        expected.address,
+                        self.page.discovered().iter().map(|f| &f.key).collect::<Vec<_>>()
+                    ),
+                ));
+            }
+        }
         // A device a click storm locked stays locked until the user unlocks it (by design):
         // the user does, and it must be usable at once.
         for index in 0..self.plugs.len() {
@@ -1616,6 +1705,7 @@ mod tests {
         let mut kinds = BTreeSet::new();
         let (mut v5, mut most_in_flight) = (0, 0);
         let (mut created, mut scheduled, mut trickled, mut crashloops) = (0, 0, 0, 0);
+        let mut adopted = BTreeMap::new();
         for seed in 1..=30 {
             let mut world = World::new(seed, DEVICES, all_faults());
             let mut asleep = false;
@@ -1633,6 +1723,10 @@ mod tests {
                 .map(|p| p.scheduled_switches)
                 .sum::<u64>();
             trickled += u64::from(world.trickle);
+            if let Some(at) = world.adopted {
+                let kind = world.plugs.last().map(|p| format!("{:?}", p.kind));
+                adopted.insert(seed, (kind, at));
+            }
             crashloops += u64::from(world.trace.iter().any(|(_, e)| e.contains("crash loop")));
             slept += u64::from(asleep);
             duplicated += world.broker.duplicated;
@@ -1664,6 +1758,12 @@ mod tests {
         assert!(
             crashloops > 0,
             "no crash loop in the last events of 30 seeds"
+        );
+        // Devices are added from discovery during the faults, of every announcing kind.
+        let adopted_kinds: BTreeSet<_> = adopted.values().map(|(kind, _)| kind.clone()).collect();
+        assert!(
+            adopted.len() > 5 && adopted_kinds.len() == ANNOUNCING.len(),
+            "added from discovery: {adopted:?}"
         );
         // A limit nobody comes near proves nothing: with clicks on three devices, the page
         // does have more than one command in flight at times.
@@ -1744,7 +1844,10 @@ mod tests {
         let (first, seeds) = match std::env::var("SIM_SEED").ok().and_then(|s| s.parse().ok()) {
             Some(seed) => (seed, 1),
             None => (
-                1,
+                std::env::var("SIM_FIRST")
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(1),
                 std::env::var("SIM_SEEDS")
                     .ok()
                     .and_then(|s| s.parse().ok())
@@ -1755,7 +1858,7 @@ mod tests {
         let failures = run_seeds(first, seeds, &faults);
         let simulated_s = (FAULTY_FOR + QUIET_END) as f64 / 1000.0 * seeds as f64;
         println!(
-            "simulation: {seeds} seeds, {:.1} simulated hours, {:.1} s; {} failed",
+            "simulation: {seeds} seeds from {first}, {:.1} simulated hours, {:.1} s; {} failed",
             simulated_s / 3600.0,
             started.elapsed().as_secs_f64(),
             failures.len()
