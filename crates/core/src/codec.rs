@@ -399,6 +399,9 @@ pub struct OutgoingPublish {
     pub retain: bool,
     /// Set on a re-send [MQTT-3.3.1-1].
     pub dup: bool,
+    /// MQTT 5: the broker discards the message when it could not deliver it within this many
+    /// seconds [MQTT-3.3.2-5] (ignored by MQTT 3.1.1).
+    pub expiry_secs: Option<u32>,
 }
 
 /// PUBLISH.
@@ -409,7 +412,22 @@ pub fn encode_publish(
     let mut buffer = BytesMut::new();
     let result = match version {
         ProtocolVersion::V311 => publish_for!(v4, publish).write(&mut buffer),
-        ProtocolVersion::V5 => publish_for!(v5, publish).write(&mut buffer),
+        ProtocolVersion::V5 => {
+            let mut packet = publish_for!(v5, publish);
+            if let Some(seconds) = publish.expiry_secs {
+                packet.properties = Some(v5::PublishProperties {
+                    payload_format_indicator: None,
+                    message_expiry_interval: Some(seconds),
+                    topic_alias: None,
+                    response_topic: None,
+                    correlation_data: None,
+                    user_properties: Vec::new(),
+                    subscription_identifiers: Vec::new(),
+                    content_type: None,
+                });
+            }
+            packet.write(&mut buffer)
+        }
     };
     finish(result, buffer)
 }

@@ -26,7 +26,9 @@ use mqttbytes::QoS;
 use crate::adapter::{Device, DeviceAction};
 use crate::backoff::Random;
 use crate::codec::ProtocolVersion;
-use crate::device::{CommandError, DeviceState, OutgoingMessage};
+use crate::device::{
+    CommandError, DeviceState, OutgoingMessage, CONFIRMATION_TIMEOUT, PENDING_BITS,
+};
 use crate::device_config::{DeviceAddress, DeviceConfig};
 pub use crate::device_id::DeviceId;
 use crate::discovery::Discovery;
@@ -34,7 +36,7 @@ use crate::message_log::{Direction, MessageLog};
 use crate::reconnect::ReconnectPolicy;
 use crate::relay_guard::RelayGuard;
 use crate::session::{Message, Session, SessionOptions};
-use crate::time::Millis;
+use crate::time::{Millis, SECOND};
 use deadlines::DeadlineIndex;
 use router::Router;
 
@@ -118,6 +120,8 @@ pub struct Dashboard {
     usability_changes: u64,
     /// The relay guards of the last devices removed, by address (see `devices`).
     removed_guards: VecDeque<(DeviceAddress, RelayGuard)>,
+    /// A command went at QoS 0 and its device's answer is awaited (see `publish`).
+    awaiting_reply: bool,
 }
 
 impl Dashboard {
@@ -159,6 +163,7 @@ impl Dashboard {
             usability_of: Vec::new(),
             usability_changes: 0,
             removed_guards: VecDeque::new(),
+            awaiting_reply: false,
         };
         for device in devices {
             dashboard.add_device(0, device);
@@ -308,6 +313,17 @@ impl Dashboard {
                 self.usability_changes += 1;
             }
         }
+        if self.awaiting_reply && usability & PENDING_BITS == 0 {
+            self.settle_reply_if_done();
+        }
+    }
+
+    /// No device awaits its answer to a command any more: the session stops waiting for it.
+    fn settle_reply_if_done(&mut self) {
+        if self.usability_of.iter().all(|u| u & PENDING_BITS == 0) {
+            self.awaiting_reply = false;
+            self.session.reply_settled();
+        }
     }
 
     /// How many times a device's usability (see [`DeviceState::usability`]) changed so far,
@@ -316,8 +332,9 @@ impl Dashboard {
         self.usability_changes
     }
 
-    /// Publishes at QoS 1, never retained; an identical state question already sent at this
-    /// instant (by another pin of the same board) is not sent twice.
+    /// Publishes a question at QoS 1 and a command as below, never retained; an identical state
+    /// question already sent at this instant (by another pin of the same board) is not sent
+    /// twice.
     fn publish(&mut self, now: Millis, owner: Option<usize>, message: OutgoingMessage) {
         if message.is_query {
             if self.queries_sent_at != now {
@@ -339,15 +356,37 @@ impl Dashboard {
         // the broker's Receive Maximum from the user's clicks (the simulation found a click
         // waiting 1.6 s behind eight schedule questions with a Receive Maximum of 1).
         let kept_session = !self.session.options().clean_session;
-        let qos = if message.at_most_once || message.is_query || kept_session {
-            QoS::AtMostOnce
+        let v5 = self.session.options().protocol == ProtocolVersion::V5;
+        // A command must not reach its device late either: a device that keeps its session (a
+        // JSON board, as such boards advise) gets what the broker queued for it when it comes
+        // back, long after the page said "not confirmed" (the simulation found a board
+        // switched 35 s after the click). With MQTT 5 the broker is told to drop it after the
+        // confirmation wait [MQTT-3.3.2-5]; with MQTT 3.1.1 it goes at QoS 0, which brokers do
+        // not queue by default (Mosquitto; EMQX's `mqueue_store_qos0` does), and the session
+        // nudges a silent broker while the device's answer is awaited, as it would for a
+        // PUBACK. Questions go at least once while the broker's Receive Maximum has room
+        // (asking twice is harmless, and their PUBACK is what a broker that writes only when
+        // woken is nudged for), at most once when it has none; they never hold a command back
+        // (commands wait ahead of everything for the broker's Receive Maximum).
+        let sent = if message.is_query {
+            self.session
+                .publish_question(now, &message.topic, &message.payload)
         } else {
-            QoS::AtLeastOnce
+            let qos = if message.at_most_once || kept_session || !v5 {
+                QoS::AtMostOnce
+            } else {
+                QoS::AtLeastOnce
+            };
+            let expiry_secs = v5
+                .then(|| u32::try_from(CONFIRMATION_TIMEOUT.div_ceil(SECOND)).unwrap_or(u32::MAX));
+            if qos == QoS::AtMostOnce {
+                self.session.await_reply(now);
+                self.awaiting_reply = true;
+            }
+            self.session
+                .publish_command(now, &message.topic, &message.payload, qos, expiry_secs)
         };
-        match self
-            .session
-            .publish(now, &message.topic, &message.payload, qos, false)
-        {
+        match sent {
             Ok(packet_id) => {
                 // QoS 0 has no packet id and no PUBACK to refuse it.
                 if let Some(id) = owner

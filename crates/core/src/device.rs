@@ -11,6 +11,8 @@ use crate::time::{Millis, SECOND};
 
 /// How long a command may wait for the device to confirm it.
 pub const CONFIRMATION_TIMEOUT: Millis = 5 * SECOND;
+/// The bits of [`DeviceState::usability`] that say a command is pending on a channel.
+pub const PENDING_BITS: u32 = 0xAAAA_AAAA;
 /// The most channels one device may have (Tasmota's `POWER1..POWER8`, a Shelly Pro 4PM, ...);
 /// a message naming a higher channel is ignored rather than growing the card without bound.
 pub const MAX_CHANNELS: usize = 8;
@@ -265,6 +267,7 @@ impl DeviceState {
     /// grey. A hidden card whose usability changed is refreshed at once, a visible one drawn
     /// at once (see [`crate::offscreen_sweep`]).
     pub fn usability(&self) -> u32 {
+        // Bit 2i: channel i usable; bit 2i+1: a command pending on it (see [`PENDING_BITS`]).
         let mut bits = 0;
         for (i, channel) in self.channels.iter().enumerate().take(MAX_CHANNELS) {
             let usable = self.is_switch_usable(i);

@@ -300,8 +300,10 @@ pub struct Session {
     ping_deadline: Option<Millis>,
     next_packet_id: u16,
     in_flight: BTreeMap<u16, InFlight>,
-    /// QoS 1 publishes not sent yet for the broker's Receive Maximum, oldest first.
+    /// QoS 1 publishes not sent yet for the broker's Receive Maximum: the user's commands
+    /// first (the first `urgent_waiting`), then the rest, each oldest first.
     waiting: VecDeque<u16>,
+    urgent_waiting: usize,
     pending_subscriptions: BTreeMap<u16, Vec<String>>,
     incoming_qos2: BTreeSet<u16>,
     /// The current connection's limits (defaults until its CONNACK).
@@ -321,6 +323,8 @@ pub struct Session {
     /// Messages now are a resumed session's backlog (see [`Message::backlog`]).
     backlog: bool,
     last_heard: Millis,
+    /// A reply to a QoS 0 publish is awaited (see [`Session::await_reply`]).
+    reply_awaited: bool,
     /// Nudges off, as before this round (see [`crate::old_defects`]).
     #[cfg(feature = "emulate-old-defects")]
     no_nudges: bool,
@@ -343,6 +347,7 @@ impl Session {
             next_packet_id: 1,
             in_flight: BTreeMap::new(),
             waiting: VecDeque::new(),
+            urgent_waiting: 0,
             pending_subscriptions: BTreeMap::new(),
             incoming_qos2: BTreeSet::new(),
             limits: ServerLimits::default(),
@@ -354,6 +359,7 @@ impl Session {
             round_trip: 0,
             backlog: false,
             last_heard: 0,
+            reply_awaited: false,
             #[cfg(feature = "emulate-old-defects")]
             no_nudges: false,
         }
@@ -407,6 +413,7 @@ impl Session {
         self.missing = 0;
         self.nudged_at = None;
         self.awaiting_since = None;
+        self.reply_awaited = false;
         self.last_heard = now;
         self.connect_sent_at = now;
         self.round_trip = 0;
@@ -493,9 +500,29 @@ impl Session {
         }
     }
 
-    /// True while a SUBACK or a PUBACK is awaited.
+    /// True while a SUBACK, a PUBACK or a reply (see [`Session::await_reply`]) is awaited.
     fn is_awaiting_answer(&self) -> bool {
-        !self.pending_subscriptions.is_empty() || self.unacknowledged_count() > 0
+        !self.pending_subscriptions.is_empty()
+            || self.unacknowledged_count() > 0
+            || self.reply_awaited
+    }
+
+    /// The caller sent something at QoS 0 that its recipient answers (a command the device
+    /// confirms): until [`Session::reply_settled`], a silent broker is nudged as it is while a
+    /// PUBACK is awaited.
+    pub fn await_reply(&mut self, now: Millis) {
+        if self.is_connected() {
+            self.reply_awaited = true;
+            self.expect_answer(now);
+        }
+    }
+
+    /// What [`Session::await_reply`] waited for arrived (or was given up).
+    pub fn reply_settled(&mut self) {
+        self.reply_awaited = false;
+        if !self.is_awaiting_answer() {
+            self.awaiting_since = None;
+        }
     }
 
     /// The next nudge, if one is due at all: while a large packet arrives in pieces, or while
@@ -645,6 +672,53 @@ impl Session {
         qos: QoS,
         retain: bool,
     ) -> Result<u16, SessionError> {
+        self.publish_inner(now, topic, payload, qos, retain, None, false)
+    }
+
+    /// A user's command: [`Session::publish`] with MQTT 5's Message Expiry Interval (a broker
+    /// that could not deliver it within `expiry_secs`, a subscriber being away with a kept
+    /// session, discards it [MQTT-3.3.2-5]); beyond the broker's Receive Maximum it waits
+    /// ahead of every other publish (a click does not queue behind state questions).
+    pub fn publish_command(
+        &mut self,
+        now: Millis,
+        topic: &str,
+        payload: &[u8],
+        qos: QoS,
+        expiry_secs: Option<u32>,
+    ) -> Result<u16, SessionError> {
+        self.publish_inner(now, topic, payload, qos, false, expiry_secs, true)
+    }
+
+    /// A question (asking twice is harmless): at QoS 1 while the broker's Receive Maximum has
+    /// room (its PUBACK is what a broker that writes only when woken is nudged for), at QoS 0
+    /// when it has none, so it never waits behind others (the simulation found a device back
+    /// online asked 2 s late behind eight questions with a Receive Maximum of 1).
+    pub fn publish_question(
+        &mut self,
+        now: Millis,
+        topic: &str,
+        payload: &[u8],
+    ) -> Result<u16, SessionError> {
+        let qos = if self.waiting.is_empty() && self.has_send_quota() {
+            QoS::AtLeastOnce
+        } else {
+            QoS::AtMostOnce
+        };
+        self.publish_inner(now, topic, payload, qos, false, None, false)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn publish_inner(
+        &mut self,
+        now: Millis,
+        topic: &str,
+        payload: &[u8],
+        qos: QoS,
+        retain: bool,
+        expiry_secs: Option<u32>,
+        urgent: bool,
+    ) -> Result<u16, SessionError> {
         if !self.is_connected() {
             return Err(SessionError::NotConnected);
         }
@@ -669,6 +743,7 @@ impl Session {
             packet_id: 0,
             retain,
             dup: false,
+            expiry_secs,
         };
         if qos == QoS::AtLeastOnce {
             publish.packet_id = self.allocate_packet_id();
@@ -697,7 +772,12 @@ impl Session {
                 },
             );
             if !room {
-                self.waiting.push_back(packet_id);
+                if urgent {
+                    self.waiting.insert(self.urgent_waiting, packet_id);
+                    self.urgent_waiting += 1;
+                } else {
+                    self.waiting.push_back(packet_id);
+                }
                 return Ok(packet_id);
             }
             self.expect_answer(now);
@@ -717,6 +797,7 @@ impl Session {
             let Some(packet_id) = self.waiting.pop_front() else {
                 return;
             };
+            self.urgent_waiting = self.urgent_waiting.saturating_sub(1);
             let Some(entry) = self.in_flight.get_mut(&packet_id) else {
                 continue;
             };
@@ -979,6 +1060,7 @@ impl Session {
 
     fn forget_in_flight(&mut self) {
         self.waiting.clear();
+        self.urgent_waiting = 0;
         for packet_id in std::mem::take(&mut self.in_flight).into_keys() {
             self.events
                 .push_back(SessionEvent::Undelivered { packet_id });
@@ -999,6 +1081,7 @@ impl Session {
         // Everything fresh goes out again in order, within the new Receive Maximum; what had
         // been sent before carries DUP.
         self.waiting.clear();
+        self.urgent_waiting = 0;
         for (packet_id, mut entry) in fresh {
             entry.publish.dup = entry.sent;
             entry.sent = false;

@@ -25,6 +25,7 @@ use bytes::BytesMut;
 use mqttbytes::{v4, v5, QoS};
 
 use switchboard_core::message_log::topic_matches;
+use switchboard_core::time::Millis;
 
 /// A connection's number in the simulated network.
 pub type ConnId = u64;
@@ -55,12 +56,20 @@ struct Delivery {
     qos: QoS,
 }
 
+/// A message queued for a client that is away, and when it expires (an MQTT 5 publisher's
+/// Message Expiry Interval [MQTT-3.3.2-5]).
+#[derive(Debug, Clone)]
+struct Queued {
+    delivery: Delivery,
+    expires_at: Option<Millis>,
+}
+
 /// What a client keeps across connections (when it asked to).
 #[derive(Debug, Clone, Default)]
 struct StoredSession {
     subscriptions: Vec<(String, QoS)>,
     unacked: BTreeMap<u16, Delivery>,
-    queued: VecDeque<Delivery>,
+    queued: VecDeque<Queued>,
     next_pkid: u16,
 }
 
@@ -97,6 +106,8 @@ enum FromClient {
         qos: QoS,
         pkid: u16,
         retain: bool,
+        /// MQTT 5's Message Expiry Interval, in seconds.
+        expiry: Option<u32>,
     },
     PubAck(u16),
     Subscribe {
@@ -133,6 +144,10 @@ pub struct SimBroker {
     pub sessions_resumed: u64,
     /// Set by the simulation before a delivery: send the next QoS 1 message twice.
     pub duplicate_next: bool,
+    /// The simulated time, set by the simulation each step (for message expiry).
+    pub now: Millis,
+    /// Queued messages discarded on expiry (the test says it happens).
+    pub expired: u64,
 }
 
 fn encode(write: impl FnOnce(&mut BytesMut) -> Result<usize, mqttbytes::Error>) -> Vec<u8> {
@@ -242,6 +257,7 @@ fn from_v4(packet: v4::Packet) -> FromClient {
             qos: p.qos,
             pkid: p.pkid,
             retain: p.retain,
+            expiry: None,
         },
         v4::Packet::PubAck(a) => FromClient::PubAck(a.pkid),
         v4::Packet::Subscribe(s) => FromClient::Subscribe {
@@ -278,6 +294,10 @@ fn from_v5(packet: v5::Packet) -> FromClient {
             qos: p.qos,
             pkid: p.pkid,
             retain: p.retain,
+            expiry: p
+                .properties
+                .as_ref()
+                .and_then(|p| p.message_expiry_interval),
         },
         v5::Packet::PubAck(a) => FromClient::PubAck(a.pkid),
         v5::Packet::Subscribe(s) => FromClient::Subscribe {
@@ -331,6 +351,9 @@ impl SimBroker {
         self.up = false;
         for conn in self.conns.values_mut() {
             conn.will = None;
+            // Without persistence the sessions of the clients connected at the time are gone
+            // too (their connections are cut after this and must not store them).
+            conn.keeps_session &= self.persistent;
         }
         if !self.persistent {
             self.retained.clear();
@@ -527,8 +550,14 @@ impl SimBroker {
                             Self::publish_bytes(version, &delivery, pkid, true, false),
                         ));
                     }
-                    for delivery in queued {
-                        self.send(id, delivery, false, out);
+                    let now = self.now;
+                    for queued in queued {
+                        // What expired while the client was away is discarded [MQTT-3.3.2-5].
+                        if queued.expires_at.is_some_and(|at| at <= now) {
+                            self.expired += 1;
+                            continue;
+                        }
+                        self.send(id, queued.delivery, false, out);
                     }
                 }
             }
@@ -538,6 +567,7 @@ impl SimBroker {
                 qos,
                 pkid,
                 retain,
+                expiry,
             } => {
                 if self.conns.get(&id).is_some_and(|c| c.is_page) && retain && !payload.is_empty() {
                     self.page_retained.push(topic.clone());
@@ -556,7 +586,8 @@ impl SimBroker {
                         self.retained.insert(topic.clone(), payload.clone());
                     }
                 }
-                self.deliver(&topic, &payload, qos, out);
+                let expires_at = expiry.map(|secs| self.now + Millis::from(secs) * 1_000);
+                self.deliver(&topic, &payload, qos, expires_at, out);
             }
             FromClient::PubAck(pkid) => {
                 if let Some(conn) = self.conns.get_mut(&id) {
@@ -640,7 +671,14 @@ impl SimBroker {
 
     /// Sends a message to every connected subscriber, and queues it for sessions kept for
     /// clients that are away.
-    fn deliver(&mut self, topic: &str, payload: &[u8], qos: QoS, out: &mut Vec<(ConnId, Vec<u8>)>) {
+    fn deliver(
+        &mut self,
+        topic: &str,
+        payload: &[u8],
+        qos: QoS,
+        expires_at: Option<Millis>,
+        out: &mut Vec<(ConnId, Vec<u8>)>,
+    ) {
         let targets: Vec<(ConnId, QoS)> = self
             .conns
             .iter()
@@ -669,10 +707,13 @@ impl SimBroker {
             {
                 if min_qos(qos, *sub_qos) == QoS::AtLeastOnce && session.queued.len() < QUEUE_LIMIT
                 {
-                    session.queued.push_back(Delivery {
-                        topic: topic.to_string(),
-                        payload: payload.to_vec(),
-                        qos: QoS::AtLeastOnce,
+                    session.queued.push_back(Queued {
+                        delivery: Delivery {
+                            topic: topic.to_string(),
+                            payload: payload.to_vec(),
+                            qos: QoS::AtLeastOnce,
+                        },
+                        expires_at,
                     });
                 }
             }
@@ -704,7 +745,7 @@ impl SimBroker {
             if retain {
                 self.retained.insert(topic.clone(), payload.clone());
             }
-            self.deliver(&topic, &payload, QoS::AtMostOnce, &mut out);
+            self.deliver(&topic, &payload, QoS::AtMostOnce, None, &mut out);
         }
         out
     }
@@ -847,6 +888,52 @@ mod tests {
         assert!(
             matches!(&packets_v4(&to(&out, 4))[..], [v4::Packet::ConnAck(a)] if !a.session_present)
         );
+    }
+
+    #[test]
+    fn a_queued_message_past_its_expiry_is_discarded_not_delivered_late() {
+        // [MQTT-3.3.2-5]: a board away with a kept session gets only what has not expired.
+        let publish_v5 = |payload: &str, expiry: Option<u32>| {
+            let mut publish = v5::Publish::new(
+                "board/relays",
+                QoS::AtLeastOnce,
+                payload.as_bytes().to_vec(),
+            );
+            publish.pkid = 1;
+            publish.properties = expiry.map(|secs| v5::PublishProperties {
+                payload_format_indicator: None,
+                message_expiry_interval: Some(secs),
+                topic_alias: None,
+                response_topic: None,
+                correlation_data: None,
+                user_properties: Vec::new(),
+                subscription_identifiers: Vec::new(),
+                content_type: None,
+            });
+            encode(|b| publish.write(b))
+        };
+        let mut broker = SimBroker::new(false, None);
+        broker.accept(1, false);
+        broker.receive(1, &connect_v4("board", false));
+        broker.receive(1, &subscribe_v4("board/#"));
+        broker.drop_conn(1);
+        broker.accept(2, true);
+        broker.receive(2, &connect_v5("page", true, None));
+        broker.now = 10_000;
+        broker.receive(2, &publish_v5("{\"GP16\":1}", Some(5)));
+        broker.receive(2, &publish_v5("{\"GP17\":1}", None));
+        broker.now = 16_000;
+        broker.accept(3, false);
+        let (out, _) = broker.receive(3, &connect_v4("board", false));
+        let payloads: Vec<Vec<u8>> = packets_v4(&to(&out, 3))
+            .into_iter()
+            .filter_map(|p| match p {
+                v4::Packet::Publish(p) => Some(p.payload.to_vec()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(payloads, [b"{\"GP17\":1}".to_vec()]);
+        assert_eq!(broker.expired, 1);
     }
 
     #[test]

@@ -94,6 +94,10 @@ const WALL_START_SECS: i64 = 1_795_329_030;
 const UTC_OFFSET_MINUTES: i32 = 60;
 /// A packet larger than this is written at the trickle's pace.
 const TRICKLE_LARGE: usize = 16 * 1024;
+/// A command that switches a device longer than this after the click is a late one: longer
+/// than the longest silent stall (20 s: what was written into it is delivered when it ends,
+/// by the operating system, even while the phone sleeps and cannot notice), with its latency.
+const LATE_COMMAND: Millis = 25_000;
 /// How soon a click made when every device must be back is confirmed.
 const CONFIRM_WITHIN: Millis = 2_000;
 /// The most heap the page may hold at the end of a seed (three devices; 9-16 KB measured,
@@ -267,8 +271,11 @@ struct Pipe {
     to_client: VecDeque<(Millis, Vec<u8>)>,
     /// Nothing gets through before this (a dead Wi-Fi access point: silent, not closed).
     stalled_until: Millis,
-    /// Bytes toward the client the broker has not written yet (a trickling broker).
-    unwritten: VecDeque<u8>,
+    /// WebSocket messages toward the client the broker has not finished writing (a trickling
+    /// broker), and how much of the first it wrote: a browser hands the page a message only
+    /// once it is whole.
+    unwritten: VecDeque<Vec<u8>>,
+    written: usize,
 }
 
 /// A simulated device on its own MQTT session.
@@ -402,6 +409,9 @@ impl World {
             }
             let mut options = SessionOptions::new(format!("dev-{name}"));
             options.keep_alive_secs = 10;
+            // A JSON relay board keeps its session (clean session off, QoS 1), as such boards
+            // advise: the broker queues what is sent to it while it is away.
+            options.clean_session = kind != Kind::JsonBoard;
             options.will = plug.will().map(|w| Will {
                 topic: w.topic,
                 payload: w.payload.into_bytes(),
@@ -607,7 +617,7 @@ impl World {
                 // measured is the large message's pace, and everything behind it waiting).
                 if !pipe.unwritten.is_empty() || bytes.len() > TRICKLE_LARGE {
                     let idle = pipe.unwritten.is_empty();
-                    pipe.unwritten.extend(bytes);
+                    pipe.unwritten.push_back(bytes);
                     if idle {
                         self.trickle_write(id, TRICKLE_WAKE);
                     }
@@ -619,13 +629,23 @@ impl World {
     }
 
     /// A trickling broker writes up to `budget` of what it holds for client `id`.
-    fn trickle_write(&mut self, id: ConnId, budget: usize) {
-        let Some(pipe) = self.pipes.get_mut(&id) else {
-            return;
-        };
-        let n = budget.min(pipe.unwritten.len());
-        if n > 0 {
-            let bytes: Vec<u8> = pipe.unwritten.drain(..n).collect();
+    fn trickle_write(&mut self, id: ConnId, mut budget: usize) {
+        let mut whole = Vec::new();
+        if let Some(pipe) = self.pipes.get_mut(&id) {
+            while budget > 0 {
+                let Some(front) = pipe.unwritten.front() else {
+                    break;
+                };
+                let n = budget.min(front.len() - pipe.written);
+                pipe.written += n;
+                budget -= n;
+                if pipe.written == front.len() {
+                    pipe.written = 0;
+                    whole.extend(pipe.unwritten.pop_front());
+                }
+            }
+        }
+        for bytes in whole {
             self.write_to_client(id, bytes);
         }
     }
@@ -833,13 +853,16 @@ impl World {
         let now = self.now;
         let ids: Vec<ConnId> = self.pipes.keys().copied().collect();
         for id in ids {
+            // A sleeping phone's tab reads nothing, but what it wrote before is the operating
+            // system's to send, and it does.
             let page_asleep = self.page_asleep_until.is_some() && self.page_conn == Some(id);
             while let Some(pipe) = self.pipes.get_mut(&id) {
-                if pipe.stalled_until > now || page_asleep {
+                if pipe.stalled_until > now {
                     break;
                 }
                 let to_broker = pipe.to_broker.front().is_some_and(|(at, _)| *at <= now);
-                let to_client = pipe.to_client.front().is_some_and(|(at, _)| *at <= now);
+                let to_client =
+                    !page_asleep && pipe.to_client.front().is_some_and(|(at, _)| *at <= now);
                 if to_broker {
                     let Some((_, bytes)) = pipe.to_broker.pop_front() else {
                         break;
@@ -1278,6 +1301,23 @@ impl World {
         }
         // No unasked command, within the relay limit.
         for (index, plug) in self.plugs.iter().enumerate() {
+            // Nor a late one: a command that reaches the device long after the click (the page
+            // has long said "not confirmed") is one the user no longer made.
+            if let Some(&switched) = plug.commands.last() {
+                let asked = self.user.at[index]
+                    .iter()
+                    .any(|at| *at <= switched && switched - *at <= LATE_COMMAND);
+                if !asked {
+                    return Err(self.fail(
+                        "no unasked command",
+                        format!(
+                            "sim{index} ({:?}) was switched at {switched} ms by a command, no click within {LATE_COMMAND} ms before (clicks accepted at {:?})",
+                            plug.kind,
+                            self.user.at[index].iter().rev().take(6).rev().collect::<Vec<_>>()
+                        ),
+                    ));
+                }
+            }
             if plug.commands.len() as u64 > self.user.accepted[index] {
                 return Err(self.fail(
                     "no unasked command",
@@ -1367,6 +1407,7 @@ impl World {
 
     /// One step of simulated time: the world acts, messages move, timers fire.
     fn step(&mut self) {
+        self.broker.now = self.now;
         self.chaos();
         if let Some(id) = self.page_conn.filter(|_| self.trickle) {
             self.trickle_write(id, TRICKLE_PER_STEP);
@@ -1476,11 +1517,19 @@ impl World {
                 self.user.unlocked_at[index] = self.now;
             }
         }
+        // Behind a broker still trickling a large message, what nobody waits for (a device's
+        // unasked report after it reconnected) waits for it: a browser cannot see the message
+        // arrive, so the page cannot nudge for it (known; the clicks below are awaited and must
+        // be confirmed in time all the same).
+        let held_up = self
+            .page_conn
+            .and_then(|id| self.pipes.get(&id))
+            .is_some_and(|p| !p.unwritten.is_empty());
         for (index, plug) in self.plugs.iter().enumerate() {
             let Some(device) = self.shown(index) else {
                 continue;
             };
-            if plug.plugged && !device.state().is_switch_usable(0) {
+            if plug.plugged && !held_up && !device.state().is_switch_usable(0) {
                 return Err(self.fail(
                     "always back",
                     format!(

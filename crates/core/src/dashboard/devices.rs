@@ -188,6 +188,9 @@ impl Dashboard {
             self.note_deadline(index);
         }
         self.usability_changes += 1;
+        if self.awaiting_reply {
+            self.settle_reply_if_done();
+        }
     }
 
     /// Marks the devices whose address equals `address` as withdrawn from (or back in) the

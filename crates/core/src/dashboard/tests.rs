@@ -705,6 +705,16 @@ mod mqtt5_fallback {
         let v5::Packet::Publish(command) = v5::read(&mut sent_bytes, usize::MAX).unwrap() else {
             panic!("expected the command");
         };
+        // At least once (a refusal comes back), and never delivered after the page gives up
+        // on it: a device away with a kept session must not switch when it returns.
+        assert_eq!(command.qos, mqttbytes::QoS::AtLeastOnce);
+        assert_eq!(
+            command
+                .properties
+                .as_ref()
+                .and_then(|p| p.message_expiry_interval),
+            Some(5)
+        );
         let mut puback = v5::PubAck::new(command.pkid);
         puback.reason = v5::PubAckReason::NotAuthorized;
         let mut reply = BytesMut::new();
@@ -1326,8 +1336,8 @@ fn in_a_kept_session_commands_go_at_most_once_so_a_reconnect_never_sends_one_aga
     assert!(
         asked
             .iter()
-            .all(|p| !matches!(p, Packet::Publish(p) if p.qos != mqttbytes::QoS::AtMostOnce)),
-        "questions go at most once (they never take a Receive Maximum slot from a click): {asked:?}"
+            .all(|p| !matches!(p, Packet::Publish(p) if p.qos != mqttbytes::QoS::AtLeastOnce)),
+        "questions still go at least once: {asked:?}"
     );
     dashboard.handle_bytes(T0, &from_broker("stat/plug/POWER", "OFF"));
     dashboard
@@ -1338,7 +1348,10 @@ fn in_a_kept_session_commands_go_at_most_once_so_a_reconnect_never_sends_one_aga
         matches!(&packets[..], [Packet::Publish(p)] if p.qos == mqttbytes::QoS::AtMostOnce && p.topic == "cmnd/plug/POWER"),
         "{packets:?}"
     );
-    // With a clean session (the default) a command goes at least once, acknowledged.
+    // With a clean session (the default) and MQTT 3.1.1 too: a broker queues a QoS 1 command
+    // for a device away with a kept session and delivers it when the device returns, long after
+    // the page said "not confirmed"; brokers do not queue QoS 0 by default. (With MQTT 5 it
+    // goes at least once with an expiry: `mqtt5_fallback`.)
     let mut dashboard = self::dashboard(&["plug"]);
     connect(&mut dashboard, T0);
     dashboard.handle_bytes(T0, &from_broker("stat/plug/POWER", "OFF"));
@@ -1346,7 +1359,7 @@ fn in_a_kept_session_commands_go_at_most_once_so_a_reconnect_never_sends_one_aga
         .request(T0 + 1, DeviceId(0), 0, SwitchCommand::On)
         .unwrap();
     assert!(
-        matches!(&sent(&mut dashboard)[..], [Packet::Publish(p)] if p.qos == mqttbytes::QoS::AtLeastOnce)
+        matches!(&sent(&mut dashboard)[..], [Packet::Publish(p)] if p.qos == mqttbytes::QoS::AtMostOnce)
     );
 }
 

@@ -205,6 +205,38 @@ fn a_late_puback_nudges_a_silent_broker_for_a_while_and_an_answer_stops_it() {
 }
 
 #[test]
+fn an_awaited_reply_to_a_qos0_publish_nudges_a_silent_broker_until_it_is_settled() {
+    // A command at QoS 0 has no PUBACK; its device's answer is what the page waits for, and a
+    // broker that writes only when woken must be woken for it just the same.
+    let mut session = connected_session(SessionOptions::new("c"));
+    let pings = |session: &mut Session| {
+        sent_packets(session)
+            .into_iter()
+            .filter(|p| matches!(p, Packet::PingReq))
+            .count()
+    };
+    session
+        .publish(T0 + 10, "cmnd/p/POWER", b"ON", QoS::AtMostOnce, false)
+        .unwrap();
+    sent_packets(&mut session);
+    assert!(
+        session.poll_timeout().is_some_and(|at| at > T0 + 1_000),
+        "nothing is awaited yet"
+    );
+    session.await_reply(T0 + 10);
+    assert_eq!(session.poll_timeout(), Some(T0 + 10 + NUDGE_AFTER_QUIET_MS));
+    session.handle_timeout(T0 + 10 + NUDGE_AFTER_QUIET_MS);
+    assert_eq!(pings(&mut session), 1);
+    // The device answered: no more nudges.
+    session.handle_bytes(
+        T0 + 120,
+        &publish_from_broker("stat/p/POWER", b"ON", QoS::AtMostOnce, 0, false),
+    );
+    session.reply_settled();
+    assert!(session.poll_timeout().is_some_and(|at| at > T0 + 1_000));
+}
+
+#[test]
 fn a_client_that_keeps_sending_into_a_dead_link_still_notices_within_one_and_a_half_keepalives() {
     let mut options = SessionOptions::new("c");
     options.keep_alive_secs = 4;
@@ -935,6 +967,71 @@ mod mqtt5 {
             .filter(|e| matches!(e, SessionEvent::Undelivered { .. }))
             .count();
         assert_eq!(undelivered, 3);
+    }
+
+    #[test]
+    fn a_command_waits_for_the_receive_maximum_ahead_of_questions_and_carries_its_expiry() {
+        // Found by the simulation: with a Receive Maximum of 1, a click waited 1.6 s behind
+        // eight state and schedule questions.
+        let mut session = v5_limited(|_| {}, |p| p.receive_max = Some(1));
+        let mut ids = Vec::new();
+        for i in 0..3 {
+            let topic = format!("cmnd/q{i}/STATE");
+            ids.push(
+                session
+                    .publish(T0, &topic, b"", QoS::AtLeastOnce, false)
+                    .unwrap(),
+            );
+        }
+        let click = session
+            .publish_command(T0 + 1, "cmnd/plug/POWER", b"ON", QoS::AtLeastOnce, Some(5))
+            .unwrap();
+        let second = session
+            .publish_command(T0 + 2, "cmnd/fan/POWER", b"ON", QoS::AtLeastOnce, Some(5))
+            .unwrap();
+        let sent = |session: &mut Session| -> Vec<(String, Option<u32>)> {
+            v5_sent(session)
+                .into_iter()
+                .filter_map(|p| match p {
+                    v5::Packet::Publish(p) => Some((
+                        p.topic,
+                        p.properties.and_then(|p| p.message_expiry_interval),
+                    )),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(sent(&mut session), [("cmnd/q0/STATE".to_string(), None)]);
+        session.handle_bytes(T0 + 10, &v5_puback(ids[0]));
+        assert_eq!(
+            sent(&mut session),
+            [("cmnd/plug/POWER".to_string(), Some(5))],
+            "the click goes next, ahead of the questions"
+        );
+        session.handle_bytes(T0 + 20, &v5_puback(click));
+        assert_eq!(
+            sent(&mut session),
+            [("cmnd/fan/POWER".to_string(), Some(5))]
+        );
+        session.handle_bytes(T0 + 30, &v5_puback(second));
+        assert_eq!(sent(&mut session), [("cmnd/q1/STATE".to_string(), None)]);
+    }
+
+    #[test]
+    fn a_question_never_waits_for_the_receive_maximum() {
+        let mut session = v5_limited(|_| {}, |p| p.receive_max = Some(1));
+        let first = session.publish_question(T0, "cmnd/a/STATE", b"").unwrap();
+        let second = session.publish_question(T0, "cmnd/b/STATE", b"").unwrap();
+        assert_ne!(first, 0, "the first at QoS 1, with room");
+        assert_eq!(second, 0, "the second at QoS 0, sent at once");
+        let topics: Vec<String> = v5_sent(&mut session)
+            .into_iter()
+            .filter_map(|p| match p {
+                v5::Packet::Publish(p) => Some(p.topic),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(topics, ["cmnd/a/STATE", "cmnd/b/STATE"]);
     }
 
     #[test]
