@@ -404,6 +404,20 @@ pub struct OutgoingPublish {
     pub expiry_secs: Option<u32>,
 }
 
+/// MQTT 5 PUBLISH properties with only a Message Expiry Interval [MQTT-3.3.2.3.3].
+pub fn message_expiry(seconds: u32) -> v5::PublishProperties {
+    v5::PublishProperties {
+        payload_format_indicator: None,
+        message_expiry_interval: Some(seconds),
+        topic_alias: None,
+        response_topic: None,
+        correlation_data: None,
+        user_properties: Vec::new(),
+        subscription_identifiers: Vec::new(),
+        content_type: None,
+    }
+}
+
 /// PUBLISH.
 pub fn encode_publish(
     version: ProtocolVersion,
@@ -414,18 +428,7 @@ pub fn encode_publish(
         ProtocolVersion::V311 => publish_for!(v4, publish).write(&mut buffer),
         ProtocolVersion::V5 => {
             let mut packet = publish_for!(v5, publish);
-            if let Some(seconds) = publish.expiry_secs {
-                packet.properties = Some(v5::PublishProperties {
-                    payload_format_indicator: None,
-                    message_expiry_interval: Some(seconds),
-                    topic_alias: None,
-                    response_topic: None,
-                    correlation_data: None,
-                    user_properties: Vec::new(),
-                    subscription_identifiers: Vec::new(),
-                    content_type: None,
-                });
-            }
+            packet.properties = publish.expiry_secs.map(message_expiry);
             packet.write(&mut buffer)
         }
     };

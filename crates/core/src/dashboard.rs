@@ -120,8 +120,10 @@ pub struct Dashboard {
     usability_changes: u64,
     /// The relay guards of the last devices removed, by address (see `devices`).
     removed_guards: VecDeque<(DeviceAddress, RelayGuard)>,
-    /// A command went at QoS 0 and its device's answer is awaited (see `publish`).
+    /// A command went at QoS 0 and its device's answer is awaited (see `publish`), and how
+    /// many devices have a command pending (kept with `usability_of`).
     awaiting_reply: bool,
+    pending_devices: usize,
 }
 
 impl Dashboard {
@@ -164,6 +166,7 @@ impl Dashboard {
             usability_changes: 0,
             removed_guards: VecDeque::new(),
             awaiting_reply: false,
+            pending_devices: 0,
         };
         for device in devices {
             dashboard.add_device(0, device);
@@ -309,18 +312,19 @@ impl Dashboard {
         let usability = self.devices[index].adapter.state().usability();
         if let Some(seen) = self.usability_of.get_mut(index) {
             if *seen != usability {
+                let (was, is) = (*seen & PENDING_BITS != 0, usability & PENDING_BITS != 0);
+                self.pending_devices =
+                    (self.pending_devices + usize::from(is)).saturating_sub(usize::from(was));
                 *seen = usability;
                 self.usability_changes += 1;
             }
         }
-        if self.awaiting_reply && usability & PENDING_BITS == 0 {
-            self.settle_reply_if_done();
-        }
+        self.settle_reply_if_done();
     }
 
     /// No device awaits its answer to a command any more: the session stops waiting for it.
     fn settle_reply_if_done(&mut self) {
-        if self.usability_of.iter().all(|u| u & PENDING_BITS == 0) {
+        if self.awaiting_reply && self.pending_devices == 0 {
             self.awaiting_reply = false;
             self.session.reply_settled();
         }

@@ -900,16 +900,7 @@ mod tests {
                 payload.as_bytes().to_vec(),
             );
             publish.pkid = 1;
-            publish.properties = expiry.map(|secs| v5::PublishProperties {
-                payload_format_indicator: None,
-                message_expiry_interval: Some(secs),
-                topic_alias: None,
-                response_topic: None,
-                correlation_data: None,
-                user_properties: Vec::new(),
-                subscription_identifiers: Vec::new(),
-                content_type: None,
-            });
+            publish.properties = expiry.map(switchboard_core::codec::message_expiry);
             encode(|b| publish.write(b))
         };
         let mut broker = SimBroker::new(false, None);

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use crate::adapter::Device;
-use crate::device::CommandError;
+use crate::device::{CommandError, PENDING_BITS};
 use crate::device_config::{DeviceAddress, DeviceConfig};
 use crate::time::Millis;
 
@@ -188,9 +188,12 @@ impl Dashboard {
             self.note_deadline(index);
         }
         self.usability_changes += 1;
-        if self.awaiting_reply {
-            self.settle_reply_if_done();
-        }
+        self.pending_devices = self
+            .usability_of
+            .iter()
+            .filter(|u| *u & PENDING_BITS != 0)
+            .count();
+        self.settle_reply_if_done();
     }
 
     /// Marks the devices whose address equals `address` as withdrawn from (or back in) the

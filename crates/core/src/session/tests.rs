@@ -126,6 +126,14 @@ fn a_malformed_or_reserved_packet_closes_the_connection_and_says_why() {
     }
 }
 
+/// How many PINGREQs the session sent since last asked.
+fn pings(session: &mut Session) -> usize {
+    sent_packets(session)
+        .into_iter()
+        .filter(|p| matches!(p, Packet::PingReq))
+        .count()
+}
+
 #[test]
 fn a_large_packet_arriving_nudges_the_broker_every_few_milliseconds_until_it_is_whole() {
     let mut session = connected_session(SessionOptions::new("c"));
@@ -137,12 +145,6 @@ fn a_large_packet_arriving_nudges_the_broker_every_few_milliseconds_until_it_is_
         0,
         false,
     );
-    let pings = |session: &mut Session| {
-        sent_packets(session)
-            .into_iter()
-            .filter(|p| matches!(p, Packet::PingReq))
-            .count()
-    };
     // A small first chunk: the length is known and most of it is missing: nudge at once.
     session.handle_bytes(T0 + 100, &big[..4_096]);
     assert_eq!(pings(&mut session), 1);
@@ -167,12 +169,6 @@ fn a_large_packet_arriving_nudges_the_broker_every_few_milliseconds_until_it_is_
 #[test]
 fn a_late_puback_nudges_a_silent_broker_for_a_while_and_an_answer_stops_it() {
     let mut session = connected_session(SessionOptions::new("c"));
-    let pings = |session: &mut Session| {
-        sent_packets(session)
-            .into_iter()
-            .filter(|p| matches!(p, Packet::PingReq))
-            .count()
-    };
     let id = session
         .publish(T0 + 10, "cmnd/p/POWER", b"ON", QoS::AtLeastOnce, false)
         .unwrap();
@@ -209,12 +205,6 @@ fn an_awaited_reply_to_a_qos0_publish_nudges_a_silent_broker_until_it_is_settled
     // A command at QoS 0 has no PUBACK; its device's answer is what the page waits for, and a
     // broker that writes only when woken must be woken for it just the same.
     let mut session = connected_session(SessionOptions::new("c"));
-    let pings = |session: &mut Session| {
-        sent_packets(session)
-            .into_iter()
-            .filter(|p| matches!(p, Packet::PingReq))
-            .count()
-    };
     session
         .publish(T0 + 10, "cmnd/p/POWER", b"ON", QoS::AtMostOnce, false)
         .unwrap();
