@@ -358,6 +358,20 @@ impl OutgoingMessage {
         }
     }
 
+    /// A command to a device that keeps its MQTT session (clean session off, QoS 1
+    /// subscriptions: what DIY JSON boards advise): sent at most once, so a copy the broker had
+    /// begun delivering when the device dropped (its Wi-Fi gone, the broker not yet aware) is
+    /// not delivered when it comes back, long after the click showed "not confirmed". MQTT 5's
+    /// Message Expiry Interval spares only copies whose delivery had not started
+    /// [MQTT-3.3.2-5], and a started one must be sent again on the session's return
+    /// [MQTT-4.4.0-1]. The price: a broker refusing it (MQTT 5 PUBACK) cannot say so.
+    pub fn to_kept_session(topic: impl Into<String>, payload: impl Into<Vec<u8>>) -> Self {
+        Self {
+            at_most_once: true,
+            ..Self::command(topic, payload)
+        }
+    }
+
     /// A question about state.
     pub fn query(topic: impl Into<String>, payload: impl Into<Vec<u8>>) -> Self {
         Self {

@@ -93,7 +93,8 @@ impl Protocol for JsonRelayProtocol {
         };
         let mut body = serde_json::Map::new();
         body.insert(self.pin.clone(), Value::from(u8::from(on)));
-        core.send_expecting_echo(OutgoingMessage::command(
+        // The board keeps its session: see `OutgoingMessage::to_kept_session`.
+        core.send_expecting_echo(OutgoingMessage::to_kept_session(
             self.topic.clone(),
             Value::Object(body).to_string(),
         ));

@@ -13,7 +13,8 @@
 //! QoS 1 publishes still unacknowledged when a connection drops are re-sent (DUP set) after
 //! reconnecting only when the broker resumed the session *and* they are younger than
 //! `resend_window` [MQTT-4.4.0-1]; older ones are reported undelivered and forgotten, so a
-//! relay never switches minutes after the click.
+//! relay never switches minutes after the click. The same holds for a publish waiting for room
+//! under the broker's Receive Maximum: past the window it is reported undelivered, not sent.
 //!
 //! Acknowledgements alone may wait a few milliseconds for company ([`Session::transmit_due`]):
 //! the retained messages after a subscription arrive one WebSocket message each, and a PUBACK
@@ -28,7 +29,8 @@
 //! client), so everything queued behind it waits. A client may ping at any time [MQTT-3.12],
 //! and each ping wakes such a broker: the session sends a PINGREQ every [`NUDGE_EVERY_MS`]
 //! while a large packet is arriving in pieces (at least [`NUDGE_WHEN_MISSING`] bytes still to
-//! come), and while an answer it waits for (a SUBACK, a PUBACK) is late with nothing heard,
+//! come), and while an answer it waits for (a SUBACK, a PUBACK, a keepalive's PINGRESP: its
+//! answer waits behind the message too, and the link would be judged dead) is late with nothing heard,
 //! for at most [`NUDGE_AT_MOST_MS`]. Late means [`NUDGE_AFTER_QUIET_MS`], or
 //! [`NUDGE_ROUND_TRIPS`] times the connection's own round trip (CONNECT to CONNACK) where that
 //! is longer: on a phone's slow link an answer merely on its way is not nudged. A click behind
@@ -114,7 +116,8 @@ pub struct SessionOptions {
     /// Incoming packets larger than this are skipped, never buffered (MQTT 5 also tells the
     /// broker, which then does not send them).
     pub max_incoming_packet: usize,
-    /// Unacknowledged QoS 1 publishes older than this are not re-sent after a reconnect.
+    /// Unacknowledged QoS 1 publishes older than this are not re-sent after a reconnect, and
+    /// one that waited this long for room under the broker's Receive Maximum is not sent.
     pub resend_window: Millis,
 }
 
@@ -500,10 +503,12 @@ impl Session {
         }
     }
 
-    /// True while a SUBACK, a PUBACK or a reply (see [`Session::await_reply`]) is awaited.
+    /// True while a SUBACK, a PUBACK, a keepalive's PINGRESP or a reply (see
+    /// [`Session::await_reply`]) is awaited.
     fn is_awaiting_answer(&self) -> bool {
         !self.pending_subscriptions.is_empty()
             || self.unacknowledged_count() > 0
+            || self.ping_deadline.is_some()
             || self.reply_awaited
     }
 
@@ -590,6 +595,12 @@ impl Session {
         if !self.is_connected() {
             return Err(SessionError::NotConnected);
         }
+        if filters.is_empty() {
+            // A SUBSCRIBE must carry at least one filter [MQTT-3.8.3-3].
+            return Err(SessionError::Encode(crate::say!(
+                "there is no topic filter to subscribe to"
+            )));
+        }
         let mut first = None;
         for chunk in self.filter_chunks(filters, codec::subscribe_entry_len, true) {
             let packet_id = self.allocate_packet_id();
@@ -626,6 +637,10 @@ impl Session {
         entry_len: fn(&str) -> usize,
         report: bool,
     ) -> Vec<Vec<String>> {
+        if filters.is_empty() {
+            // An UNSUBSCRIBE needs one filter too [MQTT-3.10.3-2]: nothing to send.
+            return Vec::new();
+        }
         let Some(limit) = self.limits.max_packet_size else {
             return vec![filters.to_vec()];
         };
@@ -801,6 +816,16 @@ impl Session {
             let Some(entry) = self.in_flight.get_mut(&packet_id) else {
                 continue;
             };
+            // A command that waited longer than the resend window (the broker slow to
+            // acknowledge, a phone asleep) is stale: its card already said "not confirmed",
+            // and a relay must not switch long after the click (the simulation found one sent
+            // 39 s late, when a sleeping phone woke).
+            if now.saturating_sub(entry.first_sent) > self.options.resend_window {
+                self.in_flight.remove(&packet_id);
+                self.events
+                    .push_back(SessionEvent::Undelivered { packet_id });
+                continue;
+            }
             entry.sent = true;
             match codec::encode_publish(self.options.protocol, &entry.publish) {
                 Ok(bytes) => {
@@ -894,6 +919,7 @@ impl Session {
         if let Ok(bytes) = codec::encode_ack(self.options.protocol, Ack::PingReq) {
             self.queue(now, bytes);
             self.ping_deadline = Some(deadline);
+            self.expect_answer(now);
         }
     }
 

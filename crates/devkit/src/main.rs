@@ -25,6 +25,7 @@
 //! clock: makes a schedule due now, or the clock wrong).
 
 mod broker;
+mod contact_sensor;
 mod fault_proxy;
 mod flood;
 mod generic_lamp;
@@ -33,6 +34,7 @@ mod heap_count;
 mod json_board;
 mod mqtt_connection;
 mod plug_runner;
+mod shelly_gen1_relay;
 mod shelly_job_store;
 mod shelly_plug;
 #[cfg(test)]

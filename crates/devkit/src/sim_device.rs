@@ -2,13 +2,16 @@
 //! device is named on the command line.
 //!
 //! Command-line form: `<topic>[=on]` (a single-relay Tasmota plug, as before), or
-//! `tasmota:<topic>[:<relays>]`, `shelly:<prefix>`, `jsonboard:<topic>`, `generic:<base>`,
-//! each optionally followed by `=on` for the initial state.
+//! `tasmota:<topic>[:<relays>]`, `shelly:<prefix>`, `shellygen1:<id>`, `jsonboard:<topic>`,
+//! `generic:<base>`, `contact:<base>`, each optionally followed by `=on` for the initial state
+//! (open, for a contact).
 
 use std::time::Duration;
 
+use crate::contact_sensor::ContactSensor;
 use crate::generic_lamp::GenericLamp;
 use crate::json_board::JsonBoard;
+use crate::shelly_gen1_relay::ShellyGen1Relay;
 use crate::shelly_plug::ShellyPlug;
 use crate::sim_clock::SimClock;
 use crate::tasmota_plug::TasmotaPlug;
@@ -95,7 +98,7 @@ pub fn parse_sim_spec(spec: &str) -> Result<Box<dyn SimDevice>, String> {
     };
     let (kind, rest) = name.split_once(':').unwrap_or(("tasmota", name));
     let fail = || {
-        format!("cannot read simulated device {spec:?}: write <topic>, tasmota:<topic>[:<relays>], shelly:<prefix>, jsonboard:<topic> or generic:<base>, optionally with =on")
+        format!("cannot read simulated device {spec:?}: write <topic>, tasmota:<topic>[:<relays>], shelly:<prefix>, shellygen1:<id>, jsonboard:<topic>, generic:<base> or contact:<base>, optionally with =on")
     };
     if rest.is_empty() {
         return Err(fail());
@@ -112,7 +115,9 @@ pub fn parse_sim_spec(spec: &str) -> Result<Box<dyn SimDevice>, String> {
             Box::new(TasmotaPlug::with_relays(topic, relays, on))
         }
         "shelly" => Box::new(ShellyPlug::new(rest, on)),
+        "shellygen1" => Box::new(ShellyGen1Relay::new(rest, on)),
         "jsonboard" => Box::new(JsonBoard::new(rest)),
+        "contact" => Box::new(ContactSensor::new(rest, on)),
         "generic" => Box::new(GenericLamp::new(rest, on)),
         _ => return Err(fail()),
     })
@@ -137,6 +142,16 @@ mod tests {
         assert_eq!(
             parse_sim_spec("generic:home/fan").unwrap().name(),
             "home/fan"
+        );
+        assert_eq!(
+            parse_sim_spec("shellygen1:shelly1-AB12=on")
+                .unwrap()
+                .power_summary(),
+            "ON"
+        );
+        assert_eq!(
+            parse_sim_spec("contact:home/door").unwrap().power_summary(),
+            "CLOSED"
         );
         for bad in ["zigbee:x", "tasmota:strip:9", "tasmota:strip:x", "shelly:"] {
             assert!(parse_sim_spec(bad).is_err(), "{bad}");

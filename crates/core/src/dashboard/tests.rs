@@ -681,6 +681,49 @@ mod mqtt5_fallback {
     }
 
     #[test]
+    fn a_command_to_a_board_that_keeps_its_session_goes_at_most_once_even_with_mqtt5() {
+        // A copy the broker began delivering before the board dropped is not covered by the
+        // expiry [MQTT-3.3.2-5] and would switch the relay when the board returns
+        // [MQTT-4.4.0-1]; at QoS 0 it is simply lost with the board's connection.
+        let mut options = SessionOptions::new("c5");
+        options.protocol = ProtocolVersion::V5;
+        let board = crate::config::parse_device_spec("jsonrelay:garage/board:GP16").unwrap();
+        let mut dashboard = Dashboard::new(options, vec![board], 1);
+        dashboard.start();
+        open(&mut dashboard, T0);
+        let mut bytes = v5_connack();
+        let mut report = v5::Publish::new(
+            "garage/board",
+            mqttbytes::QoS::AtMostOnce,
+            br#"{"GP16": 0}"#.to_vec(),
+        );
+        report.retain = false;
+        report.write(&mut bytes).unwrap();
+        dashboard.handle_bytes(T0, &bytes);
+        while dashboard.poll_transmit().is_some() {}
+        dashboard
+            .request(T0 + 1, DeviceId(0), 0, SwitchCommand::On)
+            .unwrap();
+        let mut sent_bytes = BytesMut::new();
+        while let Some(chunk) = dashboard.poll_transmit() {
+            sent_bytes.extend_from_slice(&chunk);
+        }
+        let v5::Packet::Publish(command) = v5::read(&mut sent_bytes, usize::MAX).unwrap() else {
+            panic!("expected the command");
+        };
+        assert_eq!(command.topic, "garage/board");
+        assert_eq!(command.qos, mqttbytes::QoS::AtMostOnce);
+        assert_eq!(
+            command
+                .properties
+                .as_ref()
+                .and_then(|p| p.message_expiry_interval),
+            Some(5),
+            "a broker that queues QoS 0 for an absent session drops it all the same"
+        );
+    }
+
+    #[test]
     fn a_command_the_broker_refuses_is_shown_on_the_device() {
         let mut dashboard = v5_dashboard();
         dashboard.start();

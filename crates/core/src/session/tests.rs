@@ -403,6 +403,14 @@ fn a_missing_pingresp_loses_the_connection_at_one_and_a_half_keepalives() {
     let mut session = connected_session(options);
     session.handle_timeout(T0 + 10 * SECOND);
     assert_eq!(sent_packets(&mut session), [Packet::PingReq]);
+    // The silent broker is nudged for a while (its PINGRESP may wait behind a large message
+    // a broker writes only when woken), then nothing until the deadline.
+    let mut nudges = 0;
+    while let Some(at) = session.poll_timeout().filter(|at| *at < T0 + 15 * SECOND) {
+        session.handle_timeout(at);
+        nudges += pings(&mut session);
+    }
+    assert_eq!(nudges, (NUDGE_AT_MOST_MS / NUDGE_EVERY_MS + 1) as usize);
     assert_eq!(session.poll_timeout(), Some(T0 + 15 * SECOND));
     session.handle_timeout(T0 + 15 * SECOND - 1);
     assert!(session.is_connected());
@@ -619,6 +627,16 @@ fn a_refused_subscription_is_reported_by_filter() {
 }
 
 #[test]
+fn an_empty_list_of_filters_sends_no_subscribe_or_unsubscribe() {
+    // Both packets must carry at least one filter [MQTT-3.8.3-3, MQTT-3.10.3-2]; a broker
+    // answers an empty one with a protocol error.
+    let mut session = connected_session(SessionOptions::new("c"));
+    assert!(session.subscribe(T0 + 1, &[]).is_err());
+    assert!(session.unsubscribe(T0 + 1, &[]).is_ok());
+    assert_eq!(sent_packets(&mut session), []);
+}
+
+#[test]
 fn packet_ids_skip_zero_and_ids_still_in_flight() {
     let mut session = connected_session(SessionOptions::new("c"));
     session.next_packet_id = u16::MAX;
@@ -729,6 +747,11 @@ fn a_probe_pings_at_once_and_loses_the_link_if_nothing_answers_in_time() {
     let mut session = connected_session(SessionOptions::new("c"));
     session.probe(T0 + 1_000, 3_000);
     assert_eq!(sent_packets(&mut session), [Packet::PingReq]);
+    // Nudges while the answer is late (see above), never past the deadline.
+    while let Some(at) = session.poll_timeout().filter(|at| *at < T0 + 4_000) {
+        session.handle_timeout(at);
+        assert!(session.is_connected());
+    }
     assert_eq!(session.poll_timeout(), Some(T0 + 4_000));
     session.handle_timeout(T0 + 4_000);
     assert_eq!(
@@ -957,6 +980,54 @@ mod mqtt5 {
             .filter(|e| matches!(e, SessionEvent::Undelivered { .. }))
             .count();
         assert_eq!(undelivered, 3);
+    }
+
+    #[test]
+    fn a_publish_that_waited_past_the_resend_window_for_the_receive_maximum_is_never_sent() {
+        // Found by the simulation: a phone asleep with its link stalled, the broker's PUBACK
+        // came 39 s later, and the click waiting behind it was sent then, switching the relay.
+        let mut session = v5_limited(|_| {}, |p| p.receive_max = Some(1));
+        let first = session
+            .publish(T0, "cmnd/a/POWER", b"ON", QoS::AtLeastOnce, false)
+            .unwrap();
+        let late = session
+            .publish(T0 + 100, "cmnd/b/POWER", b"OFF", QoS::AtLeastOnce, false)
+            .unwrap();
+        let fresh_enough = T0 + 100 + session.options().resend_window;
+        v5_sent(&mut session);
+        events(&mut session);
+        session.handle_bytes(fresh_enough + 1, &v5_puback(first));
+        let publishes = v5_sent(&mut session)
+            .into_iter()
+            .filter(|p| matches!(p, v5::Packet::Publish(_)))
+            .count();
+        assert_eq!(publishes, 0, "a stale command went out");
+        assert!(events(&mut session).contains(&SessionEvent::Undelivered { packet_id: late }));
+        assert_eq!(session.unacknowledged_count(), 0);
+        // Within the window it goes as before.
+        let third = session
+            .publish(
+                fresh_enough + 2,
+                "cmnd/a/POWER",
+                b"ON",
+                QoS::AtLeastOnce,
+                false,
+            )
+            .unwrap();
+        session
+            .publish(
+                fresh_enough + 3,
+                "cmnd/b/POWER",
+                b"ON",
+                QoS::AtLeastOnce,
+                false,
+            )
+            .unwrap();
+        v5_sent(&mut session);
+        session.handle_bytes(fresh_enough + 50, &v5_puback(third));
+        assert!(v5_sent(&mut session)
+            .iter()
+            .any(|p| matches!(p, v5::Packet::Publish(p) if p.topic == "cmnd/b/POWER")));
     }
 
     #[test]
