@@ -3,9 +3,10 @@
 //! The real [`Dashboard`] (session, reconnects, device adapters, relay guard, store edits,
 //! schedules, discovery) runs against the in-memory broker of `sim_broker.rs` (MQTT 3.1.1 and
 //! 5, retained messages, wills, QoS 1 with redelivery, kept sessions, an MQTT 5 broker's
-//! limits) and simulated devices of four kinds, each the dev kit's own simulator behind a core
-//! [`Session`]: Tasmota plugs, Shelly Gen3 plugs (RPC), command/state pairs with an
-//! availability topic, and JSON relay boards. A simulated user clicks, storms, renames,
+//! limits) and simulated devices of six kinds, each the dev kit's own simulator behind a core
+//! [`Session`]: Tasmota plugs, Shelly Gen3 plugs (RPC), Shelly Gen1 relays, command/state
+//! pairs with an availability topic, JSON relay boards, and door contacts (a read-only
+//! sensor). A simulated user clicks, storms, renames,
 //! reorders, removes and adds back, opens schedules and creates, arms, disarms and deletes
 //! them (the devices' clocks fire them), and adds a device that announced itself from the
 //! discovery list. One seed draws everything: the devices' kinds, the page's MQTT version and
@@ -13,7 +14,8 @@
 //! (Mosquitto 2.0.11's WebSocket writer), latencies, connection cuts, broker restarts with or
 //! without persistence and crash loops, silent stalls, devices unplugged and back, deaf (then
 //! rebooted) or slow, button presses, duplicated QoS 1 deliveries, garbage and huge payloads
-//! on the devices' topics, the phone asleep (the clock jumps; the tab shown again), packets
+//! on the devices' topics, devices' clocks jumping, the phone asleep (the clock jumps; the tab
+//! shown again), packets
 //! split and merged on their way to the page.
 //! After every step the invariants are checked, each failure naming the invariant, the seed,
 //! the simulated time and the last events before it:
