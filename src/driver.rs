@@ -328,6 +328,7 @@ fn handle_socket_event(generation: u64, event: SocketEvent) {
             SocketEvent::Open => driver.dashboard.handle_transport_open(now),
             SocketEvent::Bytes(bytes) => {
                 PACING.with(|p| p.borrow_mut().bytes_arrived(now));
+                SWEEP.with(|sweep| sweep.borrow_mut().heard());
                 driver.dashboard.handle_bytes(now, &bytes);
             }
             SocketEvent::Closed { .. } => {

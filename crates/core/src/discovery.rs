@@ -137,6 +137,22 @@ impl Discovery {
         self.probed.clear();
     }
 
+    /// A live (not retained) message is about to be handled: a live `<prefix>/online true`
+    /// means the device is connected now, so a probe sent on its stored announcement alone
+    /// (to a device then away, unanswered) is sent again (the simulation found a Shelly never
+    /// offered: its probe went out while it was unplugged, its return was not asked).
+    pub fn heard_live(&mut self, topic: &str, payload: &[u8]) {
+        let Some(prefix) = topic.strip_suffix("/online") else {
+            return;
+        };
+        let key = format!("shelly:{prefix}");
+        if payload != b"true" || prefix.contains('/') || self.found.iter().any(|f| f.key == key) {
+            return;
+        }
+        self.probes.retain(|(_, asked)| asked != prefix);
+        self.probed.remove(prefix);
+    }
+
     /// The findings, in the order they were first seen.
     pub fn found(&self) -> &[Found] {
         &self.found

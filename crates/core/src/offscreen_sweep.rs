@@ -21,7 +21,10 @@
 //!
 //! There is no rest between passes: when the reports fit (a few thousand a second on a laptop)
 //! every card is current at the end of each frame, so nothing is left stale when a flood ends.
-//! Pure: the page passes what is stale, the frames' times, and what it refreshed.
+//! And a frame before which nothing arrived from the broker (the flood ended, or paused) has
+//! nothing to protect: it refreshes every stale card at once, so the whole page is current one
+//! frame after the last report instead of after several passes.
+//! Pure: the page passes what is stale, the frames' times, what arrived, and what it refreshed.
 
 /// Cards a frame may refresh before any frame was timed.
 pub const FIRST_CARDS_PER_FRAME: usize = 16;
@@ -43,6 +46,8 @@ pub struct OffscreenSweep {
     at_least: usize,
     /// The shortest frame interval seen (the screen's refresh period), if any.
     shortest_frame_ms: Option<f64>,
+    /// Something arrived from the broker since the last frame refreshed cards.
+    heard: bool,
 }
 
 impl OffscreenSweep {
@@ -54,12 +59,23 @@ impl OffscreenSweep {
             per_frame: FIRST_CARDS_PER_FRAME.max(at_least),
             at_least,
             shortest_frame_ms: None,
+            heard: true,
         }
     }
 
-    /// How many cards the next frame may refresh.
+    /// Something arrived from the broker: the next frame keeps to its budget.
+    pub fn heard(&mut self) {
+        self.heard = true;
+    }
+
+    /// How many cards the next frame may refresh: every one when nothing arrived since the
+    /// last frame that refreshed cards (the flood is over: nothing competes with them).
     pub fn cards_per_frame(&self) -> usize {
-        self.per_frame
+        if self.heard {
+            self.per_frame
+        } else {
+            usize::MAX
+        }
     }
 
     /// A frame of an ongoing sweep came `interval_ms` after the one before: on time, the next
@@ -95,6 +111,7 @@ impl OffscreenSweep {
     /// The page refreshed the first `count` cards of `order` (as [`OffscreenSweep::order`]
     /// gave it): the next frame goes on after the last of them that was not urgent.
     pub fn refreshed(&mut self, order: &[usize], count: usize, urgent: &[usize]) {
+        self.heard = false;
         if let Some(&last) = order[..count.min(order.len())]
             .iter()
             .rev()
@@ -108,6 +125,26 @@ impl OffscreenSweep {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_frame_with_nothing_heard_before_it_refreshes_every_stale_card() {
+        let mut sweep = OffscreenSweep::new(4);
+        sweep.heard();
+        let stale: Vec<usize> = (0..500).collect();
+        // A flood: each frame keeps to its budget.
+        let budget = sweep.cards_per_frame();
+        assert_eq!(budget, FIRST_CARDS_PER_FRAME);
+        let order = sweep.order(&stale, &[]);
+        sweep.refreshed(&order, budget, &[]);
+        sweep.heard();
+        assert_eq!(sweep.cards_per_frame(), budget);
+        sweep.refreshed(&order, budget, &[]);
+        // The flood ended: nothing arrived before this frame, so all of them at once.
+        assert_eq!(sweep.cards_per_frame(), usize::MAX);
+        // A report comes again: back to the budget.
+        sweep.heard();
+        assert_eq!(sweep.cards_per_frame(), budget);
+    }
 
     #[test]
     fn cards_whose_usability_changed_come_first() {

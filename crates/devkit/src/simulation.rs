@@ -407,6 +407,8 @@ struct World {
     adopted: Option<Millis>,
     /// The clicks made when every device had to be back: confirmed by then.
     confirm_at: Option<Millis>,
+    /// The last step at which a trickling broker still held bytes for the page.
+    trickled_at: Millis,
     confirm_clicked: Vec<bool>,
 }
 
@@ -518,6 +520,7 @@ impl World {
             undiscovered,
             adopted: None,
             confirm_at: None,
+            trickled_at: 0,
             confirm_clicked: vec![false; count],
         };
         let kinds: Vec<String> = world
@@ -611,6 +614,14 @@ impl World {
     }
 
     fn fail(&self, invariant: &str, detail: String) -> String {
+        if trace_everything() {
+            for entry in self.page.log().into_iter().flat_map(|log| log.entries()) {
+                eprintln!(
+                    "{:>8} ms  page {:?} {} {:.60}",
+                    entry.at, entry.direction, entry.topic, entry.payload
+                );
+            }
+        }
         let trace: Vec<String> = self
             .trace
             .iter()
@@ -780,6 +791,14 @@ impl World {
         if let Some(id) = self.page_conn {
             if self.page.transmit_due(self.now) {
                 while let Some(bytes) = self.page.poll_transmit() {
+                    if trace_everything() {
+                        eprintln!(
+                            "{:>8} ms  page writes {} bytes, first packet type {}",
+                            self.now,
+                            bytes.len(),
+                            bytes.first().map_or(0, |b| b >> 4)
+                        );
+                    }
                     self.watch.sent(&bytes);
                     self.send_to_broker(id, bytes);
                 }
@@ -1235,11 +1254,19 @@ impl World {
             131..=132 if self.on(Fault::Stall) => {
                 if let Some(id) = self.page_conn {
                     let until = self.now + 1_000 + self.random.below(19_000);
-                    if let Some(pipe) = self.pipes.get_mut(&id) {
-                        pipe.stalled_until = until;
+                    // One stall at a time: two overlapping would hold bytes longer than the
+                    // longest stall [`LATE_COMMAND`] allows for (found by seed 87116: 30 s).
+                    let stalled = self
+                        .pipes
+                        .get(&id)
+                        .is_some_and(|pipe| pipe.stalled_until > self.now);
+                    if !stalled {
+                        if let Some(pipe) = self.pipes.get_mut(&id) {
+                            pipe.stalled_until = until;
+                        }
+                        self.last_fault = self.last_fault.max(until);
+                        self.note(format!("the page's link stalls until {until} ms"));
                     }
-                    self.last_fault = self.last_fault.max(until);
-                    self.note(format!("the page's link stalls until {until} ms"));
                 }
             }
             // The phone sleeps 2 to 40 s (screen off, tab frozen): the page's timers do not run
@@ -1465,6 +1492,9 @@ impl World {
         self.broker.now = self.now;
         self.chaos();
         if let Some(id) = self.page_conn.filter(|_| self.trickle) {
+            if self.page_backlog() > 0 {
+                self.trickled_at = self.now;
+            }
             self.trickle_write(id, TRICKLE_PER_STEP);
         }
         self.page_io();
@@ -1481,6 +1511,10 @@ impl World {
 
     /// Runs the seed to its end; the first broken invariant, if any.
     fn run(&mut self) -> Result<(), String> {
+        if trace_everything() {
+            // The page's own message log, printed with a failure.
+            self.page.set_logging(true);
+        }
         self.page.start();
         while self.now < (FAULTY_FOR + QUIET_END).max(self.back_deadline() + CONFIRM_WITHIN + STEP)
         {
@@ -1576,10 +1610,11 @@ impl World {
         // unasked report after it reconnected) waits for it: a browser cannot see the message
         // arrive, so the page cannot nudge for it (known; the clicks below are awaited and must
         // be confirmed in time all the same).
-        let held_up = self
-            .page_conn
-            .and_then(|id| self.pipes.get(&id))
-            .is_some_and(|p| !p.unwritten.is_empty());
+        // Held up: still trickling, or it ended so recently that what waited behind it (a
+        // device's return, the page's question and its answer) has had less than
+        // [`BACK_WITHIN`] since.
+        let held_up = self.page_backlog() > 0
+            || (self.trickled_at > 0 && self.now < self.trickled_at + BACK_WITHIN);
         for (index, plug) in self.plugs.iter().enumerate() {
             let Some(device) = self.shown(index) else {
                 continue;
@@ -1621,12 +1656,32 @@ impl World {
             .filter(|i| self.confirm_clicked[*i])
             .collect();
         self.note(format!("every device must be back: clicks on {clicked:?}"));
-        self.confirm_at = Some(self.now + CONFIRM_WITHIN);
+        // Behind a trickling broker the clicks wait for what is ahead of their answers, at the
+        // pace the page's nudges give (a PINGREQ every few ms, each waking 2 KB), nudged only
+        // once the answer is late (three of the link's round trips): that much more time.
+        // Without nudges the same backlog takes twenty times longer, which this still catches.
+        let nudged_drain = self.page_backlog() * STEP as usize / TRICKLE_WAKE;
+        let late_after = 3 * 2 * (self.latency + 2);
+        let allowance = if nudged_drain > 0 {
+            nudged_drain as Millis + late_after
+        } else {
+            0
+        };
+        self.confirm_at = Some((self.now + CONFIRM_WITHIN + allowance).div_ceil(STEP) * STEP);
         Ok(())
     }
 
     /// The clicks of [`World::check_back`] were confirmed: each switch shows the state the
     /// device is in, nothing pending.
+    /// Bytes a trickling broker still holds for the page.
+    fn page_backlog(&self) -> usize {
+        self.page_conn
+            .and_then(|id| self.pipes.get(&id))
+            .map_or(0, |p| {
+                p.unwritten.iter().map(Vec::len).sum::<usize>() - p.written
+            })
+    }
+
     fn check_confirmed(&self) -> Result<(), String> {
         for (index, plug) in self.plugs.iter().enumerate() {
             let Some(device) = self.shown(index).filter(|_| self.confirm_clicked[index]) else {
@@ -1640,7 +1695,7 @@ impl World {
                 return Err(self.fail(
                     "always back",
                     format!(
-                        "sim{index} ({:?}): a click {CONFIRM_WITHIN} ms ago not confirmed (shows {:?}, current {}, pending {}; the device is {}; link {:?})",
+                        "sim{index} ({:?}): a click not confirmed in time (shows {:?}, current {}, pending {}; the device is {}; link {:?})",
                         plug.kind,
                         channel.power,
                         channel.power_is_current,

@@ -68,6 +68,9 @@ impl Dashboard {
         if !discovery.wants(&message.topic) {
             return;
         }
+        if !message.retained {
+            discovery.heard_live(&message.topic, &message.payload);
+        }
         discovery.handle_message(&message.topic, &message.payload);
         let mut questions = Vec::new();
         while let Some(question) = discovery.poll_outgoing() {

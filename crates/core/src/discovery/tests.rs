@@ -214,6 +214,29 @@ fn homie_v5_description_is_read_in_one_message() {
 }
 
 #[test]
+fn a_shelly_whose_stored_announcement_was_probed_in_vain_is_asked_again_when_it_is_live() {
+    let mut d = discovery();
+    // The retained `online true` of a device that is away: asked, no answer.
+    d.handle_message("shellyplugsg3-b1/online", b"true");
+    assert!(d.poll_outgoing().is_some());
+    // A retained copy again asks nothing; the device's live announcement does.
+    d.handle_message("shellyplugsg3-b1/online", b"true");
+    assert!(d.poll_outgoing().is_none());
+    d.heard_live("shellyplugsg3-b1/online", b"true");
+    d.handle_message("shellyplugsg3-b1/online", b"true");
+    let asked = d.poll_outgoing().expect("asked again once live");
+    assert_eq!(asked.topic, "shellyplugsg3-b1/rpc");
+    // Once found, a live announcement asks nothing more.
+    let body: Value = serde_json::from_slice(&asked.payload).unwrap();
+    let reply = json!({"id": body["id"], "src": "shellyplugsg3-b1", "result": {"id": "shellyplugsg3-b1", "gen": 3, "app": "PlugSG3", "name": "Fan"}});
+    d.handle_message("sb-tab-discovery/rpc", reply.to_string().as_bytes());
+    assert_eq!(found_specs(&d), ["shelly:shellyplugsg3-b1:Fan"]);
+    d.heard_live("shellyplugsg3-b1/online", b"true");
+    d.handle_message("shellyplugsg3-b1/online", b"true");
+    assert!(d.poll_outgoing().is_none());
+}
+
+#[test]
 fn a_shelly_is_asked_once_per_connection_and_found_from_its_answer() {
     let mut d = discovery();
     d.handle_message("shellyplugsg3-a8/online", b"true");
