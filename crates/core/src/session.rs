@@ -73,6 +73,11 @@ pub const NUDGE_AT_MOST_MS: Millis = 3_000;
 /// An answer is late after this many of the connection's round trips (at least
 /// [`NUDGE_AFTER_QUIET_MS`]).
 pub const NUDGE_ROUND_TRIPS: Millis = 3;
+/// The longest CONNECT-to-CONNACK time taken for the link's round trip: a longer one was a
+/// stall or a phone asleep between the two, not the link (the simulation found a page that
+/// woke to a CONNACK sent before it slept, took 10 s for its round trip, and so nudged
+/// nothing for 30 s behind a trickling broker).
+pub const ROUND_TRIP_AT_MOST_MS: Millis = 1_000;
 
 /// User name and password sent in CONNECT.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -944,8 +949,16 @@ impl Session {
     }
 
     /// Something that the broker must answer was queued at `now`.
+    /// Something sent now is answered by the broker: a silence from now on is nudged (see the
+    /// module notes). A silence already nudged for its full while starts again with it: what
+    /// is awaited now (a click, the probe on waking) is as late as ever behind a broker that
+    /// still trickles (the simulation found a phone that woke into a silence nudged out
+    /// before it slept: its click and its keepalive waited, and the link was judged dead).
     fn expect_answer(&mut self, now: Millis) {
-        self.awaiting_since.get_or_insert(now);
+        let nudged_out = self.awaiting_since.is_some() && self.next_nudge_at().is_none();
+        if self.awaiting_since.is_none() || nudged_out {
+            self.awaiting_since = Some(now);
+        }
     }
 
     fn lose(&mut self, reason: LossReason) {
@@ -1058,7 +1071,9 @@ impl Session {
         refusal: Option<ConnectRefusal>,
         limits: ServerLimits,
     ) {
-        self.round_trip = now.saturating_sub(self.connect_sent_at);
+        self.round_trip = now
+            .saturating_sub(self.connect_sent_at)
+            .min(ROUND_TRIP_AT_MOST_MS);
         match refusal {
             None => {
                 if let Some(id) = &limits.assigned_client_id {

@@ -185,6 +185,15 @@ fn a_late_puback_nudges_a_silent_broker_for_a_while_and_an_answer_stops_it() {
     // For at most NUDGE_AT_MOST_MS, every NUDGE_EVERY_MS.
     let expected = (NUDGE_AT_MOST_MS / NUDGE_EVERY_MS + 1) as usize;
     assert_eq!(nudges, expected, "nudged until {now}");
+    // Still silent: something new awaited now is nudged for afresh.
+    let second = session
+        .publish(now + 1, "cmnd/q/POWER", b"ON", QoS::AtLeastOnce, false)
+        .unwrap();
+    sent_packets(&mut session);
+    assert_eq!(session.poll_timeout(), Some(now + 1 + NUDGE_AFTER_QUIET_MS));
+    session.handle_timeout(now + 1 + NUDGE_AFTER_QUIET_MS);
+    assert_eq!(pings(&mut session), 1);
+    let now = now + 1 + NUDGE_AFTER_QUIET_MS;
     // Something heard from the broker starts a new quiet spell; the PUBACK ends it.
     session.handle_bytes(
         now + 1,
@@ -195,6 +204,7 @@ fn a_late_puback_nudges_a_silent_broker_for_a_while_and_an_answer_stops_it() {
         now + 2,
         &encode(|b| {
             PubAck::new(id).write(b).unwrap();
+            PubAck::new(second).write(b).unwrap();
         }),
     );
     assert!(session.poll_timeout().is_some_and(|at| at > now + 1_000));
@@ -1332,6 +1342,25 @@ fn on_a_slow_link_an_answer_is_late_only_after_three_of_its_round_trips() {
     assert!(sent_packets(&mut session).is_empty());
     session.handle_timeout(T0 + 400 + 3 * 300);
     assert!(matches!(sent_packets(&mut session)[..], [Packet::PingReq]));
+}
+
+#[test]
+fn a_connack_that_came_after_a_sleep_is_not_taken_for_the_links_round_trip() {
+    // The CONNECT went out, the phone slept 10 s, the CONNACK was read on waking: the link's
+    // round trip is not 10 s, and a late answer is still nudged within a few seconds.
+    let mut session = Session::new(SessionOptions::new("c"));
+    session.handle_transport_open(T0);
+    sent_packets(&mut session);
+    session.handle_bytes(T0 + 10_000, &connack(ConnectReturnCode::Success));
+    events(&mut session);
+    session
+        .publish(T0 + 10_100, "cmnd/p/POWER", b"ON", QoS::AtLeastOnce, false)
+        .unwrap();
+    sent_packets(&mut session);
+    assert_eq!(
+        session.poll_timeout(),
+        Some(T0 + 10_100 + NUDGE_ROUND_TRIPS * ROUND_TRIP_AT_MOST_MS)
+    );
 }
 
 #[test]
