@@ -142,11 +142,14 @@ impl Discovery {
     /// (to a device then away, unanswered) is sent again (the simulation found a Shelly never
     /// offered: its probe went out while it was unplugged, its return was not asked).
     pub fn heard_live(&mut self, topic: &str, payload: &[u8]) {
-        let Some(prefix) = topic.strip_suffix("/online") else {
+        let Some(prefix) = topic
+            .strip_suffix("/online")
+            .filter(|p| payload == b"true" && !p.contains('/'))
+        else {
             return;
         };
         let key = format!("shelly:{prefix}");
-        if payload != b"true" || prefix.contains('/') || self.found.iter().any(|f| f.key == key) {
+        if self.found.iter().any(|f| f.key == key) {
             return;
         }
         self.probes.retain(|(_, asked)| asked != prefix);

@@ -680,6 +680,33 @@ mod mqtt5_fallback {
         assert_eq!(dashboard.link().protocol, ProtocolVersion::V5);
     }
 
+    /// Connects `dashboard` over MQTT 5, delivers `payload` on `topic` (the device's report, so
+    /// its state is known), makes `command` and returns the PUBLISH the page sent for it.
+    fn v5_command_after_report(
+        dashboard: &mut Dashboard,
+        topic: &str,
+        payload: &[u8],
+        command: SwitchCommand,
+    ) -> v5::Publish {
+        dashboard.start();
+        open(dashboard, T0);
+        let mut bytes = v5_connack();
+        let mut report = v5::Publish::new(topic, mqttbytes::QoS::AtMostOnce, payload.to_vec());
+        report.retain = false;
+        report.write(&mut bytes).unwrap();
+        dashboard.handle_bytes(T0, &bytes);
+        while dashboard.poll_transmit().is_some() {}
+        dashboard.request(T0 + 1, DeviceId(0), 0, command).unwrap();
+        let mut sent_bytes = BytesMut::new();
+        while let Some(chunk) = dashboard.poll_transmit() {
+            sent_bytes.extend_from_slice(&chunk);
+        }
+        let v5::Packet::Publish(sent) = v5::read(&mut sent_bytes, usize::MAX).unwrap() else {
+            panic!("expected the command");
+        };
+        sent
+    }
+
     #[test]
     fn a_command_to_a_board_that_keeps_its_session_goes_at_most_once_even_with_mqtt5() {
         // A copy the broker began delivering before the board dropped is not covered by the
@@ -689,28 +716,12 @@ mod mqtt5_fallback {
         options.protocol = ProtocolVersion::V5;
         let board = crate::config::parse_device_spec("jsonrelay:garage/board:GP16").unwrap();
         let mut dashboard = Dashboard::new(options, vec![board], 1);
-        dashboard.start();
-        open(&mut dashboard, T0);
-        let mut bytes = v5_connack();
-        let mut report = v5::Publish::new(
+        let command = v5_command_after_report(
+            &mut dashboard,
             "garage/board",
-            mqttbytes::QoS::AtMostOnce,
-            br#"{"GP16": 0}"#.to_vec(),
+            br#"{"GP16": 0}"#,
+            SwitchCommand::On,
         );
-        report.retain = false;
-        report.write(&mut bytes).unwrap();
-        dashboard.handle_bytes(T0, &bytes);
-        while dashboard.poll_transmit().is_some() {}
-        dashboard
-            .request(T0 + 1, DeviceId(0), 0, SwitchCommand::On)
-            .unwrap();
-        let mut sent_bytes = BytesMut::new();
-        while let Some(chunk) = dashboard.poll_transmit() {
-            sent_bytes.extend_from_slice(&chunk);
-        }
-        let v5::Packet::Publish(command) = v5::read(&mut sent_bytes, usize::MAX).unwrap() else {
-            panic!("expected the command");
-        };
         assert_eq!(command.topic, "garage/board");
         assert_eq!(command.qos, mqttbytes::QoS::AtMostOnce);
         assert_eq!(
@@ -726,28 +737,8 @@ mod mqtt5_fallback {
     #[test]
     fn a_command_the_broker_refuses_is_shown_on_the_device() {
         let mut dashboard = v5_dashboard();
-        dashboard.start();
-        open(&mut dashboard, T0);
-        let mut bytes = v5_connack();
-        let mut publish = v5::Publish::new(
-            "stat/plug/POWER",
-            mqttbytes::QoS::AtMostOnce,
-            b"ON".to_vec(),
-        );
-        publish.retain = false;
-        publish.write(&mut bytes).unwrap();
-        dashboard.handle_bytes(T0, &bytes);
-        while dashboard.poll_transmit().is_some() {}
-        dashboard
-            .request(T0 + 1, DeviceId(0), 0, SwitchCommand::Off)
-            .unwrap();
-        let mut sent_bytes = BytesMut::new();
-        while let Some(chunk) = dashboard.poll_transmit() {
-            sent_bytes.extend_from_slice(&chunk);
-        }
-        let v5::Packet::Publish(command) = v5::read(&mut sent_bytes, usize::MAX).unwrap() else {
-            panic!("expected the command");
-        };
+        let command =
+            v5_command_after_report(&mut dashboard, "stat/plug/POWER", b"ON", SwitchCommand::Off);
         // At least once (a refusal comes back), and never delivered after the page gives up
         // on it: a device away with a kept session must not switch when it returns.
         assert_eq!(command.qos, mqttbytes::QoS::AtLeastOnce);

@@ -1324,19 +1324,26 @@ mod mqtt5 {
     }
 }
 
+/// A session that sent CONNECT at `T0`, read the CONNACK at `connack_at` and published a QoS 1
+/// command at `published_at` (everything sent so far drained).
+fn publishing_after_a_connack_at(connack_at: Millis, published_at: Millis) -> Session {
+    let mut session = Session::new(SessionOptions::new("c"));
+    session.handle_transport_open(T0);
+    sent_packets(&mut session);
+    session.handle_bytes(connack_at, &connack(ConnectReturnCode::Success));
+    events(&mut session);
+    session
+        .publish(published_at, "cmnd/p/POWER", b"ON", QoS::AtLeastOnce, false)
+        .unwrap();
+    sent_packets(&mut session);
+    session
+}
+
 #[test]
 fn on_a_slow_link_an_answer_is_late_only_after_three_of_its_round_trips() {
     // A phone on a 300 ms link: the CONNACK took 300 ms, so a PUBACK 150 ms away is merely on
     // its way, not held back by a slow broker: no ping storm for every click.
-    let mut session = Session::new(SessionOptions::new("c"));
-    session.handle_transport_open(T0);
-    sent_packets(&mut session);
-    session.handle_bytes(T0 + 300, &connack(ConnectReturnCode::Success));
-    events(&mut session);
-    session
-        .publish(T0 + 400, "cmnd/p/POWER", b"ON", QoS::AtLeastOnce, false)
-        .unwrap();
-    sent_packets(&mut session);
+    let mut session = publishing_after_a_connack_at(T0 + 300, T0 + 400);
     assert_eq!(session.poll_timeout(), Some(T0 + 400 + 3 * 300));
     session.handle_timeout(T0 + 400 + NUDGE_AFTER_QUIET_MS);
     assert!(sent_packets(&mut session).is_empty());
@@ -1348,15 +1355,7 @@ fn on_a_slow_link_an_answer_is_late_only_after_three_of_its_round_trips() {
 fn a_connack_that_came_after_a_sleep_is_not_taken_for_the_links_round_trip() {
     // The CONNECT went out, the phone slept 10 s, the CONNACK was read on waking: the link's
     // round trip is not 10 s, and a late answer is still nudged within a few seconds.
-    let mut session = Session::new(SessionOptions::new("c"));
-    session.handle_transport_open(T0);
-    sent_packets(&mut session);
-    session.handle_bytes(T0 + 10_000, &connack(ConnectReturnCode::Success));
-    events(&mut session);
-    session
-        .publish(T0 + 10_100, "cmnd/p/POWER", b"ON", QoS::AtLeastOnce, false)
-        .unwrap();
-    sent_packets(&mut session);
+    let session = publishing_after_a_connack_at(T0 + 10_000, T0 + 10_100);
     assert_eq!(
         session.poll_timeout(),
         Some(T0 + 10_100 + NUDGE_ROUND_TRIPS * ROUND_TRIP_AT_MOST_MS)
